@@ -1,0 +1,22 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, HeirloomConfig } from '#config';
+import { DatabaseModule } from '#database';
+import { HealthModule } from '#health';
+import { IdentityModule } from '#identity';
+import { schema } from './schema.js';
+
+/** Wires the domain libs together; holds no logic of its own. */
+@Module({})
+export class AppModule {
+  static forRoot(config: HeirloomConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(databaseUrl, schema),
+        IdentityModule,
+        HealthModule,
+      ],
+    };
+  }
+}

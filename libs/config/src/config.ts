@@ -1,0 +1,157 @@
+import { isAbsolute, resolve } from 'node:path';
+
+/** A configuration problem, naming every bad variable at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The platform's whole configuration, parsed and validated once at start-up. */
+export class HeirloomConfig {
+  constructor(
+    readonly port: number,
+    readonly host: string,
+    /** Public base URL used in links and printed at start-up. */
+    readonly publicUrl: string,
+    /** Explicit PostgreSQL URL; when absent an embedded PostgreSQL runs under `dataDir`. */
+    readonly databaseUrl: string | undefined,
+    readonly embeddedPostgresPort: number,
+    readonly dataDir: string,
+    readonly logLevel: string,
+    readonly stripeSecretKey: string | undefined,
+    readonly stripeWebhookSecret: string,
+    readonly stripeApiHost: string | undefined,
+    readonly ipfsApiUrl: string | undefined,
+    readonly maxUploadBytes: number,
+    readonly maxJsonBodyBytes: number,
+    readonly reservationTtlSeconds: number,
+    readonly platformFeeBps: number,
+    readonly ledgerOrigin: string,
+    readonly ledgerSignerKey: string | undefined,
+    readonly ledgerWitnessKeys: string[],
+    readonly ledgerWitnessQuorum: number,
+    readonly checkpointIntervalMs: number,
+    readonly idHashPepper: string,
+    readonly authLimitPerAccountPerMinute: number,
+    readonly authLimitPerAddressPerMinute: number,
+    readonly operatorSeedEmail: string | undefined,
+    readonly operatorSeedPassword: string | undefined,
+  ) {}
+
+  get embedded(): boolean {
+    return this.databaseUrl === undefined;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses and validates the environment; throws ConfigError naming each bad variable. */
+export function loadConfig(env: Env = process.env): HeirloomConfig {
+  const problems: string[] = [];
+  const reader = new EnvReader(env, problems);
+
+  const port = reader.int('PORT', 3000, 0, 65535);
+  const host = reader.string('HOST', '127.0.0.1');
+  const dataDir = resolve(reader.string('HEIRLOOM_DATA_DIR', '.data'));
+  const databaseUrl = reader.url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const stripeSecretKey = reader.optional('STRIPE_SECRET_KEY');
+  if (stripeSecretKey !== undefined && !/^(sk|rk)_(test|live)_\w+$/.test(stripeSecretKey)) {
+    problems.push('STRIPE_SECRET_KEY must look like sk_test_… or sk_live_…');
+  }
+  const stripeWebhookSecret = reader.optional('STRIPE_WEBHOOK_SECRET');
+  if (stripeSecretKey !== undefined && stripeWebhookSecret === undefined) {
+    problems.push('STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set');
+  }
+  const witnessKeys = (reader.optional('LEDGER_WITNESS_KEYS') ?? '').split(/[\s,]+/).filter(Boolean);
+  const quorum = reader.int('LEDGER_WITNESS_QUORUM', witnessKeys.length, 0, 100);
+  if (quorum > witnessKeys.length) {
+    problems.push(`LEDGER_WITNESS_QUORUM (${quorum}) exceeds the number of LEDGER_WITNESS_KEYS`);
+  }
+  const publicUrl =
+    reader.optional('PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+
+  const config = new HeirloomConfig(
+    port,
+    host,
+    publicUrl,
+    databaseUrl,
+    reader.int('EMBEDDED_POSTGRES_PORT', 54329, 1, 65535),
+    dataDir,
+    reader.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    stripeSecretKey,
+    // The sandbox rail signs its Stripe-shaped events with this secret too.
+    stripeWebhookSecret ?? 'whsec_heirloom_sandbox',
+    reader.optional('STRIPE_API_HOST'),
+    reader.url('IPFS_API_URL', ['http:', 'https:']),
+    reader.int('MAX_UPLOAD_BYTES', 50 * 1024 * 1024, 1, 2 ** 40),
+    reader.int('MAX_JSON_BODY_BYTES', 1024 * 1024, 1024, 2 ** 30),
+    reader.int('RESERVATION_TTL_SECONDS', 300, 1, 86400),
+    reader.int('PLATFORM_FEE_BPS', 500, 0, 10000),
+    reader.string('LEDGER_ORIGIN', 'heirloom.local/ledger'),
+    reader.optional('LEDGER_SIGNER_KEY'),
+    witnessKeys,
+    quorum,
+    reader.int('CHECKPOINT_INTERVAL_MS', 5000, 100, 86_400_000),
+    reader.string('ID_HASH_PEPPER', 'heirloom-dev-pepper'),
+    reader.int('AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
+    reader.int('AUTH_RATE_LIMIT_PER_ADDRESS', 60, 1, 1_000_000),
+    reader.optional('HEIRLOOM_OPERATOR_EMAIL'),
+    reader.optional('HEIRLOOM_OPERATOR_PASSWORD'),
+  );
+  if (!isAbsolute(config.dataDir)) problems.push('HEIRLOOM_DATA_DIR must resolve to an absolute path');
+  if ((config.operatorSeedEmail === undefined) !== (config.operatorSeedPassword === undefined)) {
+    problems.push('HEIRLOOM_OPERATOR_EMAIL and HEIRLOOM_OPERATOR_PASSWORD must be set together');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  optional(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  string(name: string, fallback: string): string {
+    return this.optional(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf(name: string, fallback: string, allowed: string[]): string {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (!allowed.includes(raw))
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+    return raw;
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    try {
+      const url = new URL(raw);
+      if (!protocols.includes(url.protocol)) throw new Error('protocol');
+      return raw;
+    } catch {
+      this.problems.push(`${name} must be a ${protocols.join(' or ')} URL`);
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export { ConfigError, HeirloomConfig, loadConfig } from './config.js';
+export { ConfigModule } from './config.module.js';

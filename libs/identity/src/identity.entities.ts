@@ -1,0 +1,50 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+
+export const ROLES = ['collector', 'creator', 'operator', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+@Entity('accounts')
+export class Account {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('text') email!: string;
+  /** Public handle shown in the catalogue instead of any personal data. */
+  @Column('text') handle!: string;
+  @Column('text', { name: 'password_hash' }) passwordHash!: string;
+  @Column('text', { array: true }) roles!: Role[];
+  @Column('text', { name: 'creator_status' }) creatorStatus!: 'none' | 'pending' | 'approved';
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity('sessions')
+export class Session {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('uuid', { name: 'account_id' }) accountId!: string;
+  /** SHA-256 of the bearer token: a database leak does not leak usable tokens. */
+  @Column('bytea', { name: 'token_hash' }) tokenHash!: Buffer;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'expires_at' }) expiresAt!: Date;
+  @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt!: Date | null;
+}
+
+@Entity('api_keys')
+export class ApiKey {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('uuid', { name: 'account_id' }) accountId!: string;
+  @Column('text') name!: string;
+  @Column('bytea', { name: 'secret_hash' }) secretHash!: Buffer;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt!: Date | null;
+}
+
+@Entity('real_name_verifications')
+export class RealNameVerification {
+  @PrimaryColumn('uuid', { name: 'account_id' }) accountId!: string;
+  @Column('text') status!: 'verified' | 'rejected';
+  @Column('text') provider!: string;
+  /** Salted hash of the ID number; the number itself is never stored. */
+  @Column('bytea', { name: 'id_hash' }) idHash!: Buffer;
+  @Column('bytea') salt!: Buffer;
+  @CreateDateColumn({ name: 'verified_at', type: 'timestamptz' }) verifiedAt!: Date;
+}
+
+export const identityEntities = [Account, Session, ApiKey, RealNameVerification];

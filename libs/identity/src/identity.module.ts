@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthGuard } from './auth.guard.js';
+import { AuthController, MeController, OperatorAccountsController } from './identity.controller.js';
+import { IdentityService } from './identity.service.js';
+import { RateLimiter } from './rate-limiter.js';
+import { IDENTITY_VERIFIER, SandboxIdentityVerifier } from './real-name.js';
+
+@Module({
+  controllers: [AuthController, MeController, OperatorAccountsController],
+  providers: [
+    IdentityService,
+    RateLimiter,
+    { provide: IDENTITY_VERIFIER, useClass: SandboxIdentityVerifier },
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [IdentityService],
+})
+export class IdentityModule {}

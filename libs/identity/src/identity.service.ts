@@ -1,0 +1,222 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { HeirloomConfig } from '#config';
+import { inTransaction, isUniqueViolation } from '#database';
+import { DomainError, problems } from '#http';
+import { Account, ApiKey, RealNameVerification, Role, Session } from './identity.entities.js';
+import type { Principal } from './principal.js';
+import { RateLimiter } from './rate-limiter.js';
+import { hashIdNumber, IDENTITY_VERIFIER, type IdentityVerifier } from './real-name.js';
+import { API_KEY_PREFIX, hashToken, newToken, SESSION_PREFIX } from './tokens.js';
+
+const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+
+/** Public view of an account: never the password hash. */
+export interface AccountView {
+  id: string;
+  email: string;
+  handle: string;
+  roles: Role[];
+  creatorStatus: Account['creatorStatus'];
+  createdAt: string;
+}
+
+export function toAccountView(account: Account): AccountView {
+  const { id, email, handle, roles, creatorStatus, createdAt } = account;
+  return { id, email, handle, roles, creatorStatus, createdAt: createdAt.toISOString() };
+}
+
+/** Accounts, sessions, API keys and roles. */
+@Injectable()
+export class IdentityService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: HeirloomConfig,
+    private readonly rateLimiter: RateLimiter,
+    @Inject(IDENTITY_VERIFIER) private readonly verifier: IdentityVerifier,
+  ) {}
+
+  /** Creates a collector account. */
+  async signUp(
+    input: { email: string; password: string; handle: string },
+    address: string,
+  ): Promise<AccountView> {
+    await this.rateLimiter.consume(`sign-up:addr:${address}`, this.config.authLimitPerAddressPerMinute);
+    return toAccountView(await this.createAccount(input, ['collector']));
+  }
+
+  /** Creates an account with the given roles (used by sign-up and the operator seed). */
+  async createAccount(
+    input: { email: string; password: string; handle: string },
+    roles: Role[],
+  ): Promise<Account> {
+    const passwordHash = await argon2Hash(input.password); // argon2id, OWASP parameters by default
+    try {
+      return await this.dataSource.getRepository(Account).save({
+        email: input.email.toLowerCase(),
+        handle: input.handle,
+        passwordHash,
+        roles,
+        creatorStatus: roles.includes('creator') ? 'approved' : 'none',
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'accounts_email_key')) {
+        throw problems.conflict('email-taken', 'An account with this email already exists');
+      }
+      if (isUniqueViolation(error, 'accounts_handle_key')) {
+        throw problems.conflict('handle-taken', 'This handle is taken');
+      }
+      throw error;
+    }
+  }
+
+  /** Checks the password and opens a session; the token is returned once and stored hashed. */
+  async signIn(
+    email: string,
+    password: string,
+    address: string,
+  ): Promise<{ token: string; expiresAt: string; account: AccountView }> {
+    const normalized = email.toLowerCase();
+    await this.rateLimiter.consume(`sign-in:addr:${address}`, this.config.authLimitPerAddressPerMinute);
+    await this.rateLimiter.consume(`sign-in:acct:${normalized}`, this.config.authLimitPerAccountPerMinute);
+    const account = await this.dataSource.getRepository(Account).findOneBy({ email: normalized });
+    const valid = account !== null && (await argon2Verify(account.passwordHash, password));
+    if (!account || !valid) {
+      throw new DomainError('invalid-credentials', 401, 'Unauthorized', 'Email or password is wrong');
+    }
+    const token = newToken(SESSION_PREFIX);
+    const expiresAt = new Date(Date.now() + SESSION_TTL_MS);
+    await this.dataSource
+      .getRepository(Session)
+      .insert({ accountId: account.id, tokenHash: hashToken(token), expiresAt });
+    return { token, expiresAt: expiresAt.toISOString(), account: toAccountView(account) };
+  }
+
+  /** Resolves a bearer credential to a principal, or null if unknown, expired or revoked. */
+  async authenticate(token: string): Promise<Principal | null> {
+    const tokenHash = hashToken(token);
+    if (token.startsWith(SESSION_PREFIX)) {
+      const rows: { id: string; account_id: string; roles: Role[] }[] = await this.dataSource.query(
+        `SELECT s.id, s.account_id, a.roles FROM sessions s JOIN accounts a ON a.id = s.account_id
+         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
+        [tokenHash],
+      );
+      return rows[0]
+        ? { accountId: rows[0].account_id, roles: rows[0].roles, via: 'session', credentialId: rows[0].id }
+        : null;
+    }
+    if (token.startsWith(API_KEY_PREFIX)) {
+      const rows: { id: string; account_id: string; roles: Role[] }[] = await this.dataSource.query(
+        `SELECT k.id, k.account_id, a.roles FROM api_keys k JOIN accounts a ON a.id = k.account_id
+         WHERE k.secret_hash = $1 AND k.revoked_at IS NULL`,
+        [tokenHash],
+      );
+      return rows[0]
+        ? { accountId: rows[0].account_id, roles: rows[0].roles, via: 'api-key', credentialId: rows[0].id }
+        : null;
+    }
+    return null;
+  }
+
+  /** Revokes one of the account's sessions. */
+  async revokeSession(accountId: string, sessionId: string): Promise<void> {
+    const result = await this.dataSource
+      .getRepository(Session)
+      .update({ id: sessionId, accountId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    if (result.affected === 0) throw problems.notFound('Session');
+  }
+
+  async listSessions(accountId: string): Promise<{ id: string; createdAt: string; expiresAt: string }[]> {
+    const sessions = await this.dataSource.getRepository(Session).find({
+      where: { accountId, revokedAt: IsNull() },
+      order: { createdAt: 'DESC' },
+    });
+    return sessions.map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt.toISOString(),
+      expiresAt: s.expiresAt.toISOString(),
+    }));
+  }
+
+  /** Issues an API key for integrators; the secret is shown only in this response. */
+  async createApiKey(accountId: string, name: string): Promise<{ id: string; name: string; key: string }> {
+    const key = newToken(API_KEY_PREFIX);
+    const saved = await this.dataSource
+      .getRepository(ApiKey)
+      .save({ accountId, name, secretHash: hashToken(key) });
+    return { id: saved.id, name, key };
+  }
+
+  async listApiKeys(accountId: string): Promise<{ id: string; name: string; createdAt: string }[]> {
+    const keys = await this.dataSource
+      .getRepository(ApiKey)
+      .find({ where: { accountId, revokedAt: IsNull() } });
+    return keys.map((k) => ({ id: k.id, name: k.name, createdAt: k.createdAt.toISOString() }));
+  }
+
+  async revokeApiKey(accountId: string, keyId: string): Promise<void> {
+    const result = await this.dataSource
+      .getRepository(ApiKey)
+      .update({ id: keyId, accountId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    if (result.affected === 0) throw problems.notFound('API key');
+  }
+
+  async getAccount(accountId: string): Promise<AccountView> {
+    const account = await this.dataSource.getRepository(Account).findOneBy({ id: accountId });
+    if (!account) throw problems.notFound('Account');
+    return toAccountView(account);
+  }
+
+  /** A collector asks to become a creator; an operator decides. */
+  async applyAsCreator(accountId: string): Promise<AccountView> {
+    await this.dataSource
+      .getRepository(Account)
+      .update({ id: accountId, creatorStatus: 'none' }, { creatorStatus: 'pending' });
+    return this.getAccount(accountId);
+  }
+
+  /** Grants or removes a role (operator only); approving a creator is granting `creator`. */
+  async setRole(accountId: string, role: Role, granted: boolean): Promise<AccountView> {
+    return inTransaction(this.dataSource, async (manager: EntityManager) => {
+      const account = await manager.findOne(Account, {
+        where: { id: accountId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!account) throw problems.notFound('Account');
+      const roles = new Set(account.roles);
+      if (granted) roles.add(role);
+      else roles.delete(role);
+      account.roles = [...roles];
+      if (role === 'creator') account.creatorStatus = granted ? 'approved' : 'none';
+      return toAccountView(await manager.save(account));
+    });
+  }
+
+  /** Runs real-name verification and stores only status and a salted hash of the ID number. */
+  async verifyRealName(accountId: string, fullName: string, idNumber: string): Promise<{ status: string }> {
+    const check = await this.verifier.verify({ fullName, idNumber });
+    if (check.status === 'rejected') {
+      throw problems.unprocessable(
+        'real-name-rejected',
+        `Real-name verification failed: ${check.reason ?? 'rejected'}`,
+      );
+    }
+    const { hash, salt } = hashIdNumber(idNumber, this.config.idHashPepper);
+    await this.dataSource
+      .getRepository(RealNameVerification)
+      .upsert({ accountId, status: check.status, provider: this.verifier.name, idHash: hash, salt }, [
+        'accountId',
+      ]);
+    return { status: check.status };
+  }
+
+  /** True when the account passed real-name verification. */
+  async isRealNameVerified(
+    accountId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<boolean> {
+    const row = await manager.findOneBy(RealNameVerification, { accountId, status: 'verified' });
+    return row !== null;
+  }
+}

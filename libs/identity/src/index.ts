@@ -1,0 +1,12 @@
+export { identityEntities, type Role, ROLES } from './identity.entities.js';
+export { IdentityModule } from './identity.module.js';
+export { IdentityService, type AccountView } from './identity.service.js';
+export {
+  assertOwnerOrOperator,
+  CurrentPrincipal,
+  hasRole,
+  type Principal,
+  Public,
+  Roles,
+} from './principal.js';
+export { isValidResidentId } from './real-name.js';
