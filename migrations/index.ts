@@ -1,4 +1,10 @@
 import { CreateIdentity1764000000000 } from './1764000000000-CreateIdentity.js';
+import { CreateLedger1764000100000 } from './1764000100000-CreateLedger.js';
+import { CreateCatalogue1764000200000 } from './1764000200000-CreateCatalogue.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
-export const migrations = [CreateIdentity1764000000000];
+export const migrations = [
+  CreateIdentity1764000000000,
+  CreateLedger1764000100000,
+  CreateCatalogue1764000200000,
+];

@@ -24,7 +24,8 @@ let failed = 0;
 try {
   const summary = JSON.parse(readFileSync(report, 'utf8'));
   passed = summary.numPassedTests;
-  failed = summary.numFailedTests + (summary.numFailedTestSuites ?? 0);
+  // A file that fails before running its tests (import error, hook failure) counts once.
+  failed = Math.max(summary.numFailedTests, summary.numFailedTestSuites ?? 0);
 } catch {
   failed = Math.max(failed, 1);
 }

@@ -1,8 +1,15 @@
 import 'reflect-metadata';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type HeirloomConfig } from '../../libs/config/src/index.js';
+import { migrate, withDatabase } from '../../libs/database/src/index.js';
 import { createApp } from '../../apps/api/src/bootstrap.js';
+import { schema } from '../../apps/api/src/schema.js';
+import { operatorKeys, TEST_ORIGIN, witnessKeys } from './keys.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -12,18 +19,53 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real app on the run's test database, listening on a free loopback port. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const databaseUrl = inject('databaseUrl');
+/** The real app on the run's test database (or `databaseUrl`), listening on a free loopback port. */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  databaseUrl = inject('databaseUrl'),
+): Promise<TestApp> {
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
+    HEIRLOOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'heirloom-app-')),
     LOG_LEVEL: 'warn',
     AUTH_RATE_LIMIT_PER_ADDRESS: '100000',
     AUTH_RATE_LIMIT_PER_ACCOUNT: '1000',
+    LEDGER_ORIGIN: TEST_ORIGIN,
+    LEDGER_SIGNER_KEY: operatorKeys.signerKey,
+    LEDGER_WITNESS_KEYS: witnessKeys.verifierKey,
+    LEDGER_WITNESS_QUORUM: '1',
+    LEDGER_SEQUENCE_INTERVAL_MS: '50',
+    CHECKPOINT_INTERVAL_MS: '200',
     ...env,
   });
   const app = await createApp(config, databaseUrl);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.getHttpServer().address() as { port: number };
   return { app, config, url: `http://127.0.0.1:${port}`, databaseUrl, close: () => app.close() };
+}
+
+/** A fresh, migrated database on the run's server, for tests that tamper with data. */
+export async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = inject('databaseUrl');
+  const name = `heirloom_scratch_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = withDatabase(base, 'postgres');
+  await adminQuery(admin, `CREATE DATABASE ${name}`);
+  const url = withDatabase(base, name);
+  await migrate(url, schema);
+  return { url, drop: () => adminQuery(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** Runs SQL on a database directly (as an attacker with database access would). */
+export async function sql<T = any>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+async function adminQuery(url: string, text: string): Promise<void> {
+  await sql(url, text);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { IdentityService, type Role } from '../../libs/identity/src/index.js';
 import type { Client } from './http.js';
 import type { TestApp } from './app.js';
+import { uniquePng } from './media.js';
 
 export interface TestUser {
   id: string;
@@ -24,4 +25,54 @@ export async function createUser(testApp: TestApp, api: Client, roles: Role[] = 
   const signIn = await api('POST', '/auth/sign-in', { body: { email, password } });
   if (signIn.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(signIn.body)}`);
   return { id: signUp.body.id, email, handle, password, token: signIn.body.token };
+}
+
+/** Uploads a fresh PNG as `creator` and returns its CID. */
+export async function uploadImage(api: Client, creator: TestUser): Promise<string> {
+  const response = await api('POST', '/media', {
+    token: creator.token,
+    rawBody: uniquePng(),
+    headers: { 'content-type': 'image/png' },
+  });
+  if (response.status !== 201) throw new Error(`upload failed: ${JSON.stringify(response.body)}`);
+  return response.body.cid;
+}
+
+/** Creates a collection owned by `creator`. */
+export async function createCollection(
+  api: Client,
+  creator: TestUser,
+  overrides: Record<string, unknown> = {},
+) {
+  const response = await api('POST', '/collections', {
+    token: creator.token,
+    body: { name: `Collection ${randomUUID().slice(0, 6)}`, royaltyBps: 500, ...overrides },
+  });
+  if (response.status !== 201) throw new Error(`collection failed: ${JSON.stringify(response.body)}`);
+  return response.body as { id: string };
+}
+
+/** Mints `editions` numbered editions of one new piece into the collection. */
+export async function mintEditions(
+  api: Client,
+  creator: TestUser,
+  collectionId: string,
+  editions: number,
+  name = 'Piece',
+) {
+  const image = await uploadImage(api, creator);
+  const response = await api('POST', `/collections/${collectionId}/mint`, {
+    token: creator.token,
+    body: {
+      idempotencyKey: `mint-${randomUUID()}`,
+      items: [
+        {
+          editions,
+          metadata: { name, description: `${name} description`, image: `ipfs://${image}`, attributes: [] },
+        },
+      ],
+    },
+  });
+  if (response.status !== 201) throw new Error(`mint failed: ${JSON.stringify(response.body)}`);
+  return response.body as { tokenIds: string[]; collectionId: string };
 }

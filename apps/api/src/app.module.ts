@@ -1,8 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from '#audit';
 import { ConfigModule, HeirloomConfig } from '#config';
 import { DatabaseModule } from '#database';
 import { HealthModule } from '#health';
 import { IdentityModule } from '#identity';
+import { LedgerModule } from '#ledger';
+import { MintingModule } from '#minting';
 import { schema } from './schema.js';
 
 /** Wires the domain libs together; holds no logic of its own. */
@@ -16,6 +19,9 @@ export class AppModule {
         DatabaseModule.forRoot(databaseUrl, schema),
         IdentityModule,
         HealthModule,
+        LedgerModule,
+        MintingModule,
+        AuditModule,
       ],
     };
   }

@@ -50,6 +50,11 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   // Only JSON bodies (and the upload routes' own parsers): anything else is a 415, not a 500.
   fastify.removeContentTypeParser('text/plain');
+  // Media uploads stream through untouched; the content lib sniffs, limits and hashes them.
+  fastify.addContentTypeParser(
+    /^(image|video|audio|model)\/|^application\/octet-stream/,
+    (_request, payload, done) => done(null, payload),
+  );
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

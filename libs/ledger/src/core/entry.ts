@@ -1,0 +1,152 @@
+/**
+ * Ledger entries: one ownership event each, encoded as RFC 8785 (JCS) canonical JSON in UTF-8.
+ *
+ * Encoding (see ENCODING.md):
+ *   {"at":"2025-01-31T12:00:00.000Z","from":null,"seq":0,"to":"acct_1","token":"tok_1","type":"mint","v":1}
+ * - keys sorted by UTF-16 code units, no whitespace, only the fields below (no extras, ever);
+ * - `ref` is omitted when absent, never null; `from`/`to` are explicit nulls where they do not apply;
+ * - the leaf hash is SHA-256(0x00 ‖ these bytes); decodeEntry rejects any other spelling.
+ * Entries hold pseudonymous ids only (no names, e-mails, amounts): they can never be erased.
+ */
+import canonicalizeModule from 'canonicalize';
+import { bytesEqual, fromUtf8, utf8 } from './bytes.js';
+import { LedgerCoreError } from './errors.js';
+import { leafHash } from './hasher.js';
+
+// canonicalize ships CommonJS (`module.exports = fn`) but types itself as an ES default export, so
+// under nodenext TypeScript sees a namespace. Accept both shapes; bundlers and Node differ here.
+const canonicalize = ((canonicalizeModule as unknown as { default?: unknown }).default ??
+  canonicalizeModule) as unknown as (input: unknown) => string | undefined;
+
+export const ENTRY_TYPES = ['mint', 'transfer', 'sale', 'revert', 'freeze', 'unfreeze', 'burn'] as const;
+
+/** What happened to the token. */
+export type EntryType = (typeof ENTRY_TYPES)[number];
+
+/** One ownership event, exactly as it is hashed into the log. */
+export interface LedgerEntry {
+  /** Encoding version; bump only with a new decoder beside the old one. */
+  readonly v: 1;
+  readonly type: EntryType;
+  /** Token (edition) id. */
+  readonly token: string;
+  /** Per-token sequence: 0 for the mint, then +1 per event, so gaps in a history are detectable. */
+  readonly seq: number;
+  /** Pseudonymous account giving up the token (or holding it, for freeze/unfreeze/burn); null for mint. */
+  readonly from: string | null;
+  /** Pseudonymous account receiving the token; null for freeze/unfreeze/burn. */
+  readonly to: string | null;
+  /** When the event took effect: UTC, millisecond precision, exactly as Date#toISOString prints it. */
+  readonly at: string;
+  /** Opaque id of the order, refund or reason record behind the event (never free text). */
+  readonly ref?: string;
+}
+
+export type EntryErrorCode = 'malformed-entry' | 'unknown-field' | 'invalid-field' | 'non-canonical';
+
+/** An entry failed validation or decoding; the message names the field. */
+export class EntryError extends LedgerCoreError<EntryErrorCode> {}
+
+/** Pseudonymous ids: letters, digits and . _ : - only, so e-mail addresses or names with spaces cannot slip in. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const FIELDS = new Set(['v', 'type', 'token', 'seq', 'from', 'to', 'at', 'ref']);
+
+interface PartyRule {
+  from: 'account' | 'null';
+  to: 'account' | 'null';
+  refRequired: boolean;
+}
+
+/** Who may appear on each kind of event; stateful rules (is `from` the owner?) live in replay.ts. */
+const PARTY_RULES: Record<EntryType, PartyRule> = {
+  mint: { from: 'null', to: 'account', refRequired: false },
+  transfer: { from: 'account', to: 'account', refRequired: false },
+  sale: { from: 'account', to: 'account', refRequired: true },
+  revert: { from: 'account', to: 'account', refRequired: true },
+  freeze: { from: 'account', to: 'null', refRequired: false },
+  unfreeze: { from: 'account', to: 'null', refRequired: false },
+  burn: { from: 'account', to: 'null', refRequired: false },
+};
+
+function invalid(field: string, why: string): never {
+  throw new EntryError('invalid-field', `entry.${field} ${why}`);
+}
+
+function checkId(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !ID_PATTERN.test(value))
+    invalid(field, `must be an id matching ${ID_PATTERN}`);
+  return value;
+}
+
+function checkParty(
+  field: 'from' | 'to',
+  value: unknown,
+  rule: 'account' | 'null',
+  type: EntryType,
+): string | null {
+  if (rule === 'null') {
+    if (value !== null) invalid(field, `must be null for ${type}`);
+    return null;
+  }
+  return checkId(field, value);
+}
+
+/** Validates an untrusted value and returns a clean LedgerEntry (only known fields); throws EntryError. */
+export function validateEntry(value: unknown): LedgerEntry {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new EntryError('malformed-entry', 'entry must be a JSON object');
+  }
+  const record = value as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((key) => !FIELDS.has(key));
+  if (unknown.length > 0)
+    throw new EntryError('unknown-field', `entry has unknown field(s): ${unknown.join(', ')}`);
+  if (record.v !== 1) invalid('v', 'must be 1');
+  const type = record.type as EntryType;
+  if (!ENTRY_TYPES.includes(type)) invalid('type', `must be one of ${ENTRY_TYPES.join(', ')}`);
+  const rule = PARTY_RULES[type];
+  const token = checkId('token', record.token);
+  const seq = record.seq;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)
+    invalid('seq', 'must be a non-negative integer');
+  if ((type === 'mint') !== (seq === 0))
+    invalid('seq', type === 'mint' ? 'must be 0 for mint' : 'must be > 0');
+  const from = checkParty('from', record.from, rule.from, type);
+  const to = checkParty('to', record.to, rule.to, type);
+  if (from !== null && from === to) invalid('to', 'must differ from entry.from');
+  const at = record.at;
+  if (typeof at !== 'string' || !TIMESTAMP_PATTERN.test(at) || new Date(at).toISOString() !== at) {
+    invalid('at', 'must be a UTC timestamp like 2025-01-31T12:00:00.000Z');
+  }
+  if (record.ref === undefined && rule.refRequired) invalid('ref', `is required for ${type}`);
+  const ref = record.ref === undefined ? undefined : checkId('ref', record.ref);
+  const entry: LedgerEntry = { v: 1, type, token, seq, from, to, at };
+  return ref === undefined ? entry : { ...entry, ref };
+}
+
+/** RFC 8785 canonical JSON of a validated entry, as UTF-8 bytes: the exact leaf data of the log. */
+export function encodeEntry(entry: LedgerEntry): Uint8Array {
+  const json = canonicalize(validateEntry(entry));
+  if (json === undefined) throw new EntryError('malformed-entry', 'entry cannot be serialized');
+  return utf8(json);
+}
+
+/** Parses leaf bytes back into an entry, rejecting invalid shapes and any non-canonical spelling. */
+export function decodeEntry(bytes: Uint8Array): LedgerEntry {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromUtf8(bytes));
+  } catch {
+    throw new EntryError('malformed-entry', 'entry bytes are not UTF-8 JSON');
+  }
+  const entry = validateEntry(parsed);
+  if (!bytesEqual(encodeEntry(entry), bytes)) {
+    throw new EntryError('non-canonical', 'entry bytes are not in RFC 8785 canonical form');
+  }
+  return entry;
+}
+
+/** Leaf hash of an entry: SHA-256(0x00 ‖ encodeEntry(entry)). */
+export function entryLeafHash(entry: LedgerEntry): Uint8Array {
+  return leafHash(encodeEntry(entry));
+}

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { problems } from '#http';
+import { consistencyPlan, decodeEntry, inclusionPlan, type LedgerEntry } from './core/index.js';
+import { loadNodes, loadTreeState } from './tree-store.js';
+
+export interface StoredEntry {
+  index: number;
+  bytes: Uint8Array;
+  leafHash: Uint8Array;
+  entry: LedgerEntry;
+}
+
+/** Serves entries and RFC 9162 proofs from the stored subtree hashes (never rehashing the log). */
+@Injectable()
+export class ProofService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Current integrated tree size and root. */
+  treeState(manager: EntityManager = this.dataSource.manager) {
+    return loadTreeState(manager);
+  }
+
+  /** Inclusion proof of leaf `index` in the tree of `size` leaves (default: current size). */
+  async inclusionProof(
+    index: number,
+    size?: number,
+  ): Promise<{ index: number; size: number; proof: Uint8Array[] }> {
+    const treeSize = await this.checkSize(size);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= treeSize) {
+      throw problems.badRequest('index-out-of-range', `index must be below the tree size ${treeSize}`);
+    }
+    const plan = inclusionPlan(index, treeSize);
+    const lookup = await loadNodes(this.dataSource.manager, plan.nodeIds);
+    return { index, size: treeSize, proof: plan.build(lookup) };
+  }
+
+  /** Index of the entry with this leaf hash, if it is within the first `size` leaves. */
+  async indexOfLeaf(leafHash: Uint8Array, size?: number): Promise<number> {
+    const treeSize = await this.checkSize(size);
+    const rows: { idx: string }[] = await this.dataSource.query(
+      `SELECT idx FROM ledger_entries WHERE leaf_hash = $1 AND idx < $2 ORDER BY idx LIMIT 1`,
+      [Buffer.from(leafHash), treeSize],
+    );
+    if (!rows[0]) throw problems.notFound('An entry with this leaf hash');
+    return Number(rows[0].idx);
+  }
+
+  /** Consistency proof between two tree sizes. */
+  async consistencyProof(
+    from: number,
+    to?: number,
+  ): Promise<{ from: number; to: number; proof: Uint8Array[] }> {
+    const size2 = await this.checkSize(to);
+    if (!Number.isSafeInteger(from) || from < 0 || from > size2) {
+      throw problems.badRequest('size-out-of-range', `"from" must be between 0 and ${size2}`);
+    }
+    const plan = consistencyPlan(from, size2);
+    const lookup = await loadNodes(this.dataSource.manager, plan.nodeIds);
+    return { from, to: size2, proof: plan.build(lookup) };
+  }
+
+  /** Entries [start, end) in log order. */
+  async entries(start: number, end: number): Promise<StoredEntry[]> {
+    const rows: EntryRow[] = await this.dataSource.query(
+      `SELECT idx, entry, leaf_hash FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
+      [start, end],
+    );
+    return rows.map(toStoredEntry);
+  }
+
+  /** Every entry of one token, in log order. */
+  async tokenEntries(tokenId: string, maxSize?: number): Promise<StoredEntry[]> {
+    const rows: EntryRow[] = await this.dataSource.query(
+      `SELECT idx, entry, leaf_hash FROM ledger_entries WHERE token_id = $1 AND idx < $2 ORDER BY idx`,
+      [tokenId, maxSize ?? Number.MAX_SAFE_INTEGER],
+    );
+    return rows.map(toStoredEntry);
+  }
+
+  private async checkSize(size: number | undefined): Promise<number> {
+    const state = await loadTreeState(this.dataSource.manager);
+    if (size === undefined) return state.size;
+    if (!Number.isSafeInteger(size) || size < 1 || size > state.size) {
+      throw problems.badRequest(
+        'size-out-of-range',
+        `size must be between 1 and the tree size ${state.size}`,
+      );
+    }
+    return size;
+  }
+}
+
+interface EntryRow {
+  idx: string;
+  entry: Buffer;
+  leaf_hash: Buffer;
+}
+
+function toStoredEntry(row: EntryRow): StoredEntry {
+  const bytes = new Uint8Array(row.entry);
+  return {
+    index: Number(row.idx),
+    bytes,
+    leafHash: new Uint8Array(row.leaf_hash),
+    entry: decodeEntry(bytes),
+  };
+}

@@ -1,0 +1,4 @@
+export { CollectionService, type CollectionView } from './collection.service.js';
+export { MintService, type MintResult } from './mint.service.js';
+export { MintingModule } from './minting.module.js';
+export { TokenOwnershipReader } from './ownership-reader.js';

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ContentModule } from '#content';
+import { LedgerModule } from '#ledger';
+import { CollectionService } from './collection.service.js';
+import { CollectionsController } from './minting.controller.js';
+import { MintService } from './mint.service.js';
+import { TokenOwnershipReader } from './ownership-reader.js';
+
+@Module({
+  imports: [LedgerModule, ContentModule],
+  controllers: [CollectionsController],
+  providers: [CollectionService, MintService, TokenOwnershipReader],
+  exports: [CollectionService, MintService, TokenOwnershipReader],
+})
+export class MintingModule {}

@@ -1,0 +1,186 @@
+// Stripe implementation of the payment port, on the official SDK. Every request carries an
+// idempotency key derived from the caller's, so SDK retries and our own retries are replays.
+import Stripe from 'stripe';
+import type {
+  CancelOutcome,
+  CreatePaymentRequest,
+  PaymentOutcome,
+  PaymentProvider,
+  ProviderEvent,
+  RefundOutcome,
+  RefundRequest,
+} from '../payment-provider.js';
+import { PaymentRequestInvalidError } from '../payment-provider.exception.js';
+import {
+  assertValidIdempotencyKey,
+  assertValidPaymentRequest,
+  assertValidRefundRequest,
+  paymentMetadata,
+} from '../payment-request.js';
+import { parseStripeWebhook } from '../webhook-event.js';
+import {
+  declinedOutcomeOf,
+  invalidRequestCodeOf,
+  outcomeOfIntent,
+  outcomeOfRefund,
+  portErrorOf,
+  refundRejectionOf,
+} from './stripe-outcomes.js';
+
+export interface StripePaymentProviderOptions {
+  secretKey: string;
+  /** The endpoint's signing secret (`whsec_…`). */
+  webhookSecret: string;
+  webhookToleranceSeconds?: number;
+  /** API base URL override, e.g. `http://127.0.0.1:12111` (a local test server); or give host/port/protocol. */
+  apiUrl?: string;
+  /** API host override. */
+  host?: string;
+  port?: number;
+  protocol?: 'http' | 'https';
+  /** SDK retries on network errors, 409 and 5xx, replaying the same idempotency key. */
+  maxNetworkRetries?: number;
+  timeoutMs?: number;
+  /** Clock in milliseconds for webhook tolerance, for tests. */
+  now?: () => number;
+}
+
+/** Payment port over Stripe PaymentIntents (card data stays in Stripe's Payment Element). */
+export class StripePaymentProvider implements PaymentProvider {
+  readonly rail = 'stripe';
+  private readonly stripe: Stripe;
+
+  constructor(private readonly options: StripePaymentProviderOptions) {
+    if (!options.secretKey) throw new Error('StripePaymentProvider needs a secret key');
+    if (!options.webhookSecret) throw new Error('StripePaymentProvider needs a webhook signing secret');
+    const config: Stripe.StripeConfig = {
+      maxNetworkRetries: options.maxNetworkRetries ?? 2,
+      timeout: options.timeoutMs ?? 30_000,
+      appInfo: { name: 'heirloom' },
+    };
+    const endpoint = { ...endpointOf(options.apiUrl), ...definedEndpoint(options) };
+    // Only set what was given: the SDK would otherwise take `undefined` as a value.
+    if (endpoint.host !== undefined) config.host = endpoint.host;
+    if (endpoint.port !== undefined) config.port = endpoint.port;
+    if (endpoint.protocol !== undefined) config.protocol = endpoint.protocol;
+    this.stripe = new Stripe(options.secretKey, config);
+  }
+
+  /**
+   * Creates a PaymentIntent. Without `paymentMethodId` it stays unconfirmed and the outcome asks the
+   * browser to confirm with the client secret; with one it is confirmed server-side.
+   */
+  async createPayment(request: CreatePaymentRequest): Promise<PaymentOutcome> {
+    assertValidPaymentRequest(request);
+    if (request.card) {
+      throw new PaymentRequestInvalidError(
+        'Card numbers are not accepted in Stripe mode; use the Payment Element',
+      );
+    }
+    const confirm = request.paymentMethodId !== undefined;
+    const params: Stripe.PaymentIntentCreateParams = {
+      amount: request.amount,
+      currency: request.currency,
+      metadata: paymentMetadata(request),
+      // Server-side confirmation without a return URL cannot follow redirects (3-D Secure then
+      // runs through Stripe.js as `use_stripe_sdk`); the browser flow passes its own return URL.
+      automatic_payment_methods: {
+        enabled: true,
+        allow_redirects: confirm && !request.returnUrl ? 'never' : 'always',
+      },
+    };
+    if (confirm) {
+      params.confirm = true;
+      params.payment_method = request.paymentMethodId;
+      if (request.returnUrl) params.return_url = request.returnUrl;
+    }
+    try {
+      const intent = await this.stripe.paymentIntents.create(params, {
+        idempotencyKey: request.idempotencyKey,
+      });
+      return outcomeOfIntent(intent);
+    } catch (error) {
+      const declined = declinedOutcomeOf(error);
+      if (declined) return declined;
+      throw portErrorOf(error);
+    }
+  }
+
+  /**
+   * Reads the PaymentIntent after the buyer came back from 3-D Secure. `approve` is not used: on
+   * Stripe the challenge happens between buyer and issuer, and the intent's status is the truth.
+   */
+  async confirmAction(paymentId: string, _decision: { approve: boolean }): Promise<PaymentOutcome> {
+    try {
+      // Stripe ignores idempotency keys on GET; sent anyway so every request carries one.
+      const intent = await this.stripe.paymentIntents.retrieve(paymentId, undefined, {
+        idempotencyKey: `retrieve:${paymentId}`,
+      });
+      return outcomeOfIntent(intent);
+    } catch (error) {
+      throw portErrorOf(error, paymentId);
+    }
+  }
+
+  /** Cancels an unsettled PaymentIntent; a settled one comes back as `not_cancelable`. */
+  async cancelPayment(paymentId: string, idempotencyKey: string): Promise<CancelOutcome> {
+    assertValidIdempotencyKey(idempotencyKey);
+    try {
+      await this.stripe.paymentIntents.cancel(
+        paymentId,
+        { cancellation_reason: 'abandoned' },
+        { idempotencyKey },
+      );
+      return { status: 'canceled', paymentId };
+    } catch (error) {
+      if (invalidRequestCodeOf(error) === 'payment_intent_unexpected_state') {
+        const status = (error as Stripe.errors.StripeInvalidRequestError).payment_intent?.status ?? 'unknown';
+        if (status === 'canceled') return { status: 'canceled', paymentId };
+        return { status: 'not_cancelable', paymentId, paymentStatus: status };
+      }
+      throw portErrorOf(error, paymentId);
+    }
+  }
+
+  /** Refunds through `refunds.create({ payment_intent })`. */
+  async refund(paymentId: string, request: RefundRequest): Promise<RefundOutcome> {
+    assertValidRefundRequest(request);
+    const params: Stripe.RefundCreateParams = { payment_intent: paymentId, reason: request.reason };
+    if (request.amount !== undefined) params.amount = request.amount;
+    if (request.metadata) params.metadata = request.metadata;
+    try {
+      const refund = await this.stripe.refunds.create(params, { idempotencyKey: request.idempotencyKey });
+      return outcomeOfRefund(refund, paymentId);
+    } catch (error) {
+      const rejected = refundRejectionOf(error, paymentId);
+      if (rejected) return rejected;
+      throw portErrorOf(error, paymentId);
+    }
+  }
+
+  /** Verifies a Stripe webhook with the endpoint secret and normalises it. */
+  parseWebhook(rawBody: Buffer | string, signatureHeader: string): ProviderEvent {
+    return parseStripeWebhook(rawBody, signatureHeader, {
+      secret: this.options.webhookSecret,
+      toleranceSeconds: this.options.webhookToleranceSeconds,
+      now: this.options.now,
+    });
+  }
+}
+
+type Endpoint = Pick<StripePaymentProviderOptions, 'host' | 'port' | 'protocol'>;
+
+function endpointOf(apiUrl: string | undefined): Endpoint {
+  if (!apiUrl) return {};
+  const url = new URL(apiUrl);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`Unsupported Stripe API URL ${apiUrl}`);
+  const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  return { host: url.hostname, protocol, ...(url.port ? { port: Number(url.port) } : {}) };
+}
+
+function definedEndpoint({ host, port, protocol }: Endpoint): Endpoint {
+  return Object.fromEntries(
+    Object.entries({ host, port, protocol }).filter(([, value]) => value !== undefined),
+  ) as Endpoint;
+}
