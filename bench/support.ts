@@ -1,0 +1,92 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadConfig, type HeirloomConfig } from '#config';
+import { migrate, startEmbeddedPostgres, withDatabase, type RunningPostgres } from '#database';
+import { createApp } from '../apps/api/src/bootstrap.js';
+import { schema } from '../apps/api/src/schema.js';
+
+export interface BenchDatabase {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated database for one benchmark run: on DATABASE_URL's server when set, otherwise on
+ * an embedded PostgreSQL in a temporary folder. Dropped afterwards.
+ */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  let embedded: RunningPostgres | undefined;
+  let dataDir: string | undefined;
+  let server = process.env.DATABASE_URL;
+  if (!server) {
+    dataDir = mkdtempSync(join(tmpdir(), 'heirloom-bench-'));
+    embedded = await startEmbeddedPostgres(dataDir, await freePort());
+    server = embedded.url;
+  }
+  const name = `heirloom_bench_${Date.now()}`;
+  await adminQuery(withDatabase(server, 'postgres'), `CREATE DATABASE ${name}`);
+  const url = withDatabase(server, name);
+  await migrate(url, schema);
+  return {
+    url,
+    async close() {
+      await adminQuery(withDatabase(server, 'postgres'), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await embedded?.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The real API on a bench database (background jobs as configured by `env`). */
+export async function benchApp(databaseUrl: string, env: Record<string, string> = {}) {
+  const config: HeirloomConfig = loadConfig({
+    DATABASE_URL: databaseUrl,
+    HEIRLOOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'heirloom-bench-app-')),
+    LOG_LEVEL: 'warn',
+    AUTH_RATE_LIMIT_PER_ADDRESS: '10000000',
+    AUTH_RATE_LIMIT_PER_ACCOUNT: '10000000',
+    ...env,
+  });
+  const app = await createApp(config, databaseUrl);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.getHttpServer().address() as { port: number };
+  return { app, config, url: `http://127.0.0.1:${port}` };
+}
+
+/** Percentile (0..100) of a list of numbers. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Prints one figure beside its baseline and their ratio. */
+export function report(figure: string, value: number, unit: string, baseline: number, target?: string): void {
+  const ratio = baseline === 0 ? Infinity : value / baseline;
+  const line = `${figure}: ${value.toFixed(1)} ${unit} | baseline ${baseline.toFixed(1)} ${unit} | ratio ${ratio.toFixed(2)}`;
+  console.log(target ? `${line} | target ${target}` : line);
+}
+
+async function adminQuery(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
