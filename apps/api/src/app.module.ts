@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from '#audit';
+import { CheckoutModule } from '#checkout';
 import { ConfigModule, HeirloomConfig } from '#config';
 import { DatabaseModule } from '#database';
 import { HealthModule } from '#health';
@@ -22,6 +23,7 @@ export class AppModule {
         LedgerModule,
         MintingModule,
         AuditModule,
+        CheckoutModule,
       ],
     };
   }

@@ -1,6 +1,6 @@
 export { dataSourceOptions, migrate, type DatabaseSchema } from './data-source.js';
 export { ensureDatabase, withDatabase } from './database-url.js';
 export { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
-export { inTransaction, isUniqueViolation, pgErrorCode } from './transaction.js';
+export { inTransaction, isUniqueViolation, pgErrorCode, updateReturning } from './transaction.js';
 export { PeriodicJobs } from './periodic-jobs.js';
 export { DatabaseModule } from './database.module.js';

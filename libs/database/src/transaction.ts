@@ -31,3 +31,18 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   const driverError = error instanceof QueryFailedError ? error.driverError : error;
   return (driverError as { constraint?: string }).constraint === constraint;
 }
+
+/**
+ * Rows of an `UPDATE/DELETE … RETURNING` query: TypeORM's PostgreSQL driver answers those with
+ * `[rows, affectedCount]` instead of the rows alone.
+ */
+export async function updateReturning<T>(
+  manager: Pick<EntityManager, 'query'>,
+  sql: string,
+  parameters: unknown[],
+): Promise<T[]> {
+  const result: unknown = await manager.query(sql, parameters);
+  return (
+    Array.isArray(result) && Array.isArray(result[0]) && typeof result[1] === 'number' ? result[0] : result
+  ) as T[];
+}

@@ -5,11 +5,12 @@ import { CollectionService } from './collection.service.js';
 import { CollectionsController } from './minting.controller.js';
 import { MintService } from './mint.service.js';
 import { TokenOwnershipReader } from './ownership-reader.js';
+import { OwnershipService } from './ownership.service.js';
 
 @Module({
   imports: [LedgerModule, ContentModule],
   controllers: [CollectionsController],
-  providers: [CollectionService, MintService, TokenOwnershipReader],
-  exports: [CollectionService, MintService, TokenOwnershipReader],
+  providers: [CollectionService, MintService, TokenOwnershipReader, OwnershipService],
+  exports: [CollectionService, MintService, TokenOwnershipReader, OwnershipService],
 })
 export class MintingModule {}

@@ -151,12 +151,15 @@ export class SandboxPaymentProvider implements PaymentProvider {
         this.succeed(intent);
         break;
     }
+    await this.delivery.firstAttemptsMade();
     return outcomeOfIntent(intent, this.challengeUrl(intent.id));
   }
 
   /** Same as `completeChallenge`: the buyer approved or abandoned the 3-D Secure step. */
   async confirmAction(paymentId: string, decision: { approve: boolean }): Promise<PaymentOutcome> {
-    return this.completeChallenge(paymentId, decision.approve);
+    const outcome = this.completeChallenge(paymentId, decision.approve);
+    await this.delivery.firstAttemptsMade();
+    return outcome;
   }
 
   /** Completes the sandbox 3-D Secure challenge; repeating it returns the first result. */

@@ -20,6 +20,7 @@ export interface WebhookDeliveryOptions {
 /** Signed, retried, fire-and-forget delivery of sandbox events. */
 export class WebhookDelivery {
   private readonly pending = new Set<Promise<void>>();
+  private readonly firstAttempts = new Set<Promise<void>>();
   // Sleeping retries, so stop() can wake them and let whenIdle() settle.
   private readonly sleepers = new Map<NodeJS.Timeout, () => void>();
   private stopped = false;
@@ -28,8 +29,25 @@ export class WebhookDelivery {
 
   /** Starts delivering `rawBody`; retries with backoff until `deliver` resolves or `stop()` is called. */
   send(eventId: string, rawBody: string): void {
-    const delivery = this.deliverWithRetry(eventId, rawBody).finally(() => this.pending.delete(delivery));
+    let firstAttemptDone = () => {};
+    const firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve)).finally(() =>
+      this.firstAttempts.delete(firstAttempt),
+    );
+    this.firstAttempts.add(firstAttempt);
+    const delivery = this.deliverWithRetry(eventId, rawBody, firstAttemptDone).finally(() => {
+      firstAttemptDone();
+      this.pending.delete(delivery);
+    });
     this.pending.add(delivery);
+  }
+
+  /**
+   * Resolves once every delivery started so far has made its first attempt. Awaited before a
+   * sandbox call returns, like a processor that has durably queued its webhook: the app has then
+   * stored the event (if it accepted it) before it learns the outcome, so a crash cannot lose it.
+   */
+  async firstAttemptsMade(): Promise<void> {
+    await Promise.all([...this.firstAttempts]);
   }
 
   /** Resolves when every delivery started so far has been accepted (or abandoned by `stop()`). */
@@ -47,7 +65,11 @@ export class WebhookDelivery {
     this.sleepers.clear();
   }
 
-  private async deliverWithRetry(eventId: string, rawBody: string): Promise<void> {
+  private async deliverWithRetry(
+    eventId: string,
+    rawBody: string,
+    firstAttemptDone: () => void,
+  ): Promise<void> {
     const initialDelay = this.options.initialDelayMs ?? 500;
     const maxDelay = this.options.maxDelayMs ?? 60_000;
     for (let attempt = 1; !this.stopped; attempt++) {
@@ -55,6 +77,7 @@ export class WebhookDelivery {
         await this.options.deliver(rawBody, this.sign(rawBody));
         return;
       } catch (error) {
+        firstAttemptDone();
         this.options.onError?.(error, { eventId, attempt });
       }
       await this.sleep(Math.min(initialDelay * 2 ** (attempt - 1), maxDelay));

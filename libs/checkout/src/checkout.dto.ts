@@ -1,0 +1,79 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsUrl,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { CURRENCIES } from '#money';
+
+export class CardDto {
+  @ApiProperty({ example: '4242 4242 4242 4242' }) @Matches(/^[\d -]{12,23}$/) number!: string;
+  @ApiProperty({ example: 12 }) @IsInt() @Min(1) @Max(12) expMonth!: number;
+  @ApiProperty({ example: 2030 }) @IsInt() @Min(2000) @Max(2100) expYear!: number;
+  @ApiProperty({ example: '123' }) @Matches(/^\d{3,4}$/) cvc!: string;
+}
+
+export class CheckoutDto {
+  @ApiPropertyOptional({ description: 'A specific listing (edition) to buy' })
+  @IsOptional()
+  @IsUUID()
+  listingId?: string;
+  @ApiPropertyOptional({ description: 'Any available edition of this drop' })
+  @IsOptional()
+  @IsUUID()
+  dropId?: string;
+  @ApiProperty({ description: 'Client-chosen key: retries return the same order' })
+  @Matches(/^[A-Za-z0-9._:-]{8,100}$/)
+  idempotencyKey!: string;
+  @ApiPropertyOptional({ type: CardDto, description: 'Sandbox rail only; never sent in Stripe mode' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CardDto)
+  card?: CardDto;
+  @ApiPropertyOptional({ description: 'Stripe PaymentMethod id from the Payment Element (pm_…)' })
+  @IsOptional()
+  @Matches(/^pm_\w+$/)
+  paymentMethodId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsUrl({ require_tld: false }) returnUrl?: string;
+}
+
+export class CreateListingDto {
+  @ApiProperty() @IsString() @Length(1, 128) tokenId!: string;
+  @ApiProperty({ description: 'Integer minor units' }) @IsInt() @Min(1) @Max(1e12) priceMinor!: number;
+  @ApiProperty({ enum: CURRENCIES }) @IsIn(CURRENCIES) currency!: string;
+}
+
+export class CreateDropDto {
+  @ApiProperty() @IsUUID() collectionId!: string;
+  @ApiProperty({ description: 'Price per edition, integer minor units' })
+  @IsInt()
+  @Min(1)
+  @Max(1e12)
+  priceMinor!: number;
+  @ApiProperty({ enum: CURRENCIES }) @IsIn(CURRENCIES) currency!: string;
+  @ApiProperty() @IsISO8601({ strict: true }) startsAt!: string;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(1_000_000) perBuyerLimit?: number;
+  @ApiPropertyOptional({ enum: ['first-come', 'lottery'] })
+  @IsOptional()
+  @IsIn(['first-come', 'lottery'])
+  mode?: 'first-come' | 'lottery';
+  @ApiPropertyOptional({ description: 'Lottery: entries are accepted from startsAt until this time' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  entriesCloseAt?: string;
+}
+
+export class SandboxChallengeDto {
+  @ApiProperty() @IsBoolean() approve!: boolean;
+}

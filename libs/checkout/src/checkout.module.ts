@@ -1,0 +1,63 @@
+import { Module, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { HeirloomConfig } from '#config';
+import { PeriodicJobs } from '#database';
+import { IdentityModule } from '#identity';
+import { MintingModule } from '#minting';
+import { createPaymentProvider, PAYMENT_PROVIDER, type PaymentProvider } from '#payments';
+import { CheckoutController, SandboxChallengeController, WebhookController } from './checkout.controller.js';
+import { CheckoutService } from './checkout.service.js';
+import { ListingService } from './listing.service.js';
+import { PaymentEventsService } from './payment-events.service.js';
+import { RefundService } from './refund.service.js';
+import { SettlementService } from './settlement.service.js';
+
+/** Stripe when STRIPE_SECRET_KEY is set; otherwise the sandbox rail, whose events enter the same inbox. */
+function paymentProviderFactory(config: HeirloomConfig, moduleRef: ModuleRef): PaymentProvider {
+  return createPaymentProvider({
+    stripeSecretKey: config.stripeSecretKey,
+    webhookSecret: config.stripeWebhookSecret,
+    stripe: config.stripeApiHost ? { apiUrl: config.stripeApiHost } : undefined,
+    sandbox: {
+      // Same verification and storage as POST /webhooks/stripe, without a loopback HTTP hop.
+      deliver: async (rawBody, signature) => {
+        await moduleRef.get(PaymentEventsService, { strict: false }).receive(rawBody, signature);
+      },
+      challengePath: '/sandbox/3ds',
+      disputeDelayMs: config.sandboxDisputeDelayMs,
+    },
+  });
+}
+
+@Module({
+  imports: [IdentityModule, MintingModule],
+  controllers: [CheckoutController, WebhookController, SandboxChallengeController],
+  providers: [
+    { provide: PAYMENT_PROVIDER, useFactory: paymentProviderFactory, inject: [HeirloomConfig, ModuleRef] },
+    CheckoutService,
+    ListingService,
+    PaymentEventsService,
+    RefundService,
+    SettlementService,
+  ],
+  exports: [CheckoutService, ListingService, PaymentEventsService, PAYMENT_PROVIDER],
+})
+export class CheckoutModule implements OnModuleInit {
+  constructor(
+    private readonly jobs: PeriodicJobs,
+    private readonly checkout: CheckoutService,
+    private readonly events: PaymentEventsService,
+    private readonly refunds: RefundService,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.register('reservation-expiry', 1000, async () => {
+      await this.refunds.cancelPayments(await this.checkout.expireReservations());
+    });
+    // Recovery: events stored but not applied (a crash mid-settlement, or deferred) and refunds owed.
+    this.jobs.register('settlement-recovery', 2000, async () => {
+      await this.events.processPending();
+      await this.refunds.sendPending();
+    });
+  }
+}

@@ -1,0 +1,208 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { HeirloomConfig } from '#config';
+import { OwnershipService } from '#minting';
+import { splitSale } from '#money';
+import type { PaymentProviderEvent } from '#payments';
+import { accounts, postJournal, type JournalLine } from './journal.js';
+import { canMoveOrder, HOLDING_STATUSES, type OrderStatus } from './order-state.js';
+import { lockListing, lockOrder, releaseListing, setOrderStatus, type OrderRow } from './order.repository.js';
+
+/** What applying one provider event did (stored beside the event for operators). */
+export type SettlementOutcome =
+  | 'settled'
+  | 'refund-owed'
+  | 'failed'
+  | 'refunded'
+  | 'frozen'
+  | 'unfrozen'
+  | 'reverted'
+  | 'no-op'
+  | 'deferred'
+  | 'unknown-order';
+
+/** Orders still waiting for their payment to succeed. */
+const AWAITING_PAYMENT: readonly OrderStatus[] = ['reserved', 'requires_action', 'expired', 'failed'];
+
+/**
+ * Applies verified payment events to orders, ownership, ledger and money journal — each in the
+ * caller's transaction, each idempotent: a repeated, late or out-of-order event leaves the same state.
+ */
+@Injectable()
+export class SettlementService {
+  private readonly logger = new Logger(SettlementService.name);
+
+  constructor(
+    private readonly config: HeirloomConfig,
+    private readonly ownership: OwnershipService,
+  ) {}
+
+  async apply(manager: EntityManager, event: PaymentProviderEvent): Promise<SettlementOutcome> {
+    const order = await lockOrder(manager, { paymentId: event.paymentId, orderId: event.orderId });
+    if (!order) {
+      this.logger.warn({ event: event.id, paymentId: event.paymentId }, 'payment event for an unknown order');
+      return 'unknown-order';
+    }
+    // Refund or dispute news that overtook the payment's success: keep it until the sale exists.
+    if (event.type.startsWith('charge.') && AWAITING_PAYMENT.includes(order.status)) return 'deferred';
+    switch (event.type) {
+      case 'payment_intent.succeeded':
+        return this.paymentSucceeded(manager, order, event);
+      case 'payment_intent.payment_failed':
+      case 'payment_intent.canceled':
+        return this.paymentFailed(manager, order, event);
+      case 'charge.refunded':
+        return event.amountRefunded !== undefined && event.amountRefunded >= Number(order.amount_minor)
+          ? this.refunded(manager, order, 'refund')
+          : 'no-op';
+      case 'charge.dispute.created':
+        return this.disputeOpened(manager, order);
+      case 'charge.dispute.closed':
+        return this.disputeClosed(manager, order, event.disputeStatus === 'lost');
+    }
+  }
+
+  /** Payment captured: the sale completes if the edition is still ours to sell, else a refund is owed. */
+  private async paymentSucceeded(manager: EntityManager, order: OrderRow, event: PaymentProviderEvent) {
+    if (!AWAITING_PAYMENT.includes(order.status)) return 'no-op';
+    const card = {
+      payment_id: event.paymentId,
+      card_brand: event.cardBrand ?? null,
+      card_last4: event.cardLast4 ?? null,
+    };
+    const listing = await lockListing(manager, order.listing_id);
+    const heldByOthers =
+      listing.reserved_order !== null &&
+      listing.reserved_order !== order.id &&
+      listing.reserved_until! > new Date();
+    const [token]: { owner_id: string; status: string }[] = await manager.query(
+      `SELECT owner_id, status FROM tokens WHERE id = $1 FOR UPDATE`,
+      [order.token_id],
+    );
+    const amountMatches =
+      event.amount === Number(order.amount_minor) && event.currency.toUpperCase() === order.currency;
+    const sellable =
+      listing.status === 'active' &&
+      !heldByOthers &&
+      token.owner_id === order.seller_id &&
+      token.status === 'active';
+    if (!sellable || !amountMatches) {
+      await setOrderStatus(manager, order.id, 'refund_pending', card);
+      await releaseListing(manager, listing.id, order.id);
+      await manager.query(
+        `INSERT INTO refund_requests (order_id, payment_id, amount_minor, reason) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (order_id) DO NOTHING`,
+        [order.id, event.paymentId, event.amount, sellable ? 'amount-mismatch' : 'edition-unavailable'],
+      );
+      await postJournal(manager, order.id, 'payment-to-refund', order.currency, [
+        { account: accounts.processorClearing, amount: event.amount },
+        { account: accounts.refundsOwed, amount: -event.amount },
+      ]);
+      return 'refund-owed';
+    }
+    await manager.query(
+      `UPDATE listings SET status = 'sold', reserved_order = $2, reserved_until = NULL WHERE id = $1`,
+      [listing.id, order.id],
+    );
+    await this.ownership.change(manager, order.token_id, { type: 'sale', to: order.buyer_id, ref: order.id });
+    await setOrderStatus(manager, order.id, 'paid', { ...card, paid: true });
+    await postJournal(
+      manager,
+      order.id,
+      'sale',
+      order.currency,
+      await this.saleLines(manager, order, listing.kind),
+    );
+    return 'settled';
+  }
+
+  private async paymentFailed(manager: EntityManager, order: OrderRow, event: PaymentProviderEvent) {
+    if (!HOLDING_STATUSES.includes(order.status)) return 'no-op';
+    await setOrderStatus(manager, order.id, 'failed', { decline_code: event.failureCode ?? 'canceled' });
+    await releaseListing(manager, order.listing_id, order.id);
+    return 'failed';
+  }
+
+  /** A paid order refunded (or a dispute lost): ownership reverts to the seller, money is reversed. */
+  private async refunded(manager: EntityManager, order: OrderRow, kind: 'refund' | 'chargeback') {
+    if (order.status === 'refund_pending') {
+      await setOrderStatus(manager, order.id, 'refunded');
+      await manager.query(`UPDATE refund_requests SET status = 'sent' WHERE order_id = $1`, [order.id]);
+      await postJournal(manager, order.id, 'refund', order.currency, [
+        { account: accounts.refundsOwed, amount: Number(order.amount_minor) },
+        { account: accounts.processorClearing, amount: -Number(order.amount_minor) },
+      ]);
+      return 'refunded';
+    }
+    if (!this.move(order, 'refunded')) return 'no-op';
+    await this.ownership.change(manager, order.token_id, {
+      type: 'revert',
+      to: order.seller_id,
+      ref: order.id,
+    });
+    if (order.status === 'disputed')
+      await this.ownership.change(manager, order.token_id, { type: 'unfreeze', ref: order.id });
+    await setOrderStatus(manager, order.id, 'refunded');
+    // The edition can be sold again.
+    await manager.query(
+      `UPDATE listings SET status = 'active', reserved_order = NULL, reserved_until = NULL WHERE id = $1
+       AND NOT EXISTS (SELECT 1 FROM listings o WHERE o.token_id = listings.token_id AND o.status = 'active')`,
+      [order.listing_id],
+    );
+    const listing = await lockListing(manager, order.listing_id);
+    const sale = await this.saleLines(manager, order, listing.kind);
+    await postJournal(
+      manager,
+      order.id,
+      kind,
+      order.currency,
+      sale.map((line) => ({ account: line.account, amount: -line.amount })),
+    );
+    return 'reverted';
+  }
+
+  private async disputeOpened(manager: EntityManager, order: OrderRow) {
+    if (!this.move(order, 'disputed')) return 'no-op';
+    await this.ownership.change(manager, order.token_id, { type: 'freeze', ref: order.id });
+    await setOrderStatus(manager, order.id, 'disputed');
+    return 'frozen';
+  }
+
+  private async disputeClosed(manager: EntityManager, order: OrderRow, lost: boolean) {
+    if (order.status === 'paid') return 'deferred'; // closed overtook created
+    if (order.status !== 'disputed') return 'no-op';
+    if (lost) return this.refunded(manager, order, 'chargeback');
+    await this.ownership.change(manager, order.token_id, { type: 'unfreeze', ref: order.id });
+    await setOrderStatus(manager, order.id, 'paid');
+    return 'unfrozen';
+  }
+
+  /** buyer payment = seller proceeds + creator royalty + platform fee + processor fee. */
+  private async saleLines(
+    manager: EntityManager,
+    order: OrderRow,
+    kind: 'primary' | 'resale',
+  ): Promise<JournalLine[]> {
+    const [token]: { creator_id: string; royalty_bps: number }[] = await manager.query(
+      `SELECT t.creator_id, c.royalty_bps FROM tokens t JOIN collections c ON c.id = t.collection_id WHERE t.id = $1`,
+      [order.token_id],
+    );
+    const split = splitSale(Number(order.amount_minor), {
+      platformFeeBps: this.config.platformFeeBps,
+      processorFeeBps: this.config.processorFeeBps,
+      processorFeeFixedMinor: this.config.processorFeeFixedMinor,
+      royaltyBps: kind === 'resale' ? token.royalty_bps : 0,
+    });
+    return [
+      { account: accounts.processorClearing, amount: split.gross },
+      { account: accounts.processorFees, amount: -split.processorFee },
+      { account: accounts.platformRevenue, amount: -split.platformFee },
+      { account: accounts.payable(token.creator_id), amount: -split.royalty },
+      { account: accounts.payable(order.seller_id), amount: -split.sellerProceeds },
+    ];
+  }
+
+  private move(order: OrderRow, to: OrderStatus): boolean {
+    return canMoveOrder(order.status, to);
+  }
+}

@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { problems } from '#http';
+import { LedgerWriter, type LedgerEntry, ledgerCore } from '#ledger';
+
+export type OwnershipChange =
+  | { type: 'sale' | 'transfer' | 'revert'; to: string; ref?: string }
+  | { type: 'freeze' | 'unfreeze' | 'burn'; ref?: string };
+
+export interface TokenOwnership {
+  tokenId: string;
+  owner: string | null;
+  status: 'active' | 'frozen' | 'burned';
+}
+
+/**
+ * The one place a token's owner or status changes: locks the token row, checks the transition
+ * against the ledger's table of legal transitions, updates the row and appends the ledger entry —
+ * all in the caller's transaction, so ownership and ledger can never disagree.
+ */
+@Injectable()
+export class OwnershipService {
+  constructor(private readonly ledger: LedgerWriter) {}
+
+  async change(manager: EntityManager, tokenId: string, change: OwnershipChange): Promise<TokenOwnership> {
+    const [token]: {
+      owner_id: string | null;
+      status: TokenOwnership['status'];
+      ledger_seq: number;
+      last_event_at: Date;
+    }[] = await manager.query(
+      `SELECT owner_id, status, ledger_seq, last_event_at FROM tokens WHERE id = $1 FOR UPDATE`,
+      [tokenId],
+    );
+    if (!token) throw problems.notFound('Token');
+    const rule = ledgerCore.TRANSITIONS[change.type];
+    if (!rule.requires.includes(token.status)) {
+      throw problems.conflict('token-state', `Cannot ${change.type} a token that is ${token.status}`);
+    }
+    if (token.owner_id === null) throw problems.conflict('token-state', 'The token has no owner');
+    // Entry times never go backwards per token, even across processes with skewed clocks.
+    const at = new Date(Math.max(Date.now(), token.last_event_at.getTime()));
+    const to = 'to' in change ? change.to : null;
+    const entry: LedgerEntry = {
+      v: 1,
+      type: change.type,
+      token: tokenId,
+      seq: token.ledger_seq + 1,
+      from: token.owner_id,
+      to,
+      at: at.toISOString(),
+      ...(change.ref ? { ref: change.ref } : {}),
+    };
+    const owner = rule.owner === 'to' ? to : rule.owner === 'none' ? null : token.owner_id;
+    const status = rule.status === 'unchanged' ? token.status : rule.status;
+    await manager.query(
+      `UPDATE tokens SET owner_id = $2, status = $3, ledger_seq = $4, last_event_at = $5,
+         acquired_at = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN $5 ELSE acquired_at END,
+         price_minor = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN NULL ELSE price_minor END,
+         currency = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN NULL ELSE currency END
+       WHERE id = $1`,
+      [tokenId, owner, status, entry.seq, at],
+    );
+    await this.ledger.append(manager, [entry]);
+    return { tokenId, owner, status };
+  }
+}

@@ -1,0 +1,1 @@
+export { basisPoints, CURRENCIES, formatMoney, minorDigits, splitSale, type SaleSplit } from './money.js';

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import Stripe from 'stripe';
+import type { Client } from './http.js';
+import type { TestUser } from './factories.js';
+
+export const CARDS = {
+  visa: '4242424242424242',
+  declined: '4000000000000002',
+  insufficientFunds: '4000000000009995',
+  threeDSecure: '4000002500003155',
+  disputed: '4000000000000259',
+};
+
+/** A checkout request body paying with a sandbox card. */
+export function cardCheckout(target: { listingId?: string; dropId?: string }, number = CARDS.visa) {
+  return {
+    ...target,
+    idempotencyKey: `co-${randomUUID()}`,
+    card: { number, expMonth: 12, expYear: new Date().getFullYear() + 2, cvc: '123' },
+  };
+}
+
+/** Lists a token for sale as its owner. */
+export async function listToken(
+  api: Client,
+  owner: TestUser,
+  tokenId: string,
+  priceMinor = 1999,
+  currency = 'USD',
+) {
+  const response = await api('POST', '/listings', {
+    token: owner.token,
+    body: { tokenId, priceMinor, currency },
+  });
+  if (response.status !== 201) throw new Error(`listing failed: ${JSON.stringify(response.body)}`);
+  return response.body as { listingId: string };
+}
+
+/** A Stripe-shaped event, signed the way Stripe signs webhooks (the SDK's own test helper). */
+export function signedEvent(
+  secret: string,
+  type: string,
+  object: Record<string, unknown>,
+  id = `evt_${randomUUID().replaceAll('-', '')}`,
+) {
+  const payload = JSON.stringify({
+    id,
+    object: 'event',
+    api_version: '2025-01-27.acacia',
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    type,
+    data: { object },
+  });
+  return { payload, signature: Stripe.webhooks.generateTestHeaderString({ payload, secret }) };
+}
+
+/** Posts a signed event to the webhook endpoint. */
+export function postEvent(
+  api: Client,
+  event: { payload: string; signature: string },
+  signature = event.signature,
+) {
+  return api('POST', '/webhooks/stripe', {
+    rawBody: event.payload,
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+  });
+}
