@@ -10,6 +10,7 @@ import {
   WebhookPayloadError,
   WebhookSignatureError,
 } from '#payments';
+import { crashPoint } from './crash-point.js';
 import { SettlementService, type SettlementOutcome } from './settlement.service.js';
 
 /**
@@ -55,6 +56,7 @@ export class PaymentEventsService {
         payment ? null : 'ignored',
       ],
     );
+    crashPoint('after-event-stored');
     if (payment) await this.process(event.id);
     return { received: true, duplicate: stored.length === 0 };
   }
