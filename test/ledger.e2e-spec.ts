@@ -89,8 +89,22 @@ describe('ledger (e2e): API + witness on real PostgreSQL', () => {
     );
     expect((await api('GET', '/ledger/checkpoint?final=true')).status).toBe(404);
 
-    const outcome = await witness().witnessOnce();
-    expect(outcome).toMatchObject({ status: 'cosigned', size: 5, witnesses: 1, final: true });
+    // The witness as its own process (apps/witness), sharing only its state folder with the checks below.
+    const witnessRun = await run('node', ['dist/apps/witness/src/main.js', '--once'], {
+      env: {
+        ...process.env,
+        WITNESS_LOG_URL: testApp.url,
+        WITNESS_OPERATOR_KEY: operatorKeys.verifierKey,
+        WITNESS_SIGNER_KEY: witnessKeys.signerKey,
+        WITNESS_DATA_DIR: witnessDir,
+      },
+    });
+    expect(JSON.parse(witnessRun.stdout)).toMatchObject({
+      status: 'cosigned',
+      size: 5,
+      witnesses: 1,
+      final: true,
+    });
     const final = await api('GET', '/ledger/checkpoint?final=true');
     expect(final.body).toContain(`— witness.test `);
     expect(await witness().witnessOnce()).toMatchObject({ status: 'up-to-date', size: 5 });

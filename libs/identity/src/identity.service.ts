@@ -43,6 +43,10 @@ export class IdentityService {
     address: string,
   ): Promise<AccountView> {
     await this.rateLimiter.consume(`sign-up:addr:${address}`, this.config.authLimitPerAddressPerMinute);
+    await this.rateLimiter.consume(
+      `sign-up:acct:${input.email.toLowerCase()}`,
+      this.config.authLimitPerAccountPerMinute,
+    );
     return toAccountView(await this.createAccount(input, ['collector']));
   }
 
