@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { PeriodicJobs } from '#database';
 import { AuthGuard } from './auth.guard.js';
 import { AuthController, MeController, OperatorAccountsController } from './identity.controller.js';
 import { IdentityService } from './identity.service.js';
@@ -16,4 +17,13 @@ import { IDENTITY_VERIFIER, SandboxIdentityVerifier } from './real-name.js';
   ],
   exports: [IdentityService],
 })
-export class IdentityModule {}
+export class IdentityModule implements OnModuleInit {
+  constructor(
+    private readonly jobs: PeriodicJobs,
+    private readonly rateLimiter: RateLimiter,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.register('rate-limit-prune', 10 * 60_000, () => this.rateLimiter.prune());
+  }
+}
