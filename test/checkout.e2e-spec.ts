@@ -343,5 +343,8 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
     expect(luhn.body).toMatchObject({ status: 'failed', declineCode: 'incorrect_number' });
     const own = await api('POST', '/checkout', { token: creator.token, body: cardCheckout({ listingId }) });
     expect(own.body.type).toBe(PROBLEM + 'own-listing');
+    const unknownPayment = await api('POST', '/sandbox/3ds/pi_unknown', { body: { approve: true } });
+    expect(unknownPayment.status).toBe(404);
+    expect(unknownPayment.body.type).toBe(PROBLEM + 'not-found');
   });
 });

@@ -1,4 +1,15 @@
-import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Req,
+  UseFilters,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { problems } from '#http';
@@ -6,11 +17,13 @@ import { CurrentPrincipal, type Principal, Public, Roles } from '#identity';
 import { CheckoutDto, CreateDropDto, CreateListingDto, SandboxChallengeDto } from './checkout.dto.js';
 import { CheckoutService } from './checkout.service.js';
 import { ListingService } from './listing.service.js';
+import { PaymentErrorFilter } from './payment-error.filter.js';
 import { PaymentEventsService } from './payment-events.service.js';
 import { renderChallengePage } from './sandbox-page.js';
 
 @ApiTags('checkout')
 @ApiBearerAuth()
+@UseFilters(PaymentErrorFilter)
 @Controller()
 export class CheckoutController {
   constructor(
@@ -76,6 +89,7 @@ export class WebhookController {
 /** The sandbox rail's 3-D Secure challenge, standing in for the card issuer's page. */
 @ApiTags('sandbox')
 @Public()
+@UseFilters(PaymentErrorFilter)
 @Controller('sandbox/3ds')
 export class SandboxChallengeController {
   constructor(private readonly checkout: CheckoutService) {}

@@ -1,0 +1,35 @@
+import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, sendProblem } from '#http';
+import {
+  PaymentNotFoundError,
+  PaymentProviderError,
+  PaymentProviderUnavailableError,
+  PaymentRequestInvalidError,
+} from '#payments';
+
+/** Turns payment-port failures into problems: retry later (503), bad request (400) or unknown payment (404). */
+@Catch(PaymentProviderError)
+export class PaymentErrorFilter implements ExceptionFilter {
+  catch(error: PaymentProviderError, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    sendProblem(http.getResponse<FastifyReply>(), http.getRequest<FastifyRequest>(), toDomainError(error));
+  }
+}
+
+function toDomainError(error: PaymentProviderError): DomainError {
+  if (error instanceof PaymentProviderUnavailableError) {
+    return new DomainError(
+      'payment-provider-unavailable',
+      503,
+      'Service unavailable',
+      'The card processor could not be reached; retry with the same idempotency key',
+    );
+  }
+  if (error instanceof PaymentRequestInvalidError) {
+    return new DomainError('payment-request-invalid', 400, 'Bad request', error.message);
+  }
+  if (error instanceof PaymentNotFoundError)
+    return new DomainError('not-found', 404, 'Not found', 'Payment was not found');
+  return new DomainError('invalid-webhook', 400, 'Bad request', error.message);
+}
