@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 interface Job {
@@ -6,6 +6,8 @@ interface Job {
   intervalMs: number;
   run: () => Promise<void>;
   timer?: NodeJS.Timeout;
+  /** The tick in progress, awaited at shutdown so no job outlives the connection pool. */
+  running?: Promise<unknown>;
 }
 
 /**
@@ -13,7 +15,7 @@ interface Job {
  * only while it holds the job's PostgreSQL advisory lock, so one process works at a time.
  */
 @Injectable()
-export class PeriodicJobs implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PeriodicJobs implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(PeriodicJobs.name);
   private readonly jobs = new Map<string, Job>();
   private started = false;
@@ -41,9 +43,10 @@ export class PeriodicJobs implements OnApplicationBootstrap, OnApplicationShutdo
     for (const job of this.jobs.values()) this.schedule(job);
   }
 
-  onApplicationShutdown(): void {
+  async beforeApplicationShutdown(): Promise<void> {
     this.started = false;
     for (const job of this.jobs.values()) clearTimeout(job.timer);
+    await Promise.allSettled([...this.jobs.values()].map((job) => job.running));
   }
 
   private schedule(job: Job): void {

@@ -10,23 +10,29 @@ export function createLogger(level: string): Logger {
   });
 }
 
-/** Adapts pino to Nest's LoggerService. */
+/** Adapts pino to Nest's LoggerService; object messages become structured fields. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string) {
-    this.logger.info({ context }, String(message));
+    this.write('info', message, { context });
   }
   error(message: unknown, trace?: string, context?: string) {
-    this.logger.error({ context, trace }, message instanceof Error ? message.message : String(message));
+    this.write('error', message, { context, trace });
   }
   warn(message: unknown, context?: string) {
-    this.logger.warn({ context }, String(message));
+    this.write('warn', message, { context });
   }
   debug(message: unknown, context?: string) {
-    this.logger.debug({ context }, String(message));
+    this.write('debug', message, { context });
   }
   verbose(message: unknown, context?: string) {
-    this.logger.trace({ context }, String(message));
+    this.write('trace', message, { context });
+  }
+
+  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace', message: unknown, fields: object) {
+    if (message instanceof Error) this.logger[level]({ ...fields, err: message }, message.message);
+    else if (typeof message === 'object' && message !== null) this.logger[level]({ ...fields, ...message });
+    else this.logger[level](fields, String(message));
   }
 }
