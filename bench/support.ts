@@ -47,8 +47,8 @@ export async function benchApp(databaseUrl: string, env: Record<string, string> 
     DATABASE_URL: databaseUrl,
     HEIRLOOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'heirloom-bench-app-')),
     LOG_LEVEL: 'warn',
-    AUTH_RATE_LIMIT_PER_ADDRESS: '10000000',
-    AUTH_RATE_LIMIT_PER_ACCOUNT: '10000000',
+    AUTH_RATE_LIMIT_PER_ADDRESS: '1000000',
+    AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
     ...env,
   });
   const app = await createApp(config, databaseUrl);

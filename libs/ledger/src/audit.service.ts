@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { HeirloomConfig } from '#config';
@@ -6,7 +7,6 @@ import {
   bytesEqual,
   CompactRange,
   decodeEntry,
-  leafHash,
   openNote,
   parseCheckpoint,
   toHex,
@@ -105,11 +105,16 @@ export class AuditService {
     let checkpointAt = 0;
     let next = 0; // the index the next row must have
     let treeBroken = false; // past a gap the tree cannot be recomputed, but ownership can be replayed
-    for (;;) {
-      const rows: { idx: string; token_id: string; leaf_hash: Buffer; entry: Buffer }[] = await manager.query(
+    const readFrom = (start: number): Promise<EntryRow[]> =>
+      manager.query(
         `SELECT idx, token_id, leaf_hash, entry FROM ledger_entries WHERE idx >= $1 ORDER BY idx LIMIT $2`,
-        [next, BATCH],
+        [start, BATCH],
       );
+    let reading = readFrom(0);
+    for (;;) {
+      const rows = await reading;
+      // The database reads the next batch while this one is replayed.
+      if (rows.length === BATCH) reading = readFrom(Number(rows[rows.length - 1].idx) + 1);
       for (const row of rows) {
         const index = Number(row.idx);
         if (index !== next) {
@@ -121,8 +126,8 @@ export class AuditService {
           treeBroken = true;
         }
         next = index + 1;
-        const hash = leafHash(row.entry);
-        if (!bytesEqual(hash, row.leaf_hash)) {
+        const hash = nodeLeafHash(row.entry);
+        if (!hash.equals(row.leaf_hash)) {
           mismatches.push({
             kind: 'ledger-row-tampered',
             index,
@@ -272,4 +277,18 @@ export class AuditService {
     }
     return verified;
   }
+}
+
+interface EntryRow {
+  idx: string;
+  token_id: string;
+  leaf_hash: Buffer;
+  entry: Buffer;
+}
+
+const LEAF_PREFIX = Buffer.of(0x00);
+
+/** RFC 9162 leaf hash SHA-256(0x00 ‖ entry) with node:crypto: the same bytes as the core's leafHash, faster. */
+function nodeLeafHash(entry: Buffer): Buffer {
+  return hash('sha256', Buffer.concat([LEAF_PREFIX, entry]), 'buffer');
 }

@@ -54,7 +54,8 @@ export function loadLedgerKeys(config: HeirloomConfig): LedgerKeys {
 
 /** The verifier key matching a `PRIVATE+KEY+name+hash+base64(0x01‖seed)` signer key. */
 export function verifierKeyOf(signerKey: string): string {
-  const parts = signerKey.split('+');
-  const seed = fromBase64(parts[4]).slice(1);
-  return generateKey(parts[2], seed).verifierKey;
+  // Base64 may itself contain '+': only the first four are separators.
+  const [, , name, , ...key] = signerKey.split('+');
+  const seed = fromBase64(key.join('+')).slice(1);
+  return generateKey(name, seed).verifierKey;
 }

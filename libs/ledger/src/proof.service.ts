@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { problems } from '#http';
-import { consistencyPlan, decodeEntry, inclusionPlan, type LedgerEntry } from './core/index.js';
-import { loadNodes, loadTreeState } from './tree-store.js';
+import {
+  consistencyPlan,
+  decodeEntry,
+  inclusionPlan,
+  type LedgerEntry,
+  type NodeLookup,
+  type ProofPlan,
+} from './core/index.js';
+import { loadNodes, loadNodesWithSize, loadTreeState } from './tree-store.js';
 
 export interface StoredEntry {
   index: number;
@@ -26,6 +33,10 @@ export class ProofService {
     index: number,
     size?: number,
   ): Promise<{ index: number; size: number; proof: Uint8Array[] }> {
+    if (size !== undefined && isValidSize(size) && isWithin(index, 0, size - 1)) {
+      const plan = inclusionPlan(index, size);
+      return { index, size, proof: plan.build(await this.nodesAtSize(plan, size)) };
+    }
     const treeSize = await this.checkSize(size);
     if (!Number.isSafeInteger(index) || index < 0 || index >= treeSize) {
       throw problems.badRequest('index-out-of-range', `index must be below the tree size ${treeSize}`);
@@ -51,6 +62,10 @@ export class ProofService {
     from: number,
     to?: number,
   ): Promise<{ from: number; to: number; proof: Uint8Array[] }> {
+    if (to !== undefined && isValidSize(to) && isWithin(from, 0, to)) {
+      const plan = consistencyPlan(from, to);
+      return { from, to, proof: plan.build(await this.nodesAtSize(plan, to)) };
+    }
     const size2 = await this.checkSize(to);
     if (!Number.isSafeInteger(from) || from < 0 || from > size2) {
       throw problems.badRequest('size-out-of-range', `"from" must be between 0 and ${size2}`);
@@ -81,14 +96,26 @@ export class ProofService {
   private async checkSize(size: number | undefined): Promise<number> {
     const state = await loadTreeState(this.dataSource.manager);
     if (size === undefined) return state.size;
-    if (!Number.isSafeInteger(size) || size < 1 || size > state.size) {
-      throw problems.badRequest(
-        'size-out-of-range',
-        `size must be between 1 and the tree size ${state.size}`,
-      );
-    }
+    if (!isValidSize(size) || size > state.size) throw sizeOutOfRange(state.size);
     return size;
   }
+
+  /**
+   * A plan's nodes for a tree size the caller named, checked against the log's size in the same
+   * query: one round trip per proof.
+   */
+  private async nodesAtSize(plan: ProofPlan, size: number): Promise<NodeLookup> {
+    const loaded = await loadNodesWithSize(this.dataSource.manager, plan.nodeIds);
+    if (size > loaded.size) throw sizeOutOfRange(loaded.size);
+    return loaded.lookup;
+  }
+}
+
+const isValidSize = (size: number) => Number.isSafeInteger(size) && size >= 1;
+const isWithin = (n: number, min: number, max: number) => Number.isSafeInteger(n) && n >= min && n <= max;
+
+function sizeOutOfRange(treeSize: number) {
+  return problems.badRequest('size-out-of-range', `size must be between 1 and the tree size ${treeSize}`);
 }
 
 interface EntryRow {

@@ -3,15 +3,51 @@ import { nodeKey, type NodeId, type NodeLookup } from './core/index.js';
 
 /** Reads stored perfect-subtree hashes: all nodes a proof needs in one query. */
 export async function loadNodes(manager: EntityManager, ids: readonly NodeId[]): Promise<NodeLookup> {
+  if (ids.length === 0) return () => undefined;
+  const rows: NodeRow[] = await manager.query(
+    `SELECT n.level, n.idx, n.hash FROM ledger_nodes n
+     JOIN unnest($1::smallint[], $2::bigint[]) AS want(level, idx) USING (level, idx)`,
+    nodeParams(ids),
+  );
+  return toLookup(rows);
+}
+
+/**
+ * The nodes of a proof planned for a given tree size together with the current size, in one round
+ * trip; the caller rejects the proof if the log is smaller than the size it planned for.
+ */
+export async function loadNodesWithSize(
+  manager: EntityManager,
+  ids: readonly NodeId[],
+): Promise<{ size: number; lookup: NodeLookup }> {
+  // One row per stored node found, or a single row of nulls beside the size when none is.
+  const rows: (Nullable<NodeRow> & { size: string })[] = await manager.query(
+    `SELECT s.size, n.level, n.idx, n.hash FROM ledger_state s
+     LEFT JOIN (ledger_nodes n JOIN unnest($1::smallint[], $2::bigint[]) AS want(level, idx) USING (level, idx))
+       ON true
+     WHERE s.id = 1`,
+    nodeParams(ids),
+  );
+  const found = rows.filter((row): row is NodeRow & { size: string } => row.hash !== null);
+  return { size: Number(rows[0].size), lookup: toLookup(found) };
+}
+
+interface NodeRow {
+  level: number;
+  idx: string;
+  hash: Buffer;
+}
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+function nodeParams(ids: readonly NodeId[]): [number[], number[]] {
+  return [ids.map((id) => id.level), ids.map((id) => id.index)];
+}
+
+function toLookup(rows: readonly NodeRow[]): NodeLookup {
   const found = new Map<string, Uint8Array>();
-  if (ids.length > 0) {
-    const rows: { level: number; idx: string; hash: Buffer }[] = await manager.query(
-      `SELECT n.level, n.idx, n.hash FROM ledger_nodes n
-       JOIN unnest($1::smallint[], $2::bigint[]) AS want(level, idx) USING (level, idx)`,
-      [ids.map((id) => id.level), ids.map((id) => id.index)],
-    );
-    for (const row of rows)
-      found.set(nodeKey({ level: row.level, index: Number(row.idx) }), new Uint8Array(row.hash));
+  for (const row of rows) {
+    found.set(nodeKey({ level: row.level, index: Number(row.idx) }), new Uint8Array(row.hash));
   }
   return (id) => found.get(nodeKey(id));
 }
