@@ -160,7 +160,12 @@ describe('ledger (e2e): API + witness on real PostgreSQL', () => {
   });
 
   it('audit replay reports a changed ownership row, a changed ledger row and a deleted row', async () => {
-    await sql(scratch.url, `UPDATE tokens SET owner_id = $1 WHERE id = $2`, [operator.id, tokenIds[0]]);
+    // Three different entries: the token at index 0 gets a new owner row, entry 2 is rewritten, entry 3 deleted.
+    const [{ token_id: changedToken }] = await sql(
+      scratch.url,
+      `SELECT token_id FROM ledger_entries WHERE idx = 0`,
+    );
+    await sql(scratch.url, `UPDATE tokens SET owner_id = $1 WHERE id = $2`, [operator.id, changedToken]);
     await sql(
       scratch.url,
       `UPDATE ledger_entries SET entry = convert_to(replace(convert_from(entry, 'UTF8'), $1, $2), 'UTF8') WHERE idx = 2`,
@@ -174,7 +179,7 @@ describe('ledger (e2e): API + witness on real PostgreSQL', () => {
     expect(kinds).toContain('ledger-row-tampered'); // ledger row changed
     expect(kinds).toContain('ledger-gap'); // ledger row deleted
     expect(report.mismatches).toContainEqual(
-      expect.objectContaining({ kind: 'ownership-mismatch', tokenId: tokenIds[0] }),
+      expect.objectContaining({ kind: 'ownership-mismatch', tokenId: changedToken }),
     );
 
     const cli = await run('node', ['dist/apps/api/src/cli.js', 'audit'], {
