@@ -1,6 +1,7 @@
 import { CreateIdentity1764000000000 } from './1764000000000-CreateIdentity.js';
 import { CreateLedger1764000100000 } from './1764000100000-CreateLedger.js';
 import { CreateCatalogue1764000200000 } from './1764000200000-CreateCatalogue.js';
+import { TuneCatalogueStatistics1764000300000 } from './1764000300000-TuneCatalogueStatistics.js';
 import { CreateCheckout1764000500000 } from './1764000500000-CreateCheckout.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
@@ -8,5 +9,6 @@ export const migrations = [
   CreateIdentity1764000000000,
   CreateLedger1764000100000,
   CreateCatalogue1764000200000,
+  TuneCatalogueStatistics1764000300000,
   CreateCheckout1764000500000,
 ];

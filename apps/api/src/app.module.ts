@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from '#audit';
+import { CatalogueModule } from '#catalogue';
 import { CheckoutModule } from '#checkout';
 import { ConfigModule, HeirloomConfig } from '#config';
 import { DatabaseModule } from '#database';
@@ -22,6 +23,7 @@ export class AppModule {
         HealthModule,
         LedgerModule,
         MintingModule,
+        CatalogueModule,
         AuditModule,
         CheckoutModule,
       ],

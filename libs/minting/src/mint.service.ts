@@ -209,7 +209,21 @@ export class MintService {
       }
     });
     const at = new Date();
-    await manager.query(
+    const entries: LedgerEntry[] = columns.id.map((token) => ({
+      v: 1,
+      type: 'mint',
+      token,
+      seq: 0,
+      from: null,
+      to: creatorId,
+      at: at.toISOString(),
+      ref: collectionId,
+    }));
+    // Token seq numbers are handed out in commit order (the lock is held until commit), so a
+    // catalogue reader that saw seq N has seen every token below N: keyset pages never gain
+    // late-committing rows. Taken last, so only the inserts and the commit are serialized.
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext('heirloom:token-seq'))`);
+    const inserting = manager.query(
       `INSERT INTO tokens (id, collection_id, creator_id, edition_number, edition_total, name, description,
          metadata_cid, image_cid, attributes, owner_id, acquired_at, last_event_at, minted_at)
        SELECT t.id, $1, $2, t.edition, t.total, i.name, i.description, i.metadata_cid, i.image_cid, i.attributes, $2, $3, $3, $3
@@ -231,17 +245,11 @@ export class MintService {
         items.map((i) => JSON.stringify(i.metadata.attributes ?? [])),
       ],
     );
-    const entries: LedgerEntry[] = columns.id.map((token) => ({
-      v: 1,
-      type: 'mint',
-      token,
-      seq: 0,
-      from: null,
-      to: creatorId,
-      at: at.toISOString(),
-      ref: collectionId,
-    }));
-    await this.ledger.append(manager, entries);
+    inserting.catch(() => undefined); // awaited below; this only keeps an early failure "handled"
+    // Canonically encoding thousands of ledger entries keeps this process busy for a while: let
+    // PostgreSQL insert the token rows meanwhile (the append's INSERT queues behind it).
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all([inserting, this.ledger.append(manager, entries)]);
     return columns.id;
   }
 }

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { ContentModule } from '#content';
+import { LedgerModule } from '#ledger';
+import { CatalogueController } from './catalogue.controller.js';
+import { CatalogueService } from './catalogue.service.js';
+import { TokenPageService } from './token-page.service.js';
+
+/** The public catalogue: token and collection listings and token pages. */
+@Module({
+  imports: [LedgerModule, ContentModule],
+  controllers: [CatalogueController],
+  providers: [CatalogueService, TokenPageService],
+  exports: [CatalogueService, TokenPageService],
+})
+export class CatalogueModule {}

@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import {
+  type CollectionSearchQuery,
+  type CollectionSummaryView,
+  DEFAULT_PAGE_SIZE,
+  type Page,
+  type TokenSearchQuery,
+  type TokenSummaryView,
+} from './catalogue.dto.js';
+import { decodeCursor, encodeCursor, listingScope } from './cursor.js';
+import { toTokenSummary } from './token-mapping.js';
+import { runTokenSearch } from './token-planner.js';
+import { checkTokenSearch, sortKeyLength, sortKeyOf, type TokenSearch } from './token-query.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface CollectionRow {
+  id: string;
+  seq: string;
+  name: string;
+  description: string;
+  creator_handle: string;
+  royalty_bps: number;
+  supply_cap: number | null;
+  minted: number;
+  created_at: Date;
+}
+
+/** Public, read-only listings of tokens and collections: text search, filters, keyset pages. */
+@Injectable()
+export class CatalogueService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Searches tokens; `cursor` continues the listing with exactly the same filters and sort. */
+  async searchTokens(query: TokenSearchQuery): Promise<Page<TokenSummaryView>> {
+    const search: TokenSearch = {
+      q: query.q,
+      collectionId: query.collection?.toLowerCase(),
+      minPrice: query.minPrice,
+      maxPrice: query.maxPrice,
+      currency: query.currency,
+      available: query.available === undefined ? undefined : query.available === 'true',
+      attributes: [...new Set(query.attr ?? [])].sort(),
+      sort: query.sort ?? 'newest',
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+    };
+    checkTokenSearch(search);
+    const { limit: _limit, ...identity } = search;
+    const scope = listingScope({ listing: 'tokens', creator: query.creator, ...identity });
+    if (query.cursor) search.after = decodeCursor(query.cursor, scope, sortKeyLength(search.sort));
+    if (query.creator) {
+      const creatorId = await this.resolveCreator(query.creator);
+      if (!creatorId) return { items: [], nextCursor: null };
+      search.creatorId = creatorId;
+    }
+    const rows = await runTokenSearch(this.dataSource, search);
+    const page = rows.slice(0, search.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toTokenSummary),
+      nextCursor: rows.length > search.limit ? encodeCursor(scope, sortKeyOf(search.sort, last)) : null,
+    };
+  }
+
+  /** Searches collections by text and creator, newest or oldest first. */
+  async searchCollections(query: CollectionSearchQuery): Promise<Page<CollectionSummaryView>> {
+    const sort = query.sort ?? 'newest';
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const scope = listingScope({ listing: 'collections', q: query.q, creator: query.creator, sort });
+    const after = query.cursor ? decodeCursor(query.cursor, scope, 1)[0] : undefined;
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (query.q !== undefined) {
+      params.push(query.q);
+      where.push(`c.search @@ websearch_to_tsquery('simple', $${params.length})`);
+    }
+    if (query.creator) {
+      const creatorId = await this.resolveCreator(query.creator);
+      if (!creatorId) return { items: [], nextCursor: null };
+      params.push(creatorId);
+      where.push(`c.creator_id = $${params.length}::uuid`);
+    }
+    if (after !== undefined) {
+      params.push(after);
+      where.push(`c.seq ${sort === 'newest' ? '<' : '>'} $${params.length}::bigint`);
+    }
+    params.push(limit + 1);
+    const order = sort === 'newest' ? 'c.seq DESC' : 'c.seq ASC';
+    const rows: CollectionRow[] = await this.dataSource.query(
+      `SELECT c.id, c.seq, c.name, c.description, a.handle AS creator_handle, c.royalty_bps, c.supply_cap,
+         c.minted, c.created_at
+       FROM (
+         SELECT c.id, c.seq, c.name, c.description, c.creator_id, c.royalty_bps, c.supply_cap, c.minted, c.created_at
+         FROM collections c ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY ${order} LIMIT $${params.length}
+       ) c JOIN accounts a ON a.id = c.creator_id
+       ORDER BY ${order}`,
+      params,
+    );
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map(toCollectionSummary),
+      nextCursor: rows.length > limit ? encodeCursor(scope, [page[page.length - 1].seq]) : null,
+    };
+  }
+
+  /** An account id as given, or the id behind a public handle; undefined when there is none. */
+  private async resolveCreator(creator: string): Promise<string | undefined> {
+    if (UUID.test(creator)) return creator.toLowerCase();
+    const [row]: { id: string }[] = await this.dataSource.query(`SELECT id FROM accounts WHERE handle = $1`, [
+      creator,
+    ]);
+    return row?.id;
+  }
+}
+
+function toCollectionSummary(row: CollectionRow): CollectionSummaryView {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    creatorHandle: row.creator_handle,
+    royaltyBps: row.royalty_bps,
+    supplyCap: row.supply_cap,
+    minted: row.minted,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}

@@ -1,0 +1,13 @@
+export {
+  type CollectionSummaryView,
+  type Page,
+  type PriceView,
+  type ProvenanceView,
+  type TokenPageView,
+  type TokenSummaryView,
+  CollectionSearchQuery,
+  TokenSearchQuery,
+} from './catalogue.dto.js';
+export { CatalogueModule } from './catalogue.module.js';
+export { CatalogueService } from './catalogue.service.js';
+export { TokenPageService } from './token-page.service.js';
