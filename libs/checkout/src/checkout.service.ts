@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { HeirloomConfig } from '#config';
@@ -7,7 +8,14 @@ import { hasRole, IdentityService, type Principal } from '#identity';
 import { PAYMENT_PROVIDER, type PaymentOutcome, type PaymentProvider } from '#payments';
 import type { CheckoutDto } from './checkout.dto.js';
 import { HOLDING_STATUSES } from './order-state.js';
-import { releaseListing, setOrderStatus, type ListingRow, type OrderRow } from './order.repository.js';
+import {
+  hotQuery,
+  ORDER_COLUMNS,
+  releaseListing,
+  setOrderStatus,
+  type ListingRow,
+  type OrderRow,
+} from './order.repository.js';
 import { PaymentEventsService } from './payment-events.service.js';
 
 export interface OrderView {
@@ -22,6 +30,22 @@ export interface OrderView {
   declineCode: string | null;
   card: { brand: string; last4: string } | null;
   nextAction?: { type: string; url?: string; clientSecret?: string };
+}
+
+/** What checkout needs to know about a drop, read in one statement before any transaction. */
+interface DropCheckout {
+  drop_id: string | null;
+  starts_at: Date;
+  mode: 'first-come' | 'lottery';
+  drawn_at: Date | null;
+  creator_id: string;
+  drop_limit: number | null;
+  collection_limit: number | null;
+  real_name: boolean;
+  /** First-come: an edition is free to reserve right now. */
+  available: boolean;
+  /** The buyer's order under this idempotency key, if there is one. */
+  previous_id: string | null;
 }
 
 export function toOrderView(order: OrderRow, nextAction?: OrderView['nextAction']): OrderView {
@@ -64,13 +88,27 @@ export class CheckoutService {
         'Card numbers are never sent to Heirloom; use paymentMethodId',
       );
     }
-    const previous = await this.findByKey(principal.accountId, request.idempotencyKey);
+    const buyerId = principal.accountId;
+    const drop = request.dropId
+      ? await this.dropForCheckout(request.dropId, buyerId, request.idempotencyKey)
+      : undefined;
+    const previous =
+      !drop || drop.previous_id ? await this.findByKey(buyerId, request.idempotencyKey) : undefined;
     if (previous) return toOrderView(previous);
+    // Most attempts at a popular drop come after it sold out: answer them without a transaction.
+    if (drop) assertDropOpen(drop);
     let order: OrderRow;
     try {
-      order = await inTransaction(this.dataSource, (manager) =>
-        this.reserve(manager, principal.accountId, request),
-      );
+      const reserved = await inTransaction(this.dataSource, async (manager) => {
+        // Requests with one key queue here, so a retry racing its original gets the original's
+        // order, not a sold-out or buyer-limit answer caused by the original's own reservation.
+        await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [
+          `checkout:${principal.accountId}:${request.idempotencyKey}`,
+        ]);
+        return this.reserveOrReplay(manager, buyerId, request, drop);
+      });
+      if (reserved.replay) return toOrderView(reserved.replay);
+      order = reserved.order;
     } catch (error) {
       if (!isUniqueViolation(error, 'orders_buyer_idempotency_key')) throw error;
       return toOrderView((await this.findByKey(principal.accountId, request.idempotencyKey))!);
@@ -121,13 +159,100 @@ export class CheckoutService {
     });
   }
 
-  private async reserve(manager: EntityManager, buyerId: string, request: CheckoutDto): Promise<OrderRow> {
-    const [{ order_id: orderId }]: { order_id: string }[] = await manager.query(
-      `SELECT gen_random_uuid() AS order_id`,
+  /**
+   * The drop, the buyer's policy, whether an edition is free, and the buyer's order under this key —
+   * in one statement, so one snapshot: a retry sees its original's order, or else the original's
+   * reservation is not committed either and the edition still looks free (no false sold-out).
+   */
+  private async dropForCheckout(dropId: string, buyerId: string, key: string): Promise<DropCheckout> {
+    const [row] = await hotQuery<DropCheckout>(
+      this.dataSource.manager,
+      'drop-for-checkout',
+      `SELECT d.id AS drop_id, d.starts_at, d.mode, d.drawn_at, d.creator_id, d.per_buyer_limit AS drop_limit,
+              c.per_buyer_limit AS collection_limit, coalesce(c.real_name_required, false) AS real_name,
+              -- The same two index ranges as the reservation in reserve().
+              coalesce((SELECT true FROM listings WHERE drop_id = $1 AND status = 'active'
+                          AND reserved_until IS NULL AND allocated_to IS NULL ORDER BY reserved_until LIMIT 1),
+                        (SELECT true FROM listings WHERE drop_id = $1 AND status = 'active'
+                          AND reserved_until < now() AND allocated_to IS NULL ORDER BY reserved_until LIMIT 1),
+                        false) AS available,
+              o.id AS previous_id
+       FROM (SELECT 1) AS one
+         LEFT JOIN drops d ON d.id = $1
+         LEFT JOIN collections c ON c.id = d.collection_id
+         LEFT JOIN orders o ON o.buyer_id = $2 AND o.idempotency_key = $3`,
+      [dropId, buyerId, key],
     );
+    return row;
+  }
+
+  /** Under the key's lock: the order already made with this key, or else a new reservation. */
+  private async reserveOrReplay(
+    manager: EntityManager,
+    buyerId: string,
+    request: CheckoutDto,
+    drop: DropCheckout | undefined,
+  ): Promise<{ order: OrderRow; replay?: undefined } | { replay: OrderRow }> {
+    if (drop && isPlainDrop(drop, buyerId)) {
+      // A replay surfaces here as the key's unique violation (answered by checkout), or, when no
+      // edition was left to reserve, is looked up before answering sold-out.
+      const order = await this.reserveFromPlainDrop(manager, drop, buyerId, request.idempotencyKey);
+      if (order) return { order };
+      const replay = await this.findByKey(buyerId, request.idempotencyKey, manager);
+      if (replay) return { replay };
+      throw soldOut();
+    }
+    const replay = await this.findByKey(buyerId, request.idempotencyKey, manager);
+    return replay ? { replay } : { order: await this.reserve(manager, buyerId, request, drop) };
+  }
+
+  /**
+   * The usual drop: reserves an edition and inserts the order in one statement. A free edition is
+   * a never-reserved one, else a lapsed reservation (looked for only when there is none): each is
+   * one range of listings_drop_available_idx, and ORDER BY reserved_until keeps the planner on that
+   * index — a fresh drop that is most of the table otherwise gets a sequential scan, which walks
+   * past every edition sold so far and slows down as the drop sells.
+   */
+  private async reserveFromPlainDrop(
+    manager: EntityManager,
+    drop: DropCheckout,
+    buyerId: string,
+    idempotencyKey: string,
+  ): Promise<OrderRow | undefined> {
+    const [order] = await hotQuery<OrderRow>(
+      manager,
+      'reserve-from-drop',
+      `WITH listing AS (
+         UPDATE listings SET reserved_order = $2, reserved_for = $3,
+           reserved_until = now() + $4 * interval '1 second'
+         WHERE id = COALESCE(
+           (SELECT id FROM listings
+            WHERE drop_id = $1 AND status = 'active' AND reserved_until IS NULL AND allocated_to IS NULL
+            ORDER BY reserved_until LIMIT 1 FOR UPDATE SKIP LOCKED),
+           (SELECT id FROM listings
+            WHERE drop_id = $1 AND status = 'active' AND reserved_until < now() AND allocated_to IS NULL
+            ORDER BY reserved_until LIMIT 1 FOR UPDATE SKIP LOCKED))
+         RETURNING *)
+       INSERT INTO orders (id, buyer_id, listing_id, token_id, drop_id, seller_id, amount_minor, currency,
+         status, idempotency_key, reserved_until)
+       SELECT $2, $3, id, token_id, drop_id, seller_id, price_minor, currency, 'reserved', $5, reserved_until
+       FROM listing
+       RETURNING ${ORDER_COLUMNS}`,
+      [drop.drop_id, randomUUID(), buyerId, this.config.reservationTtlSeconds, idempotencyKey],
+    );
+    return order;
+  }
+
+  private async reserve(
+    manager: EntityManager,
+    buyerId: string,
+    request: CheckoutDto,
+    drop: DropCheckout | undefined,
+  ): Promise<OrderRow> {
+    const orderId = randomUUID();
     const ttlSeconds = this.config.reservationTtlSeconds;
-    const listing = request.dropId
-      ? await this.reserveFromDrop(manager, request.dropId, buyerId, orderId, ttlSeconds)
+    const listing = drop
+      ? await this.reserveFromDrop(manager, drop, buyerId, orderId, ttlSeconds)
       : await this.reserveListing(manager, request.listingId!, buyerId, orderId, ttlSeconds);
     if (listing.seller_id === buyerId)
       throw problems.conflict('own-listing', 'You cannot buy your own listing');
@@ -174,27 +299,18 @@ export class CheckoutService {
 
   private async reserveFromDrop(
     manager: EntityManager,
-    dropId: string,
+    drop: DropCheckout,
     buyerId: string,
     orderId: string,
     ttl: number,
   ) {
-    const [drop]: { starts_at: Date; mode: string; drawn_at: Date | null }[] = await manager.query(
-      `SELECT starts_at, mode, drawn_at FROM drops WHERE id = $1`,
-      [dropId],
-    );
-    if (!drop) throw problems.notFound('Drop');
-    if (drop.starts_at > new Date())
-      throw problems.conflict('drop-not-started', 'The drop has not started yet');
-    if (drop.mode === 'lottery' && !drop.drawn_at) {
-      throw problems.conflict('lottery-not-drawn', 'Enter the lottery; winners can check out after the draw');
-    }
     // Buyers take any free edition, skipping rows other checkouts have locked, so concurrent
     // buyers never wait on each other.
-    // After a lottery, each winner holds an allocated edition until the claim window ends.
+    // After a lottery, each winner holds an allocated edition until the claim window ends; editions
+    // nobody won (fewer entrants than editions) are on open sale at once.
     const allocation =
       drop.mode === 'lottery'
-        ? 'AND (allocated_to = $3 OR allocated_until < now()) ORDER BY allocated_to = $3 DESC NULLS LAST'
+        ? 'AND (allocated_to = $3 OR allocated_to IS NULL OR allocated_until < now()) ORDER BY allocated_to = $3 DESC NULLS LAST'
         : 'AND allocated_to IS NULL';
     const [listing] = await updateReturning<ListingRow>(
       manager,
@@ -204,9 +320,9 @@ export class CheckoutService {
          WHERE drop_id = $1 AND status = 'active' AND (reserved_until IS NULL OR reserved_until < now()) ${allocation}
          LIMIT 1 FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [dropId, orderId, buyerId, ttl],
+      [drop.drop_id, orderId, buyerId, ttl],
     );
-    if (!listing) throw problems.conflict('sold-out', 'No edition of this drop is available right now');
+    if (!listing) throw soldOut();
     return listing;
   }
 
@@ -249,12 +365,10 @@ export class CheckoutService {
   }
 
   private async recordOutcome(orderId: string, outcome: PaymentOutcome): Promise<OrderView> {
+    let settled: OrderRow | undefined;
     switch (outcome.status) {
       case 'succeeded':
-        // Settlement is driven by the stored event: the sandbox has delivered it already, Stripe's
-        // webhook may still be on its way. Apply whatever is stored for this payment now.
-        await this.recordPaymentId(orderId, outcome.paymentId);
-        await this.events.processForPayment(outcome.paymentId);
+        settled = await this.applyStoredEvents(orderId, outcome.paymentId);
         break;
       case 'requires_action':
       case 'processing':
@@ -290,12 +404,44 @@ export class CheckoutService {
         });
         break;
     }
-    const [order]: OrderRow[] = await this.dataSource.query(`SELECT * FROM orders WHERE id = $1`, [orderId]);
+    const order = settled ?? (await this.readOrder(orderId));
     const nextAction =
       outcome.status === 'requires_action' && order.status === 'requires_action'
         ? { type: outcome.nextAction.type, url: outcome.nextAction.url, clientSecret: outcome.clientSecret }
         : undefined;
     return toOrderView(order, nextAction);
+  }
+
+  /**
+   * Settlement is driven by the stored event: the sandbox has delivered (and applied) it already,
+   * Stripe's webhook may still be on its way. Records the payment id and applies whatever is stored
+   * for this payment, then returns the order. One read when there is nothing left to do.
+   */
+  private async applyStoredEvents(orderId: string, paymentId: string): Promise<OrderRow> {
+    const [order] = await hotQuery<OrderRow & { events_pending: boolean }>(
+      this.dataSource.manager,
+      'order-after-payment',
+      `SELECT ${ORDER_COLUMNS},
+              EXISTS (SELECT 1 FROM payment_events e WHERE e.payment_id = $2 AND e.processed_at IS NULL)
+                AS events_pending
+       FROM orders WHERE id = $1`,
+      [orderId, paymentId],
+    );
+    const { events_pending: pending, ...row } = order;
+    if (row.payment_id !== null && !pending) return row;
+    await this.recordPaymentId(orderId, paymentId);
+    await this.events.processForPayment(paymentId);
+    return this.readOrder(orderId);
+  }
+
+  private async readOrder(orderId: string): Promise<OrderRow> {
+    const [order] = await hotQuery<OrderRow>(
+      this.dataSource.manager,
+      'read-order',
+      `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`,
+      [orderId],
+    );
+    return order;
   }
 
   private async recordPaymentId(orderId: string, paymentId: string): Promise<void> {
@@ -305,11 +451,43 @@ export class CheckoutService {
     ]);
   }
 
-  private async findByKey(buyerId: string, key: string): Promise<OrderRow | undefined> {
-    const [order]: OrderRow[] = await this.dataSource.query(
-      `SELECT * FROM orders WHERE buyer_id = $1 AND idempotency_key = $2`,
+  private async findByKey(
+    buyerId: string,
+    key: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<OrderRow | undefined> {
+    const [order] = await hotQuery<OrderRow>(
+      manager,
+      'find-by-key',
+      `SELECT ${ORDER_COLUMNS} FROM orders WHERE buyer_id = $1 AND idempotency_key = $2`,
       [buyerId, key],
     );
     return order;
   }
+}
+
+/** First-come, no per-buyer limit, no real-name rule, and not the creator buying their own drop. */
+function isPlainDrop(drop: DropCheckout, buyerId: string): boolean {
+  return (
+    drop.mode === 'first-come' &&
+    drop.creator_id !== buyerId &&
+    drop.drop_limit === null &&
+    drop.collection_limit === null &&
+    !drop.real_name
+  );
+}
+
+/** Refuses checkout at a drop that does not exist, has not opened, or (first-come) has nothing free. */
+function assertDropOpen(drop: DropCheckout): void {
+  if (!drop.drop_id) throw problems.notFound('Drop');
+  if (drop.starts_at > new Date())
+    throw problems.conflict('drop-not-started', 'The drop has not started yet');
+  if (drop.mode === 'lottery' && !drop.drawn_at) {
+    throw problems.conflict('lottery-not-drawn', 'Enter the lottery; winners can check out after the draw');
+  }
+  if (drop.mode === 'first-come' && !drop.available) throw soldOut();
+}
+
+function soldOut() {
+  return problems.conflict('sold-out', 'No edition of this drop is available right now');
 }

@@ -34,20 +34,111 @@ export interface ListingRow {
   reserved_until: Date | null;
 }
 
-/** Locks an order by id or by its provider payment id. */
+const ORDER_COLUMN_NAMES = [
+  'id',
+  'buyer_id',
+  'seller_id',
+  'listing_id',
+  'token_id',
+  'drop_id',
+  'amount_minor',
+  'currency',
+  'status',
+  'idempotency_key',
+  'reserved_until',
+  'payment_id',
+  'decline_code',
+  'card_brand',
+  'card_last4',
+  'created_at',
+  'paid_at',
+] as const satisfies readonly (keyof OrderRow)[];
+
+/** The columns of `OrderRow`, for statements that must not use `*` (see `hotQuery`). */
+export const ORDER_COLUMNS = ORDER_COLUMN_NAMES.join(', ');
+
+/** What settling a sale reads, under lock, about the order's listing and token. */
+export interface SaleLock {
+  listing_kind: ListingRow['kind'];
+  listing_status: ListingRow['status'];
+  listing_reserved_order: string | null;
+  listing_reserved_until: Date | null;
+  token_owner: string | null;
+  token_status: string;
+  /** The token's creator and the collection's royalty, for the sale's journal lines. */
+  creator_id: string;
+  royalty_bps: number;
+}
+
+interface PreparedStatementRunner {
+  query(statement: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Runs one of checkout's hot statements as a named prepared statement on the manager's connection
+ * (the pool's, outside a transaction): PostgreSQL then parses it once per connection and can reuse
+ * its plan, where TypeORM's unnamed statements are parsed and planned on every call — for these
+ * short statements that costs more than running them. Give each text its own name, and list
+ * columns instead of `*`, so that a migration adding a column cannot break a prepared result type.
+ */
+export async function hotQuery<T>(
+  manager: EntityManager,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
+  const runner: PreparedStatementRunner = manager.queryRunner
+    ? await manager.queryRunner.connect()
+    : (manager.connection.driver as unknown as { master: PreparedStatementRunner }).master;
+  const { rows } = await runner.query({ name: `checkout:${name}`, text, values });
+  return rows as T[];
+}
+
+/** Locks an order by its provider payment id, or else by id (one query; the payment id wins). */
 export async function lockOrder(
   manager: EntityManager,
   by: { orderId?: string; paymentId?: string },
 ): Promise<OrderRow | undefined> {
-  if (by.paymentId) {
-    const [row] = await manager.query(`SELECT * FROM orders WHERE payment_id = $1 FOR UPDATE`, [
-      by.paymentId,
-    ]);
-    if (row) return row;
-  }
-  if (!by.orderId || !/^[0-9a-f-]{36}$/i.test(by.orderId)) return undefined;
-  const [row] = await manager.query(`SELECT * FROM orders WHERE id = $1 FOR UPDATE`, [by.orderId]);
+  const orderId = validOrderId(by.orderId);
+  if (!by.paymentId && !orderId) return undefined;
+  const [row] = await hotQuery<OrderRow>(
+    manager,
+    'lock-order',
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE payment_id = $1 OR id = $2::uuid
+     ORDER BY payment_id IS NOT DISTINCT FROM $1 DESC LIMIT 1 FOR UPDATE`,
+    [by.paymentId ?? null, orderId],
+  );
   return row;
+}
+
+/**
+ * `lockOrder` for a payment's success: in the same query, also locks the order's listing and then
+ * its token (the order in which settlement always took them) and reads what the sale needs.
+ */
+export async function lockOrderForSale(
+  manager: EntityManager,
+  by: { orderId?: string; paymentId?: string },
+): Promise<(OrderRow & SaleLock) | undefined> {
+  const orderId = validOrderId(by.orderId);
+  if (!by.paymentId && !orderId) return undefined;
+  const [row] = await hotQuery<OrderRow & SaleLock>(
+    manager,
+    'lock-order-for-sale',
+    `SELECT ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')},
+            l.kind AS listing_kind, l.status AS listing_status, l.reserved_order AS listing_reserved_order,
+            l.reserved_until AS listing_reserved_until, t.owner_id AS token_owner, t.status AS token_status,
+            t.creator_id, c.royalty_bps
+     FROM orders o JOIN listings l ON l.id = o.listing_id JOIN tokens t ON t.id = l.token_id
+       JOIN collections c ON c.id = t.collection_id
+     WHERE o.payment_id = $1 OR o.id = $2::uuid
+     ORDER BY o.payment_id IS NOT DISTINCT FROM $1 DESC LIMIT 1 FOR UPDATE OF o, l, t`,
+    [by.paymentId ?? null, orderId],
+  );
+  return row;
+}
+
+function validOrderId(orderId: string | undefined): string | null {
+  return orderId && /^[0-9a-f-]{36}$/i.test(orderId) ? orderId : null;
 }
 
 export async function lockListing(manager: EntityManager, listingId: string): Promise<ListingRow> {
@@ -79,6 +170,25 @@ export async function setOrderStatus(
       extra.card_last4 ?? null,
       extra.paid ?? false,
     ],
+  );
+}
+
+/** Completes a sale's rows in the caller's transaction: the listing is sold, the order paid. */
+export async function markSold(
+  manager: EntityManager,
+  listingId: string,
+  orderId: string,
+  card: Partial<Record<'payment_id' | 'card_brand' | 'card_last4', string | null>>,
+): Promise<void> {
+  await hotQuery(
+    manager,
+    'mark-sold',
+    `WITH sold AS (
+       UPDATE listings SET status = 'sold', reserved_order = $2, reserved_until = NULL WHERE id = $1)
+     UPDATE orders SET status = 'paid', payment_id = COALESCE($3, payment_id),
+       card_brand = COALESCE($4, card_brand), card_last4 = COALESCE($5, card_last4), paid_at = now()
+     WHERE id = $2`,
+    [listingId, orderId, card.payment_id ?? null, card.card_brand ?? null, card.card_last4 ?? null],
   );
 }
 

@@ -11,6 +11,7 @@ import {
   WebhookSignatureError,
 } from '#payments';
 import { crashPoint } from './crash-point.js';
+import { hotQuery } from './order.repository.js';
 import { SettlementService, type SettlementOutcome } from './settlement.service.js';
 
 /**
@@ -43,7 +44,9 @@ export class PaymentEventsService {
       throw error;
     }
     const payment = event.type === 'ignored' ? undefined : event;
-    const stored: unknown[] = await this.dataSource.query(
+    const stored = await hotQuery(
+      this.dataSource.manager,
+      'store-event',
       `INSERT INTO payment_events (id, type, payment_id, order_id, payload, processed_at, outcome)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id`,
       [
@@ -64,21 +67,31 @@ export class PaymentEventsService {
   /** Applies one stored event exactly once (row lock + processed_at); returns what it did. */
   async process(eventId: string): Promise<SettlementOutcome | 'already-processed'> {
     const outcome = await inTransaction(this.dataSource, async (manager) => {
-      const [row]: { payload: PaymentProviderEvent }[] = await manager.query(
+      const [row] = await hotQuery<{ payload: PaymentProviderEvent }>(
+        manager,
+        'lock-event',
         `SELECT payload FROM payment_events WHERE id = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`,
         [eventId],
       );
       if (!row) return 'already-processed' as const;
       const result = await this.settlement.apply(manager, row.payload);
-      await manager.query(
+      // Also asks whether other events of this payment wait (e.g. a refund deferred until the sale
+      // existed). The order row is locked by now, so any such event that could have been deferred
+      // has committed and is visible here; saves a query after most settlements.
+      const [marked] = await hotQuery<{ others_waiting: boolean }>(
+        manager,
+        'mark-event',
         `UPDATE payment_events SET outcome = $2, processed_at = CASE WHEN $2 = 'deferred' THEN NULL ELSE now() END
-         WHERE id = $1`,
-        [eventId, result],
+         WHERE id = $1
+         RETURNING EXISTS (SELECT 1 FROM payment_events o
+                           WHERE o.payment_id = $3 AND o.processed_at IS NULL AND o.id <> $1) AS others_waiting`,
+        [eventId, result, row.payload.paymentId],
       );
-      return { result, paymentId: row.payload.paymentId };
+      return { result, paymentId: row.payload.paymentId, othersWaiting: marked.others_waiting };
     });
     if (outcome === 'already-processed') return outcome;
-    if (outcome.result === 'settled') await this.processForPayment(outcome.paymentId);
+    if (outcome.result === 'settled' && outcome.othersWaiting)
+      await this.processForPayment(outcome.paymentId);
     return outcome.result;
   }
 

@@ -6,7 +6,16 @@ import { splitSale } from '#money';
 import type { PaymentProviderEvent } from '#payments';
 import { accounts, postJournal, type JournalLine } from './journal.js';
 import { canMoveOrder, HOLDING_STATUSES, type OrderStatus } from './order-state.js';
-import { lockListing, lockOrder, releaseListing, setOrderStatus, type OrderRow } from './order.repository.js';
+import {
+  lockListing,
+  lockOrder,
+  lockOrderForSale,
+  markSold,
+  releaseListing,
+  setOrderStatus,
+  type OrderRow,
+  type SaleLock,
+} from './order.repository.js';
 
 /** What applying one provider event did (stored beside the event for operators). */
 export type SettlementOutcome =
@@ -20,6 +29,9 @@ export type SettlementOutcome =
   | 'no-op'
   | 'deferred'
   | 'unknown-order';
+
+/** The token's creator and the collection's royalty, for the sale's journal lines. */
+type SaleParty = Pick<SaleLock, 'creator_id' | 'royalty_bps'>;
 
 /** Orders still waiting for their payment to succeed. */
 const AWAITING_PAYMENT: readonly OrderStatus[] = ['reserved', 'requires_action', 'expired', 'failed'];
@@ -38,16 +50,16 @@ export class SettlementService {
   ) {}
 
   async apply(manager: EntityManager, event: PaymentProviderEvent): Promise<SettlementOutcome> {
-    const order = await lockOrder(manager, { paymentId: event.paymentId, orderId: event.orderId });
-    if (!order) {
-      this.logger.warn({ event: event.id, paymentId: event.paymentId }, 'payment event for an unknown order');
-      return 'unknown-order';
+    const by = { paymentId: event.paymentId, orderId: event.orderId };
+    if (event.type === 'payment_intent.succeeded') {
+      const order = await lockOrderForSale(manager, by);
+      return order ? this.paymentSucceeded(manager, order, event) : this.unknownOrder(event);
     }
+    const order = await lockOrder(manager, by);
+    if (!order) return this.unknownOrder(event);
     // Refund or dispute news that overtook the payment's success: keep it until the sale exists.
     if (event.type.startsWith('charge.') && AWAITING_PAYMENT.includes(order.status)) return 'deferred';
     switch (event.type) {
-      case 'payment_intent.succeeded':
-        return this.paymentSucceeded(manager, order, event);
       case 'payment_intent.payment_failed':
       case 'payment_intent.canceled':
         return this.paymentFailed(manager, order, event);
@@ -62,33 +74,38 @@ export class SettlementService {
     }
   }
 
+  private unknownOrder(event: PaymentProviderEvent): SettlementOutcome {
+    this.logger.warn({ event: event.id, paymentId: event.paymentId }, 'payment event for an unknown order');
+    return 'unknown-order';
+  }
+
   /** Payment captured: the sale completes if the edition is still ours to sell, else a refund is owed. */
-  private async paymentSucceeded(manager: EntityManager, order: OrderRow, event: PaymentProviderEvent) {
+  private async paymentSucceeded(
+    manager: EntityManager,
+    order: OrderRow & SaleLock,
+    event: PaymentProviderEvent,
+  ) {
     if (!AWAITING_PAYMENT.includes(order.status)) return 'no-op';
     const card = {
       payment_id: event.paymentId,
       card_brand: event.cardBrand ?? null,
       card_last4: event.cardLast4 ?? null,
     };
-    const listing = await lockListing(manager, order.listing_id);
+    // The listing and the token were locked with the order.
     const heldByOthers =
-      listing.reserved_order !== null &&
-      listing.reserved_order !== order.id &&
-      listing.reserved_until! > new Date();
-    const [token]: { owner_id: string; status: string }[] = await manager.query(
-      `SELECT owner_id, status FROM tokens WHERE id = $1 FOR UPDATE`,
-      [order.token_id],
-    );
+      order.listing_reserved_order !== null &&
+      order.listing_reserved_order !== order.id &&
+      order.listing_reserved_until! > new Date();
     const amountMatches =
       event.amount === Number(order.amount_minor) && event.currency.toUpperCase() === order.currency;
     const sellable =
-      listing.status === 'active' &&
+      order.listing_status === 'active' &&
       !heldByOthers &&
-      token.owner_id === order.seller_id &&
-      token.status === 'active';
+      order.token_owner === order.seller_id &&
+      order.token_status === 'active';
     if (!sellable || !amountMatches) {
       await setOrderStatus(manager, order.id, 'refund_pending', card);
-      await releaseListing(manager, listing.id, order.id);
+      await releaseListing(manager, order.listing_id, order.id);
       await manager.query(
         `INSERT INTO refund_requests (order_id, payment_id, amount_minor, reason) VALUES ($1, $2, $3, $4)
          ON CONFLICT (order_id) DO NOTHING`,
@@ -100,18 +117,14 @@ export class SettlementService {
       ]);
       return 'refund-owed';
     }
-    await manager.query(
-      `UPDATE listings SET status = 'sold', reserved_order = $2, reserved_until = NULL WHERE id = $1`,
-      [listing.id, order.id],
-    );
     await this.ownership.change(manager, order.token_id, { type: 'sale', to: order.buyer_id, ref: order.id });
-    await setOrderStatus(manager, order.id, 'paid', { ...card, paid: true });
+    await markSold(manager, order.listing_id, order.id, card);
     await postJournal(
       manager,
       order.id,
       'sale',
       order.currency,
-      await this.saleLines(manager, order, listing.kind),
+      this.saleLines(order, order.listing_kind, order),
     );
     return 'settled';
   }
@@ -150,7 +163,7 @@ export class SettlementService {
       [order.listing_id],
     );
     const listing = await lockListing(manager, order.listing_id);
-    const sale = await this.saleLines(manager, order, listing.kind);
+    const sale = this.saleLines(order, listing.kind, await this.saleParty(manager, order));
     await postJournal(
       manager,
       order.id,
@@ -177,16 +190,16 @@ export class SettlementService {
     return 'unfrozen';
   }
 
-  /** buyer payment = seller proceeds + creator royalty + platform fee + processor fee. */
-  private async saleLines(
-    manager: EntityManager,
-    order: OrderRow,
-    kind: 'primary' | 'resale',
-  ): Promise<JournalLine[]> {
-    const [token]: { creator_id: string; royalty_bps: number }[] = await manager.query(
+  private async saleParty(manager: EntityManager, order: OrderRow): Promise<SaleParty> {
+    const [token]: SaleParty[] = await manager.query(
       `SELECT t.creator_id, c.royalty_bps FROM tokens t JOIN collections c ON c.id = t.collection_id WHERE t.id = $1`,
       [order.token_id],
     );
+    return token;
+  }
+
+  /** buyer payment = seller proceeds + creator royalty + platform fee + processor fee. */
+  private saleLines(order: OrderRow, kind: 'primary' | 'resale', token: SaleParty): JournalLine[] {
     const split = splitSale(Number(order.amount_minor), {
       platformFeeBps: this.config.platformFeeBps,
       processorFeeBps: this.config.processorFeeBps,

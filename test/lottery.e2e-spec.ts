@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql, startTestApp, type TestApp } from './support/app.js';
+import { cardCheckout } from './support/checkout.js';
+import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
+import { client, type Client } from './support/http.js';
+
+const PROBLEM = 'https://heirloom.dev/problems/';
+const EDITIONS = 10;
+const ENTRANTS = 30;
+
+/** The draw as anyone can recompute it: entrants ranked by SHA-256(seed ‖ account id), lowest first. */
+function recomputeWinners(seedHex: string, entrants: string[], editions: number): string[] {
+  const seed = Buffer.from(seedHex, 'hex');
+  return entrants
+    .map((id) => ({ id, rank: createHash('sha256').update(seed).update(id, 'utf8').digest('hex') }))
+    .sort((a, b) => (a.rank < b.rank ? -1 : 1))
+    .slice(0, editions)
+    .map((entry) => entry.id);
+}
+
+describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
+  let testApp: TestApp;
+  let api: Client;
+  let creator: TestUser;
+
+  beforeAll(async () => {
+    testApp = await startTestApp({ SANDBOX_DISPUTE_DELAY_MS: '86400000' });
+    api = client(testApp.url);
+    creator = await createUser(testApp, api, ['creator']);
+  });
+  afterAll(() => testApp.close());
+
+  it('publishes the seed hash first, draws verifiable winners, and lets only winners claim', async () => {
+    const collection = await createCollection(api, creator);
+    await mintEditions(api, creator, collection.id, EDITIONS);
+    const created = await api('POST', '/drops', {
+      token: creator.token,
+      body: {
+        collectionId: collection.id,
+        priceMinor: 1000,
+        currency: 'USD',
+        mode: 'lottery',
+        perBuyerLimit: 1,
+        startsAt: new Date().toISOString(),
+        entriesCloseAt: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    });
+    expect(created.status).toBe(201);
+    const dropId: string = created.body.dropId;
+    const seedHash: string = created.body.seedHash;
+    expect(seedHash).toMatch(/^[0-9a-f]{64}$/);
+    // Public before any entry: the commitment, never the seed.
+    const before = await api('GET', `/drops/${dropId}`);
+    expect(before.body).toMatchObject({
+      seedHash,
+      seed: null,
+      entrants: [],
+      winners: [],
+      editions: EDITIONS,
+    });
+
+    const buyers = await Promise.all(Array.from({ length: ENTRANTS }, () => createUser(testApp, api)));
+    const early = await api('POST', '/checkout', { token: buyers[0].token, body: cardCheckout({ dropId }) });
+    expect(early.status).toBe(409);
+    expect(early.body.type).toBe(PROBLEM + 'lottery-not-drawn');
+
+    for (const response of await Promise.all(
+      buyers.map((b) => api('POST', `/drops/${dropId}/entries`, { token: b.token })),
+    )) {
+      expect(response.status).toBe(201);
+      expect(response.body).toEqual({ dropId, entered: true });
+    }
+    // Entering twice is one entry.
+    expect((await api('POST', `/drops/${dropId}/entries`, { token: buyers[1].token })).status).toBe(201);
+    const tooSoon = await api('POST', `/drops/${dropId}/draw`, { token: creator.token });
+    expect(tooSoon.body.type).toBe(PROBLEM + 'entries-open');
+    const notYours = await api('POST', `/drops/${dropId}/draw`, { token: buyers[0].token });
+    expect(notYours.status).toBe(403);
+    const open = await api('GET', `/drops/${dropId}`);
+    expect(open.body).toMatchObject({ seedHash, seed: null, winners: [] });
+    expect(open.body.entrants).toHaveLength(ENTRANTS);
+
+    // The entry window closes (moved in the database rather than waited for).
+    await sql(
+      testApp.databaseUrl,
+      `UPDATE drops SET entries_close_at = now() - interval '1 second' WHERE id = $1`,
+      [dropId],
+    );
+    const late = await api('POST', `/drops/${dropId}/entries`, {
+      token: (await createUser(testApp, api)).token,
+    });
+    expect(late.body.type).toBe(PROBLEM + 'entries-closed');
+
+    const draw = await api('POST', `/drops/${dropId}/draw`, { token: creator.token });
+    expect(draw.status).toBe(200);
+    const { seed, entrants, winners } = draw.body as { seed: string; entrants: string[]; winners: string[] };
+    expect(createHash('sha256').update(Buffer.from(seed, 'hex')).digest('hex')).toBe(seedHash);
+    expect([...entrants].sort()).toEqual(buyers.map((b) => b.id).sort());
+    const expected = recomputeWinners(seed, entrants, EDITIONS);
+    expect([...winners].sort()).toEqual([...expected].sort());
+    // Editions are allocated in listing-id order to the winners in rank order.
+    const allocations = await sql(
+      testApp.databaseUrl,
+      `SELECT l.allocated_to, l.token_id FROM listings l WHERE l.drop_id = $1 ORDER BY l.id`,
+      [dropId],
+    );
+    expect(allocations.map((a) => a.allocated_to)).toEqual(expected);
+    // Drawing again changes nothing; the public view shows the same result.
+    expect((await api('POST', `/drops/${dropId}/draw`, { token: creator.token })).body).toEqual(draw.body);
+    expect((await api('GET', `/drops/${dropId}`)).body).toEqual(draw.body);
+
+    const byId = new Map(buyers.map((b) => [b.id, b]));
+    const winnerUsers = expected.map((id) => byId.get(id)!);
+    const losers = buyers.filter((b) => !expected.includes(b.id));
+    const checkout = (buyer: TestUser) =>
+      api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ dropId }) });
+
+    // Non-winners cannot buy while winners hold their allocations.
+    for (const response of await Promise.all(losers.map(checkout))) {
+      expect(response.status).toBe(409);
+      expect(response.body.type).toBe(PROBLEM + 'sold-out');
+    }
+    // Eight winners claim (the first one double-clicks); each gets exactly the edition allocated to them.
+    const claimers = winnerUsers.slice(0, 8);
+    const [claims, doubleClick] = await Promise.all([
+      Promise.all(claimers.map(checkout)),
+      checkout(claimers[0]),
+    ]);
+    const tokenOf = new Map(allocations.map((a) => [a.allocated_to, a.token_id]));
+    const firstTwo = [claims[0], doubleClick].map((r) => r.status).sort();
+    expect(firstTwo).toEqual([201, 409]);
+    claims[0] = claims[0].status === 201 ? claims[0] : doubleClick;
+    claims.forEach((response, i) => {
+      expect(response.status).toBe(201);
+      expect(response.body).toMatchObject({ status: 'paid', tokenId: tokenOf.get(claimers[i].id) });
+    });
+
+    // The claim window ends: unclaimed editions open to everyone, within the per-buyer limit.
+    await sql(
+      testApp.databaseUrl,
+      `UPDATE listings SET allocated_until = now() - interval '1 second' WHERE drop_id = $1`,
+      [dropId],
+    );
+    const again = await checkout(claimers[1]);
+    expect(again.status).toBe(409);
+    expect(again.body.type).toBe(PROBLEM + 'buyer-limit-reached');
+    const leftovers = await Promise.all(losers.slice(0, 3).map(checkout));
+    expect(leftovers.map((r) => (r.status === 201 ? r.body.status : r.body.type)).sort()).toEqual([
+      PROBLEM + 'sold-out',
+      'paid',
+      'paid',
+    ]);
+
+    const paid = await sql(
+      testApp.databaseUrl,
+      `SELECT buyer_id, count(*)::int AS n FROM orders WHERE drop_id = $1 AND status = 'paid' GROUP BY buyer_id`,
+      [dropId],
+    );
+    expect(paid).toHaveLength(EDITIONS);
+    expect(paid.every((row) => row.n === 1)).toBe(true);
+    expect((await api('GET', `/drops/${dropId}`)).body.available).toBe(0);
+  });
+
+  it('puts editions nobody won on open sale when the lottery is undersubscribed', async () => {
+    const collection = await createCollection(api, creator);
+    await mintEditions(api, creator, collection.id, 5);
+    const created = await api('POST', '/drops', {
+      token: creator.token,
+      body: {
+        collectionId: collection.id,
+        priceMinor: 1000,
+        currency: 'USD',
+        mode: 'lottery',
+        perBuyerLimit: 1,
+        startsAt: new Date().toISOString(),
+        entriesCloseAt: new Date(Date.now() + 3_600_000).toISOString(),
+      },
+    });
+    const dropId: string = created.body.dropId;
+    const entrants = await Promise.all(Array.from({ length: 3 }, () => createUser(testApp, api)));
+    for (const buyer of entrants) await api('POST', `/drops/${dropId}/entries`, { token: buyer.token });
+    await sql(
+      testApp.databaseUrl,
+      `UPDATE drops SET entries_close_at = now() - interval '1 second' WHERE id = $1`,
+      [dropId],
+    );
+    const draw = await api('POST', `/drops/${dropId}/draw`, { token: creator.token });
+    expect([...draw.body.winners].sort()).toEqual(entrants.map((b) => b.id).sort());
+
+    const checkout = (buyer: TestUser) =>
+      api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ dropId }) });
+    const outsiders = await Promise.all(Array.from({ length: 3 }, () => createUser(testApp, api)));
+    const results = await Promise.all([...entrants, ...outsiders].map(checkout));
+    // Every winner gets their edition; the two unallocated ones go to outsiders, first come.
+    results.slice(0, 3).forEach((response) => expect(response.body.status).toBe('paid'));
+    expect(
+      results
+        .slice(3)
+        .map((r) => (r.status === 201 ? r.body.status : r.body.type))
+        .sort(),
+    ).toEqual([PROBLEM + 'sold-out', 'paid', 'paid']);
+  });
+});
