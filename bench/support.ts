@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig, type HeirloomConfig } from '#config';
-import { migrate, startEmbeddedPostgres, withDatabase, type RunningPostgres } from '#database';
+import { freePort, migrate, startEmbeddedPostgres, withDatabase, type RunningPostgres } from '#database';
 import { createApp } from '../apps/api/src/bootstrap.js';
 import { schema } from '../apps/api/src/schema.js';
 
@@ -78,15 +77,4 @@ async function adminQuery(url: string, text: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }

@@ -1,21 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureDatabase, migrate, startEmbeddedPostgres, withDatabase } from '../libs/database/src/index.js';
+import {
+  ensureDatabase,
+  freePort,
+  migrate,
+  startEmbeddedPostgres,
+  withDatabase,
+} from '../libs/database/src/index.js';
 import { schema } from '../apps/api/src/schema.js';
 import { sql, startTestApp } from './support/app.js';
 import { createUser } from './support/factories.js';
 import { client } from './support/http.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 describe('restarts', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'heirloom-restart-'));

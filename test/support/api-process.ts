@@ -4,14 +4,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import pg from 'pg';
 import { hashToken, newToken, SESSION_PREFIX } from '../../libs/identity/src/tokens.js';
-import { operatorKeys, TEST_ORIGIN, witnessKeys } from './keys.js';
+import { freePort } from '../../libs/database/src/index.js';
+import { TEST_APP_ENV } from './app.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/apps/api/src/main.js', import.meta.url));
 
@@ -89,15 +89,7 @@ async function launch(
       HOST: '127.0.0.1',
       PORT: String(port),
       HEIRLOOM_DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      AUTH_RATE_LIMIT_PER_ADDRESS: '100000',
-      AUTH_RATE_LIMIT_PER_ACCOUNT: '1000',
-      LEDGER_ORIGIN: TEST_ORIGIN,
-      LEDGER_SIGNER_KEY: operatorKeys.signerKey,
-      LEDGER_WITNESS_KEYS: witnessKeys.verifierKey,
-      LEDGER_WITNESS_QUORUM: '1',
-      LEDGER_SEQUENCE_INTERVAL_MS: '50',
-      CHECKPOINT_INTERVAL_MS: '200',
+      ...TEST_APP_ENV,
       ...env,
     },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -152,17 +144,6 @@ async function launch(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return { url, child, exited, output: () => log, kill, stop };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface SeededBuyer {

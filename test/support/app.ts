@@ -11,6 +11,19 @@ import { createApp } from '../../apps/api/src/bootstrap.js';
 import { schema } from '../../apps/api/src/schema.js';
 import { operatorKeys, TEST_ORIGIN, witnessKeys } from './keys.js';
 
+/** Settings every test app shares: quiet logs, the fixed test keys, fast ledger jobs. */
+export const TEST_APP_ENV: Record<string, string> = {
+  LOG_LEVEL: 'warn',
+  AUTH_RATE_LIMIT_PER_ADDRESS: '100000',
+  AUTH_RATE_LIMIT_PER_ACCOUNT: '1000',
+  LEDGER_ORIGIN: TEST_ORIGIN,
+  LEDGER_SIGNER_KEY: operatorKeys.signerKey,
+  LEDGER_WITNESS_KEYS: witnessKeys.verifierKey,
+  LEDGER_WITNESS_QUORUM: '1',
+  LEDGER_SEQUENCE_INTERVAL_MS: '50',
+  CHECKPOINT_INTERVAL_MS: '200',
+};
+
 export interface TestApp {
   app: NestFastifyApplication;
   config: HeirloomConfig;
@@ -27,15 +40,7 @@ export async function startTestApp(
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     HEIRLOOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'heirloom-app-')),
-    LOG_LEVEL: 'warn',
-    AUTH_RATE_LIMIT_PER_ADDRESS: '100000',
-    AUTH_RATE_LIMIT_PER_ACCOUNT: '1000',
-    LEDGER_ORIGIN: TEST_ORIGIN,
-    LEDGER_SIGNER_KEY: operatorKeys.signerKey,
-    LEDGER_WITNESS_KEYS: witnessKeys.verifierKey,
-    LEDGER_WITNESS_QUORUM: '1',
-    LEDGER_SEQUENCE_INTERVAL_MS: '50',
-    CHECKPOINT_INTERVAL_MS: '200',
+    ...TEST_APP_ENV,
     ...env,
   });
   const app = await createApp(config, databaseUrl);

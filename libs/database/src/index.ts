@@ -4,3 +4,4 @@ export { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres
 export { inTransaction, isUniqueViolation, pgErrorCode, updateReturning } from './transaction.js';
 export { PeriodicJobs } from './periodic-jobs.js';
 export { DatabaseModule } from './database.module.js';
+export { freePort } from './free-port.js';
