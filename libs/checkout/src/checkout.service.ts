@@ -2,14 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { HeirloomConfig } from '#config';
-import { inTransaction, isUniqueViolation, updateReturning } from '#database';
+import {
+  inLockedTransaction,
+  inTransaction,
+  isUniqueViolation,
+  preparedQuery,
+  updateReturning,
+} from '#database';
 import { problems } from '#http';
 import { hasRole, IdentityService, type Principal } from '#identity';
 import { PAYMENT_PROVIDER, type PaymentOutcome, type PaymentProvider } from '#payments';
 import type { CheckoutDto } from './checkout.dto.js';
 import { HOLDING_STATUSES } from './order-state.js';
 import {
-  hotQuery,
   ORDER_COLUMNS,
   releaseListing,
   setOrderStatus,
@@ -99,14 +104,13 @@ export class CheckoutService {
     if (drop) assertDropOpen(drop);
     let order: OrderRow;
     try {
-      const reserved = await inTransaction(this.dataSource, async (manager) => {
-        // Requests with one key queue here, so a retry racing its original gets the original's
-        // order, not a sold-out or buyer-limit answer caused by the original's own reservation.
-        await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [
-          `checkout:${principal.accountId}:${request.idempotencyKey}`,
-        ]);
-        return this.reserveOrReplay(manager, buyerId, request, drop);
-      });
+      // Requests with one key queue on its lock, so a retry racing its original gets the original's
+      // order, not a sold-out or buyer-limit answer caused by the original's own reservation.
+      const reserved = await inLockedTransaction(
+        this.dataSource,
+        `checkout:${principal.accountId}:${request.idempotencyKey}`,
+        (manager) => this.reserveOrReplay(manager, buyerId, request, drop),
+      );
       if (reserved.replay) return toOrderView(reserved.replay);
       order = reserved.order;
     } catch (error) {
@@ -165,9 +169,9 @@ export class CheckoutService {
    * reservation is not committed either and the edition still looks free (no false sold-out).
    */
   private async dropForCheckout(dropId: string, buyerId: string, key: string): Promise<DropCheckout> {
-    const [row] = await hotQuery<DropCheckout>(
+    const [row] = await preparedQuery<DropCheckout>(
       this.dataSource.manager,
-      'drop-for-checkout',
+      'checkout:drop-for-checkout',
       `SELECT d.id AS drop_id, d.starts_at, d.mode, d.drawn_at, d.creator_id, d.per_buyer_limit AS drop_limit,
               c.per_buyer_limit AS collection_limit, coalesce(c.real_name_required, false) AS real_name,
               -- The same two index ranges as the reservation in reserve().
@@ -219,9 +223,9 @@ export class CheckoutService {
     buyerId: string,
     idempotencyKey: string,
   ): Promise<OrderRow | undefined> {
-    const [order] = await hotQuery<OrderRow>(
+    const [order] = await preparedQuery<OrderRow>(
       manager,
-      'reserve-from-drop',
+      'checkout:reserve-from-drop',
       `WITH listing AS (
          UPDATE listings SET reserved_order = $2, reserved_for = $3,
            reserved_until = now() + $4 * interval '1 second'
@@ -418,9 +422,12 @@ export class CheckoutService {
    * for this payment, then returns the order. One read when there is nothing left to do.
    */
   private async applyStoredEvents(orderId: string, paymentId: string): Promise<OrderRow> {
-    const [order] = await hotQuery<OrderRow & { events_pending: boolean }>(
+    // The sandbox delivers and applies the event before createPayment returns: no read needed.
+    const settled = this.events.takeSettled(paymentId);
+    if (settled?.id === orderId) return settled;
+    const [order] = await preparedQuery<OrderRow & { events_pending: boolean }>(
       this.dataSource.manager,
-      'order-after-payment',
+      'checkout:order-after-payment',
       `SELECT ${ORDER_COLUMNS},
               EXISTS (SELECT 1 FROM payment_events e WHERE e.payment_id = $2 AND e.processed_at IS NULL)
                 AS events_pending
@@ -435,9 +442,9 @@ export class CheckoutService {
   }
 
   private async readOrder(orderId: string): Promise<OrderRow> {
-    const [order] = await hotQuery<OrderRow>(
+    const [order] = await preparedQuery<OrderRow>(
       this.dataSource.manager,
-      'read-order',
+      'checkout:read-order',
       `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`,
       [orderId],
     );
@@ -456,9 +463,9 @@ export class CheckoutService {
     key: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<OrderRow | undefined> {
-    const [order] = await hotQuery<OrderRow>(
+    const [order] = await preparedQuery<OrderRow>(
       manager,
-      'find-by-key',
+      'checkout:find-by-key',
       `SELECT ${ORDER_COLUMNS} FROM orders WHERE buyer_id = $1 AND idempotency_key = $2`,
       [buyerId, key],
     );

@@ -1,4 +1,7 @@
 import type { EntityManager } from 'typeorm';
+import { preparedQuery } from '#database';
+import type { LockedTokenState } from '#minting';
+import { journalEntryCtes, journalEntryValues, type JournalLine } from './journal.js';
 import type { OrderStatus } from './order-state.js';
 
 export interface OrderRow {
@@ -34,7 +37,8 @@ export interface ListingRow {
   reserved_until: Date | null;
 }
 
-const ORDER_COLUMN_NAMES = [
+/** The columns of `OrderRow`. */
+export const ORDER_COLUMN_NAMES = [
   'id',
   'buyer_id',
   'seller_id',
@@ -54,7 +58,7 @@ const ORDER_COLUMN_NAMES = [
   'paid_at',
 ] as const satisfies readonly (keyof OrderRow)[];
 
-/** The columns of `OrderRow`, for statements that must not use `*` (see `hotQuery`). */
+/** The columns of `OrderRow`, for statements that must not use `*` (see `preparedQuery`). */
 export const ORDER_COLUMNS = ORDER_COLUMN_NAMES.join(', ');
 
 /** What settling a sale reads, under lock, about the order's listing and token. */
@@ -64,34 +68,12 @@ export interface SaleLock {
   listing_reserved_order: string | null;
   listing_reserved_until: Date | null;
   token_owner: string | null;
-  token_status: string;
+  token_status: LockedTokenState['status'];
+  token_ledger_seq: number;
+  token_last_event_at: Date;
   /** The token's creator and the collection's royalty, for the sale's journal lines. */
   creator_id: string;
   royalty_bps: number;
-}
-
-interface PreparedStatementRunner {
-  query(statement: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
-}
-
-/**
- * Runs one of checkout's hot statements as a named prepared statement on the manager's connection
- * (the pool's, outside a transaction): PostgreSQL then parses it once per connection and can reuse
- * its plan, where TypeORM's unnamed statements are parsed and planned on every call — for these
- * short statements that costs more than running them. Give each text its own name, and list
- * columns instead of `*`, so that a migration adding a column cannot break a prepared result type.
- */
-export async function hotQuery<T>(
-  manager: EntityManager,
-  name: string,
-  text: string,
-  values: unknown[],
-): Promise<T[]> {
-  const runner: PreparedStatementRunner = manager.queryRunner
-    ? await manager.queryRunner.connect()
-    : (manager.connection.driver as unknown as { master: PreparedStatementRunner }).master;
-  const { rows } = await runner.query({ name: `checkout:${name}`, text, values });
-  return rows as T[];
 }
 
 /** Locks an order by its provider payment id, or else by id (one query; the payment id wins). */
@@ -101,9 +83,9 @@ export async function lockOrder(
 ): Promise<OrderRow | undefined> {
   const orderId = validOrderId(by.orderId);
   if (!by.paymentId && !orderId) return undefined;
-  const [row] = await hotQuery<OrderRow>(
+  const [row] = await preparedQuery<OrderRow>(
     manager,
-    'lock-order',
+    'checkout:lock-order',
     `SELECT ${ORDER_COLUMNS} FROM orders WHERE payment_id = $1 OR id = $2::uuid
      ORDER BY payment_id IS NOT DISTINCT FROM $1 DESC LIMIT 1 FOR UPDATE`,
     [by.paymentId ?? null, orderId],
@@ -121,13 +103,13 @@ export async function lockOrderForSale(
 ): Promise<(OrderRow & SaleLock) | undefined> {
   const orderId = validOrderId(by.orderId);
   if (!by.paymentId && !orderId) return undefined;
-  const [row] = await hotQuery<OrderRow & SaleLock>(
+  const [row] = await preparedQuery<OrderRow & SaleLock>(
     manager,
-    'lock-order-for-sale',
+    'checkout:lock-order-for-sale',
     `SELECT ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')},
             l.kind AS listing_kind, l.status AS listing_status, l.reserved_order AS listing_reserved_order,
             l.reserved_until AS listing_reserved_until, t.owner_id AS token_owner, t.status AS token_status,
-            t.creator_id, c.royalty_bps
+            t.ledger_seq AS token_ledger_seq, t.last_event_at AS token_last_event_at, t.creator_id, c.royalty_bps
      FROM orders o JOIN listings l ON l.id = o.listing_id JOIN tokens t ON t.id = l.token_id
        JOIN collections c ON c.id = t.collection_id
      WHERE o.payment_id = $1 OR o.id = $2::uuid
@@ -173,22 +155,36 @@ export async function setOrderStatus(
   );
 }
 
-/** Completes a sale's rows in the caller's transaction: the listing is sold, the order paid. */
+/**
+ * Completes a sale's rows in the caller's transaction, in one statement: the listing is sold, the
+ * order paid, and the sale's journal entry posted (at most once per order, as `postJournal`).
+ */
 export async function markSold(
   manager: EntityManager,
   listingId: string,
   orderId: string,
   card: Partial<Record<'payment_id' | 'card_brand' | 'card_last4', string | null>>,
+  journal: { currency: string; lines: JournalLine[] },
 ): Promise<void> {
-  await hotQuery(
+  await preparedQuery(
     manager,
-    'mark-sold',
+    'checkout:mark-sold',
     `WITH sold AS (
-       UPDATE listings SET status = 'sold', reserved_order = $2, reserved_until = NULL WHERE id = $1)
-     UPDATE orders SET status = 'paid', payment_id = COALESCE($3, payment_id),
-       card_brand = COALESCE($4, card_brand), card_last4 = COALESCE($5, card_last4), paid_at = now()
-     WHERE id = $2`,
-    [listingId, orderId, card.payment_id ?? null, card.card_brand ?? null, card.card_last4 ?? null],
+       UPDATE listings SET status = 'sold', reserved_order = $2, reserved_until = NULL WHERE id = $1),
+     paid AS (
+       UPDATE orders SET status = 'paid', payment_id = COALESCE($3, payment_id),
+         card_brand = COALESCE($4, card_brand), card_last4 = COALESCE($5, card_last4), paid_at = now()
+       WHERE id = $2),
+     ${journalEntryCtes(6)}
+     SELECT 1`,
+    [
+      listingId,
+      orderId,
+      card.payment_id ?? null,
+      card.card_brand ?? null,
+      card.card_last4 ?? null,
+      ...journalEntryValues(orderId, 'sale', journal.currency, journal.lines),
+    ],
   );
 }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { inTransaction } from '#database';
+import { inTransactionFrom, preparedQuery } from '#database';
 import { problems } from '#http';
 import {
   PAYMENT_PROVIDER,
@@ -11,8 +11,15 @@ import {
   WebhookSignatureError,
 } from '#payments';
 import { crashPoint } from './crash-point.js';
-import { hotQuery } from './order.repository.js';
+import { ORDER_COLUMN_NAMES, type OrderRow } from './order.repository.js';
 import { SettlementService, type SettlementOutcome } from './settlement.service.js';
+
+type ProcessOutcome =
+  | 'already-processed'
+  | { result: SettlementOutcome; paymentId: string; othersWaiting: boolean; order?: OrderRow };
+
+const MAX_REMEMBERED_SETTLEMENTS = 1000;
+const REMEMBER_SETTLED_MS = 1000;
 
 /**
  * The webhook inbox (transactional outbox for settlement): every verified event is stored first,
@@ -22,6 +29,8 @@ import { SettlementService, type SettlementOutcome } from './settlement.service.
 @Injectable()
 export class PaymentEventsService {
   private readonly logger = new Logger(PaymentEventsService.name);
+  /** Orders settled by this process, by payment id, until checkout takes them (see `takeSettled`). */
+  private readonly settled = new Map<string, { order: OrderRow; at: number }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -44,9 +53,9 @@ export class PaymentEventsService {
       throw error;
     }
     const payment = event.type === 'ignored' ? undefined : event;
-    const stored = await hotQuery(
+    const stored = await preparedQuery(
       this.dataSource.manager,
-      'store-event',
+      'checkout:store-event',
       `INSERT INTO payment_events (id, type, payment_id, order_id, payload, processed_at, outcome)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id`,
       [
@@ -66,33 +75,65 @@ export class PaymentEventsService {
 
   /** Applies one stored event exactly once (row lock + processed_at); returns what it did. */
   async process(eventId: string): Promise<SettlementOutcome | 'already-processed'> {
-    const outcome = await inTransaction(this.dataSource, async (manager) => {
-      const [row] = await hotQuery<{ payload: PaymentProviderEvent }>(
-        manager,
-        'lock-event',
-        `SELECT payload FROM payment_events WHERE id = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`,
-        [eventId],
-      );
-      if (!row) return 'already-processed' as const;
-      const result = await this.settlement.apply(manager, row.payload);
-      // Also asks whether other events of this payment wait (e.g. a refund deferred until the sale
-      // existed). The order row is locked by now, so any such event that could have been deferred
-      // has committed and is visible here; saves a query after most settlements.
-      const [marked] = await hotQuery<{ others_waiting: boolean }>(
-        manager,
-        'mark-event',
-        `UPDATE payment_events SET outcome = $2, processed_at = CASE WHEN $2 = 'deferred' THEN NULL ELSE now() END
-         WHERE id = $1
-         RETURNING EXISTS (SELECT 1 FROM payment_events o
-                           WHERE o.payment_id = $3 AND o.processed_at IS NULL AND o.id <> $1) AS others_waiting`,
-        [eventId, result, row.payload.paymentId],
-      );
-      return { result, paymentId: row.payload.paymentId, othersWaiting: marked.others_waiting };
-    });
+    const outcome = await inTransactionFrom<ProcessOutcome, { payload: PaymentProviderEvent }>(
+      this.dataSource,
+      // Locked in the transaction's first round trip.
+      (quote) =>
+        `SELECT payload FROM payment_events WHERE id = ${quote(eventId)} AND processed_at IS NULL
+         FOR UPDATE SKIP LOCKED`,
+      async (manager, [row]) => {
+        if (!row) return 'already-processed' as const;
+        const result = await this.settlement.apply(manager, row.payload);
+        // Also asks whether other events of this payment wait (e.g. a refund deferred until the sale
+        // existed). The order row is locked by now, so any such event that could have been deferred
+        // has committed and is visible here; saves a query after most settlements.
+        // And returns the payment's order as it now is, for the checkout that may be waiting on it.
+        const [marked] = await preparedQuery<{ others_waiting: boolean } & Partial<OrderRow>>(
+          manager,
+          'checkout:mark-event',
+          `UPDATE payment_events e SET outcome = $2,
+             processed_at = CASE WHEN $2 = 'deferred' THEN NULL ELSE now() END
+           FROM (SELECT 1) AS one LEFT JOIN orders o ON o.payment_id = $3
+           WHERE e.id = $1
+           RETURNING EXISTS (SELECT 1 FROM payment_events w
+                             WHERE w.payment_id = $3 AND w.processed_at IS NULL AND w.id <> $1) AS others_waiting,
+             ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')}`,
+          [eventId, result, row.payload.paymentId],
+        );
+        const { others_waiting: othersWaiting, ...order } = marked;
+        return {
+          result,
+          paymentId: row.payload.paymentId,
+          othersWaiting,
+          order: order.id ? (order as OrderRow) : undefined,
+        };
+      },
+    );
     if (outcome === 'already-processed') return outcome;
     if (outcome.result === 'settled' && outcome.othersWaiting)
       await this.processForPayment(outcome.paymentId);
+    else if (outcome.result === 'settled' && outcome.order) this.rememberSettled(outcome.order);
     return outcome.result;
+  }
+
+  /**
+   * The order of `paymentId` as this process committed its settlement, with no other event of the
+   * payment waiting, if that happened recently and nobody took it yet. Lets checkout answer a
+   * payment that the sandbox settled in-line without reading the order again; `undefined` means
+   * read it (another process settled it, or the webhook has not come yet).
+   */
+  takeSettled(paymentId: string): OrderRow | undefined {
+    const settled = this.settled.get(paymentId);
+    this.settled.delete(paymentId);
+    // Only just now: an older row may have changed since (a dispute, a refund).
+    return settled && Date.now() - settled.at < REMEMBER_SETTLED_MS ? settled.order : undefined;
+  }
+
+  private rememberSettled(order: OrderRow): void {
+    this.settled.set(order.payment_id!, { order, at: Date.now() });
+    // Bounded: orders settled by webhooks that no checkout waits for are never taken.
+    if (this.settled.size > MAX_REMEMBERED_SETTLEMENTS)
+      this.settled.delete(this.settled.keys().next().value!);
   }
 
   /** Re-applies every stored event not yet processed (crash recovery, deferred events). */

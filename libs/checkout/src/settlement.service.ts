@@ -117,15 +117,23 @@ export class SettlementService {
       ]);
       return 'refund-owed';
     }
-    await this.ownership.change(manager, order.token_id, { type: 'sale', to: order.buyer_id, ref: order.id });
-    await markSold(manager, order.listing_id, order.id, card);
-    await postJournal(
+    // The token row was locked (and read) with the order, and nothing has changed it since.
+    await this.ownership.change(
       manager,
-      order.id,
-      'sale',
-      order.currency,
-      this.saleLines(order, order.listing_kind, order),
+      order.token_id,
+      { type: 'sale', to: order.buyer_id, ref: order.id },
+      {
+        owner_id: order.token_owner,
+        status: order.token_status,
+        ledger_seq: order.token_ledger_seq,
+        last_event_at: order.token_last_event_at,
+      },
     );
+    // Listing sold, order paid and the sale's journal entry, in one statement.
+    await markSold(manager, order.listing_id, order.id, card, {
+      currency: order.currency,
+      lines: this.saleLines(order, order.listing_kind, order),
+    });
     return 'settled';
   }
 

@@ -1,7 +1,15 @@
 export { dataSourceOptions, migrate, type DatabaseSchema } from './data-source.js';
 export { ensureDatabase, withDatabase } from './database-url.js';
 export { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
-export { inTransaction, isUniqueViolation, pgErrorCode, updateReturning } from './transaction.js';
+export { preparedQuery } from './prepared-query.js';
+export {
+  inLockedTransaction,
+  inTransaction,
+  inTransactionFrom,
+  isUniqueViolation,
+  pgErrorCode,
+  updateReturning,
+} from './transaction.js';
 export { PeriodicJobs } from './periodic-jobs.js';
 export { DatabaseModule } from './database.module.js';
 export { freePort } from './free-port.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { HeirloomConfig } from '#config';
-import { inTransaction, isUniqueViolation } from '#database';
+import { inTransaction, isUniqueViolation, preparedQuery } from '#database';
 import { DomainError, problems } from '#http';
 import { Account, ApiKey, RealNameVerification, Role, Session } from './identity.entities.js';
 import type { Principal } from './principal.js';
@@ -101,7 +101,10 @@ export class IdentityService {
   async authenticate(token: string): Promise<Principal | null> {
     const tokenHash = hashToken(token);
     if (token.startsWith(SESSION_PREFIX)) {
-      const rows: { id: string; account_id: string; roles: Role[] }[] = await this.dataSource.query(
+      // Runs on every authenticated request: prepared, so it is planned once per connection.
+      const rows = await preparedQuery<{ id: string; account_id: string; roles: Role[] }>(
+        this.dataSource.manager,
+        'identity:authenticate-session',
         `SELECT s.id, s.account_id, a.roles FROM sessions s JOIN accounts a ON a.id = s.account_id
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
         [tokenHash],
@@ -111,7 +114,9 @@ export class IdentityService {
         : null;
     }
     if (token.startsWith(API_KEY_PREFIX)) {
-      const rows: { id: string; account_id: string; roles: Role[] }[] = await this.dataSource.query(
+      const rows = await preparedQuery<{ id: string; account_id: string; roles: Role[] }>(
+        this.dataSource.manager,
+        'identity:authenticate-api-key',
         `SELECT k.id, k.account_id, a.roles FROM api_keys k JOIN accounts a ON a.id = k.account_id
          WHERE k.secret_hash = $1 AND k.revoked_at IS NULL`,
         [tokenHash],

@@ -11,6 +11,6 @@ export { CertificateService } from './certificate.service.js';
 export { CheckpointService } from './checkpoint.service.js';
 export { LedgerModule } from './ledger.module.js';
 export { verifierKeyOf } from './ledger-keys.js';
-export { LedgerWriter } from './ledger-writer.js';
+export { LedgerWriter, type StatementWithEntries } from './ledger-writer.js';
 export { ProofService } from './proof.service.js';
 export { Sequencer } from './sequencer.js';

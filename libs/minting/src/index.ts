@@ -2,4 +2,9 @@ export { CollectionService, type CollectionView } from './collection.service.js'
 export { MintService, type MintResult } from './mint.service.js';
 export { MintingModule } from './minting.module.js';
 export { TokenOwnershipReader } from './ownership-reader.js';
-export { OwnershipService, type OwnershipChange, type TokenOwnership } from './ownership.service.js';
+export {
+  OwnershipService,
+  type LockedTokenState,
+  type OwnershipChange,
+  type TokenOwnership,
+} from './ownership.service.js';

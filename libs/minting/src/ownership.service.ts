@@ -13,6 +13,14 @@ export interface TokenOwnership {
   status: 'active' | 'frozen' | 'burned';
 }
 
+/** A token row's ownership state, as read under `FOR UPDATE` in the current transaction. */
+export interface LockedTokenState {
+  owner_id: string | null;
+  status: TokenOwnership['status'];
+  ledger_seq: number;
+  last_event_at: Date;
+}
+
 /**
  * The one place a token's owner or status changes: locks the token row, checks the transition
  * against the ledger's table of legal transitions, updates the row and appends the ledger entry —
@@ -22,16 +30,18 @@ export interface TokenOwnership {
 export class OwnershipService {
   constructor(private readonly ledger: LedgerWriter) {}
 
-  async change(manager: EntityManager, tokenId: string, change: OwnershipChange): Promise<TokenOwnership> {
-    const [token]: {
-      owner_id: string | null;
-      status: TokenOwnership['status'];
-      ledger_seq: number;
-      last_event_at: Date;
-    }[] = await manager.query(
-      `SELECT owner_id, status, ledger_seq, last_event_at FROM tokens WHERE id = $1 FOR UPDATE`,
-      [tokenId],
-    );
+  /**
+   * Applies `change` to the token. A caller that has already locked the token row (`FOR UPDATE`, in
+   * this same transaction) may pass what it read as `locked`, to save re-reading it; it must not
+   * have changed the row since. Other callers leave it out and the row is locked here.
+   */
+  async change(
+    manager: EntityManager,
+    tokenId: string,
+    change: OwnershipChange,
+    locked?: LockedTokenState,
+  ): Promise<TokenOwnership> {
+    const token = locked ?? (await lockToken(manager, tokenId));
     if (!token) throw problems.notFound('Token');
     const rule = ledgerCore.TRANSITIONS[change.type];
     if (!rule.requires.includes(token.status)) {
@@ -53,15 +63,28 @@ export class OwnershipService {
     };
     const owner = rule.owner === 'to' ? to : rule.owner === 'none' ? null : token.owner_id;
     const status = rule.status === 'unchanged' ? token.status : rule.status;
-    await manager.query(
-      `UPDATE tokens SET owner_id = $2, status = $3, ledger_seq = $4, last_event_at = $5,
-         acquired_at = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN $5 ELSE acquired_at END,
-         price_minor = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN NULL ELSE price_minor END,
-         currency = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN NULL ELSE currency END
-       WHERE id = $1`,
-      [tokenId, owner, status, entry.seq, at],
+    // The row update and its ledger entry go in one statement.
+    await this.ledger.appendWith(
+      manager,
+      {
+        name: 'minting:change-ownership',
+        text: `UPDATE tokens SET owner_id = $2, status = $3, ledger_seq = $4, last_event_at = $5,
+                 acquired_at = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN $5 ELSE acquired_at END,
+                 price_minor = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN NULL ELSE price_minor END,
+                 currency = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN NULL ELSE currency END
+               WHERE id = $1`,
+        values: [tokenId, owner, status, entry.seq, at],
+      },
+      [entry],
     );
-    await this.ledger.append(manager, [entry]);
     return { tokenId, owner, status };
   }
+}
+
+async function lockToken(manager: EntityManager, tokenId: string): Promise<LockedTokenState | undefined> {
+  const [token]: LockedTokenState[] = await manager.query(
+    `SELECT owner_id, status, ledger_seq, last_event_at FROM tokens WHERE id = $1 FOR UPDATE`,
+    [tokenId],
+  );
+  return token;
 }
