@@ -10,6 +10,7 @@ import { CheckoutService } from './checkout.service.js';
 import { ListingService } from './listing.service.js';
 import { PaymentEventsService } from './payment-events.service.js';
 import { RefundService } from './refund.service.js';
+import { ReservationService } from './reservation.service.js';
 import { SettlementService } from './settlement.service.js';
 
 /** Stripe when STRIPE_SECRET_KEY is set; otherwise the sandbox rail, whose events enter the same inbox. */
@@ -38,6 +39,7 @@ function paymentProviderFactory(config: HeirloomConfig, moduleRef: ModuleRef): P
     ListingService,
     PaymentEventsService,
     RefundService,
+    ReservationService,
     SettlementService,
   ],
   exports: [CheckoutService, ListingService, PaymentEventsService, PAYMENT_PROVIDER],

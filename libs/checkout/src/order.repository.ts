@@ -200,3 +200,18 @@ export async function releaseListing(
     [listingId, orderId],
   );
 }
+
+/** The buyer's order under an idempotency key, if any. */
+export async function findOrderByKey(
+  manager: EntityManager,
+  buyerId: string,
+  key: string,
+): Promise<OrderRow | undefined> {
+  const [order] = await preparedQuery<OrderRow>(
+    manager,
+    'checkout:find-by-key',
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE buyer_id = $1 AND idempotency_key = $2`,
+    [buyerId, key],
+  );
+  return order;
+}

@@ -1,0 +1,269 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { HeirloomConfig } from '#config';
+import { preparedQuery, updateReturning } from '#database';
+import { problems } from '#http';
+import { IdentityService } from '#identity';
+import type { CheckoutDto } from './checkout.dto.js';
+import { findOrderByKey, ORDER_COLUMNS, type ListingRow, type OrderRow } from './order.repository.js';
+
+/** What checkout needs to know about a drop, read in one statement before any transaction. */
+export interface DropCheckout {
+  drop_id: string | null;
+  starts_at: Date;
+  mode: 'first-come' | 'lottery';
+  drawn_at: Date | null;
+  creator_id: string;
+  drop_limit: number | null;
+  collection_limit: number | null;
+  real_name: boolean;
+  /** First-come: an edition is free to reserve right now. */
+  available: boolean;
+  /** The buyer's order under this idempotency key, if there is one. */
+  previous_id: string | null;
+}
+
+/**
+ * Reserving an edition for a buyer: row locks and SKIP LOCKED, so it is race-free across API
+ * processes; drop policy (start time, lottery allocation, per-buyer limit, real-name) is checked here.
+ */
+@Injectable()
+export class ReservationService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: HeirloomConfig,
+    private readonly identity: IdentityService,
+  ) {}
+
+  /**
+   * The drop, the buyer's policy, whether an edition is free, and the buyer's order under this key —
+   * in one statement, so one snapshot: a retry sees its original's order, or else the original's
+   * reservation is not committed either and the edition still looks free (no false sold-out).
+   */
+  async dropForCheckout(dropId: string, buyerId: string, key: string): Promise<DropCheckout> {
+    const [row] = await preparedQuery<DropCheckout>(
+      this.dataSource.manager,
+      'checkout:drop-for-checkout',
+      `SELECT d.id AS drop_id, d.starts_at, d.mode, d.drawn_at, d.creator_id, d.per_buyer_limit AS drop_limit,
+              c.per_buyer_limit AS collection_limit, coalesce(c.real_name_required, false) AS real_name,
+              -- The same two index ranges as the reservation in reserve().
+              coalesce((SELECT true FROM listings WHERE drop_id = $1 AND status = 'active'
+                          AND reserved_until IS NULL AND allocated_to IS NULL ORDER BY reserved_until LIMIT 1),
+                        (SELECT true FROM listings WHERE drop_id = $1 AND status = 'active'
+                          AND reserved_until < now() AND allocated_to IS NULL ORDER BY reserved_until LIMIT 1),
+                        false) AS available,
+              o.id AS previous_id
+       FROM (SELECT 1) AS one
+         LEFT JOIN drops d ON d.id = $1
+         LEFT JOIN collections c ON c.id = d.collection_id
+         LEFT JOIN orders o ON o.buyer_id = $2 AND o.idempotency_key = $3`,
+      [dropId, buyerId, key],
+    );
+    return row;
+  }
+
+  /** Under the key's lock: the order already made with this key, or else a new reservation. */
+  async reserveOrReplay(
+    manager: EntityManager,
+    buyerId: string,
+    request: CheckoutDto,
+    drop: DropCheckout | undefined,
+  ): Promise<{ order: OrderRow; replay?: undefined } | { replay: OrderRow }> {
+    if (drop && isPlainDrop(drop, buyerId)) {
+      // A replay surfaces here as the key's unique violation (answered by checkout), or, when no
+      // edition was left to reserve, is looked up before answering sold-out.
+      const order = await this.reserveFromPlainDrop(manager, drop, buyerId, request.idempotencyKey);
+      if (order) return { order };
+      const replay = await findOrderByKey(manager, buyerId, request.idempotencyKey);
+      if (replay) return { replay };
+      throw soldOut();
+    }
+    const replay = await findOrderByKey(manager, buyerId, request.idempotencyKey);
+    return replay ? { replay } : { order: await this.reserve(manager, buyerId, request, drop) };
+  }
+
+  /**
+   * The usual drop: reserves an edition and inserts the order in one statement. A free edition is
+   * a never-reserved one, else a lapsed reservation (looked for only when there is none): each is
+   * one range of listings_drop_available_idx, and ORDER BY reserved_until keeps the planner on that
+   * index — a fresh drop that is most of the table otherwise gets a sequential scan, which walks
+   * past every edition sold so far and slows down as the drop sells.
+   */
+  private async reserveFromPlainDrop(
+    manager: EntityManager,
+    drop: DropCheckout,
+    buyerId: string,
+    idempotencyKey: string,
+  ): Promise<OrderRow | undefined> {
+    const [order] = await preparedQuery<OrderRow>(
+      manager,
+      'checkout:reserve-from-drop',
+      `WITH listing AS (
+         UPDATE listings SET reserved_order = $2, reserved_for = $3,
+           reserved_until = now() + $4 * interval '1 second'
+         WHERE id = COALESCE(
+           (SELECT id FROM listings
+            WHERE drop_id = $1 AND status = 'active' AND reserved_until IS NULL AND allocated_to IS NULL
+            ORDER BY reserved_until LIMIT 1 FOR UPDATE SKIP LOCKED),
+           (SELECT id FROM listings
+            WHERE drop_id = $1 AND status = 'active' AND reserved_until < now() AND allocated_to IS NULL
+            ORDER BY reserved_until LIMIT 1 FOR UPDATE SKIP LOCKED))
+         RETURNING *)
+       INSERT INTO orders (id, buyer_id, listing_id, token_id, drop_id, seller_id, amount_minor, currency,
+         status, idempotency_key, reserved_until)
+       SELECT $2, $3, id, token_id, drop_id, seller_id, price_minor, currency, 'reserved', $5, reserved_until
+       FROM listing
+       RETURNING ${ORDER_COLUMNS}`,
+      [drop.drop_id, randomUUID(), buyerId, this.config.reservationTtlSeconds, idempotencyKey],
+    );
+    return order;
+  }
+
+  private async reserve(
+    manager: EntityManager,
+    buyerId: string,
+    request: CheckoutDto,
+    drop: DropCheckout | undefined,
+  ): Promise<OrderRow> {
+    const orderId = randomUUID();
+    const ttlSeconds = this.config.reservationTtlSeconds;
+    const listing = drop
+      ? await this.reserveFromDrop(manager, drop, buyerId, orderId, ttlSeconds)
+      : await this.reserveListing(manager, request.listingId!, buyerId, orderId, ttlSeconds);
+    if (listing.seller_id === buyerId)
+      throw problems.conflict('own-listing', 'You cannot buy your own listing');
+    await this.checkBuyerPolicy(manager, buyerId, listing);
+    const [order]: OrderRow[] = await manager.query(
+      `INSERT INTO orders (id, buyer_id, listing_id, token_id, drop_id, seller_id, amount_minor, currency, status,
+         idempotency_key, reserved_until)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved', $9, $10) RETURNING *`,
+      [
+        orderId,
+        buyerId,
+        listing.id,
+        listing.token_id,
+        listing.drop_id,
+        listing.seller_id,
+        listing.price_minor,
+        listing.currency,
+        request.idempotencyKey,
+        listing.reserved_until,
+      ],
+    );
+    return order;
+  }
+
+  private async reserveListing(
+    manager: EntityManager,
+    listingId: string,
+    buyerId: string,
+    orderId: string,
+    ttl: number,
+  ) {
+    const [listing] = await updateReturning<ListingRow>(
+      manager,
+      `UPDATE listings SET reserved_order = $2, reserved_for = $3, reserved_until = now() + $4 * interval '1 second'
+       WHERE id = $1 AND status = 'active' AND drop_id IS NULL
+         AND (reserved_until IS NULL OR reserved_until < now())
+       RETURNING *`,
+      [listingId, orderId, buyerId, ttl],
+    );
+    if (!listing)
+      throw problems.conflict('not-available', 'This edition is sold or reserved by another buyer');
+    return listing;
+  }
+
+  private async reserveFromDrop(
+    manager: EntityManager,
+    drop: DropCheckout,
+    buyerId: string,
+    orderId: string,
+    ttl: number,
+  ) {
+    // Buyers take any free edition, skipping rows other checkouts have locked, so concurrent
+    // buyers never wait on each other.
+    // After a lottery, each winner holds an allocated edition until the claim window ends; editions
+    // nobody won (fewer entrants than editions) are on open sale at once.
+    const allocation =
+      drop.mode === 'lottery'
+        ? 'AND (allocated_to = $3 OR allocated_to IS NULL OR allocated_until < now()) ORDER BY allocated_to = $3 DESC NULLS LAST'
+        : 'AND allocated_to IS NULL';
+    const [listing] = await updateReturning<ListingRow>(
+      manager,
+      `UPDATE listings SET reserved_order = $2, reserved_for = $3, reserved_until = now() + $4 * interval '1 second'
+       WHERE id = (
+         SELECT id FROM listings
+         WHERE drop_id = $1 AND status = 'active' AND (reserved_until IS NULL OR reserved_until < now()) ${allocation}
+         LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [drop.drop_id, orderId, buyerId, ttl],
+    );
+    if (!listing) throw soldOut();
+    return listing;
+  }
+
+  /** Per-buyer limits and real-name requirements of the drop and the collection. */
+  private async checkBuyerPolicy(
+    manager: EntityManager,
+    buyerId: string,
+    listing: ListingRow,
+  ): Promise<void> {
+    const [policy]: {
+      collection_id: string;
+      collection_limit: number | null;
+      drop_limit: number | null;
+      real_name: boolean;
+    }[] = await manager.query(
+      `SELECT c.id AS collection_id, c.per_buyer_limit AS collection_limit, d.per_buyer_limit AS drop_limit,
+                c.real_name_required AS real_name
+         FROM tokens t JOIN collections c ON c.id = t.collection_id LEFT JOIN drops d ON d.id = $2
+         WHERE t.id = $1`,
+      [listing.token_id, listing.drop_id],
+    );
+    if (policy.real_name && !(await this.identity.isRealNameVerified(buyerId, manager))) {
+      throw problems.forbidden('This collection requires real-name verification before buying');
+    }
+    const limit = policy.drop_limit ?? policy.collection_limit;
+    if (limit === null) return;
+    // One buyer's checkouts are serialised, so parallel requests cannot slip past the limit.
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [
+      `buyer-limit:${buyerId}:${policy.collection_id}`,
+    ]);
+    const [{ count }]: { count: string }[] = await manager.query(
+      `SELECT count(*) FROM orders o JOIN tokens t ON t.id = o.token_id
+       WHERE o.buyer_id = $1 AND t.collection_id = $2 AND o.status IN ('reserved', 'requires_action', 'paid', 'disputed')
+         AND ($3::uuid IS NULL OR o.drop_id = $3)`,
+      [buyerId, policy.collection_id, policy.drop_limit === null ? null : listing.drop_id],
+    );
+    if (Number(count) >= limit) {
+      throw problems.conflict('buyer-limit-reached', `At most ${limit} per buyer`);
+    }
+  }
+}
+
+/** First-come, no per-buyer limit, no real-name rule, and not the creator buying their own drop. */
+function isPlainDrop(drop: DropCheckout, buyerId: string): boolean {
+  return (
+    drop.mode === 'first-come' &&
+    drop.creator_id !== buyerId &&
+    drop.drop_limit === null &&
+    drop.collection_limit === null &&
+    !drop.real_name
+  );
+}
+
+/** Refuses checkout at a drop that does not exist, has not opened, or (first-come) has nothing free. */
+export function assertDropOpen(drop: DropCheckout): void {
+  if (!drop.drop_id) throw problems.notFound('Drop');
+  if (drop.starts_at > new Date())
+    throw problems.conflict('drop-not-started', 'The drop has not started yet');
+  if (drop.mode === 'lottery' && !drop.drawn_at) {
+    throw problems.conflict('lottery-not-drawn', 'Enter the lottery; winners can check out after the draw');
+  }
+  if (drop.mode === 'first-come' && !drop.available) throw soldOut();
+}
+
+function soldOut() {
+  return problems.conflict('sold-out', 'No edition of this drop is available right now');
+}
