@@ -80,6 +80,49 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
     expect(again.body.type).toBe(PROBLEM + 'not-available');
   });
 
+  it('reserves first and pays second (the Payment Element flow), idempotently', async () => {
+    const { listingId, tokenId } = await newListing();
+    const buyer = await createUser(testApp, api);
+    const { card, ...reserveOnly } = cardCheckout({ listingId });
+    const reserved = await api('POST', '/checkout', { token: buyer.token, body: reserveOnly });
+    expect(reserved.status).toBe(201);
+    expect(reserved.body).toMatchObject({ status: 'reserved', paymentId: null });
+    const stranger = await createUser(testApp, api);
+    expect(
+      (await api('POST', `/orders/${reserved.body.orderId}/pay`, { token: stranger.token, body: { card } }))
+        .status,
+    ).toBe(404);
+    const paid = await api('POST', `/orders/${reserved.body.orderId}/pay`, {
+      token: buyer.token,
+      body: { card },
+    });
+    expect(paid.status).toBe(200);
+    expect(paid.body).toMatchObject({ orderId: reserved.body.orderId, status: 'paid' });
+    const again = await api('POST', `/orders/${reserved.body.orderId}/pay`, {
+      token: buyer.token,
+      body: { card },
+    });
+    expect(again.body).toMatchObject({ status: 'paid', paymentId: paid.body.paymentId });
+    expect(await ownerOf(tokenId)).toBe(buyer.id);
+
+    const late = await newListing();
+    const lateOrder = await api('POST', '/checkout', {
+      token: buyer.token,
+      body: { ...reserveOnly, listingId: late.listingId, idempotencyKey: `late-${reserved.body.orderId}` },
+    });
+    await sql(
+      testApp.databaseUrl,
+      `UPDATE orders SET reserved_until = now() - interval '1 second' WHERE id = $1`,
+      [lateOrder.body.orderId],
+    );
+    const refused = await api('POST', `/orders/${lateOrder.body.orderId}/pay`, {
+      token: buyer.token,
+      body: { card },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toBe(PROBLEM + 'reservation-expired');
+  });
+
   it('returns the same order for a retried checkout (idempotency key)', async () => {
     const { listingId } = await newListing();
     const buyer = await createUser(testApp, api);

@@ -14,7 +14,7 @@ import { ApiBearerAuth, ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { problems } from '#http';
 import { CurrentPrincipal, type Principal, Public, Roles } from '#identity';
-import { CheckoutDto, CreateDropDto, CreateListingDto, SandboxChallengeDto } from './checkout.dto.js';
+import { CheckoutDto, CreateDropDto, CreateListingDto, PayDto, SandboxChallengeDto } from './checkout.dto.js';
 import { CheckoutService } from './checkout.service.js';
 import { ListingService } from './listing.service.js';
 import { PaymentErrorFilter } from './payment-error.filter.js';
@@ -35,6 +35,17 @@ export class CheckoutController {
   @Post('checkout')
   create(@CurrentPrincipal() principal: Principal, @Body() body: CheckoutDto) {
     return this.checkout.checkout(principal, body);
+  }
+
+  /** Pays for a reserved order (reserve-then-pay checkout). */
+  @Post('orders/:id/pay')
+  @HttpCode(200)
+  pay(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: PayDto,
+  ) {
+    return this.checkout.pay(principal, id, body);
   }
 
   @Get('orders/:id')

@@ -24,7 +24,22 @@ export class CardDto {
   @ApiProperty({ example: '123' }) @Matches(/^\d{3,4}$/) cvc!: string;
 }
 
-export class CheckoutDto {
+/** How to pay: a sandbox card or a Stripe PaymentMethod. */
+export class PayDto {
+  @ApiPropertyOptional({ type: CardDto, description: 'Sandbox rail only; never sent in Stripe mode' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CardDto)
+  card?: CardDto;
+  @ApiPropertyOptional({ description: 'Stripe PaymentMethod id from the Payment Element (pm_…)' })
+  @IsOptional()
+  @Matches(/^pm_\w+$/)
+  paymentMethodId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsUrl({ require_tld: false }) returnUrl?: string;
+}
+
+/** Reserve an edition and, with payment details, pay at once; without them (sandbox) reserve only. */
+export class CheckoutDto extends PayDto {
   @ApiPropertyOptional({ description: 'A specific listing (edition) to buy' })
   @IsOptional()
   @IsUUID()
@@ -36,16 +51,6 @@ export class CheckoutDto {
   @ApiProperty({ description: 'Client-chosen key: retries return the same order' })
   @Matches(/^[A-Za-z0-9._:-]{8,100}$/)
   idempotencyKey!: string;
-  @ApiPropertyOptional({ type: CardDto, description: 'Sandbox rail only; never sent in Stripe mode' })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => CardDto)
-  card?: CardDto;
-  @ApiPropertyOptional({ description: 'Stripe PaymentMethod id from the Payment Element (pm_…)' })
-  @IsOptional()
-  @Matches(/^pm_\w+$/)
-  paymentMethodId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsUrl({ require_tld: false }) returnUrl?: string;
 }
 
 export class CreateListingDto {

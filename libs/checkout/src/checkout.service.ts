@@ -10,7 +10,7 @@ import {
 import { problems } from '#http';
 import { hasRole, type Principal } from '#identity';
 import { PAYMENT_PROVIDER, type PaymentOutcome, type PaymentProvider } from '#payments';
-import type { CheckoutDto } from './checkout.dto.js';
+import type { CheckoutDto, PayDto } from './checkout.dto.js';
 import { HOLDING_STATUSES } from './order-state.js';
 import {
   findOrderByKey,
@@ -69,12 +69,7 @@ export class CheckoutService {
     if ((request.listingId === undefined) === (request.dropId === undefined)) {
       throw problems.badRequest('bad-checkout', 'Give exactly one of listingId or dropId');
     }
-    if (this.provider.rail === 'stripe' && request.card) {
-      throw problems.badRequest(
-        'card-data-refused',
-        'Card numbers are never sent to Heirloom; use paymentMethodId',
-      );
-    }
+    if (this.provider.rail === 'stripe' && request.card) throw cardDataRefused();
     const buyerId = principal.accountId;
     const drop = request.dropId
       ? await this.reservations.dropForCheckout(request.dropId, buyerId, request.idempotencyKey)
@@ -103,14 +98,42 @@ export class CheckoutService {
         (await findOrderByKey(this.dataSource.manager, principal.accountId, request.idempotencyKey))!,
       );
     }
+    // Reserve only (the Payment Element flow): the client pays with POST /orders/:id/pay. Stripe
+    // still gets its PaymentIntent now, so the client has a client secret to confirm with.
+    if (this.provider.rail === 'sandbox' && !request.card && !request.paymentMethodId)
+      return toOrderView(order);
+    return this.startPayment(order, request);
+  }
+
+  /** Pays for a reserved order (second step of a reserve-then-pay checkout); repeating it is harmless. */
+  async pay(principal: Principal, orderId: string, payment: PaymentDetails): Promise<OrderView> {
+    if (this.provider.rail === 'stripe' && payment.card) throw cardDataRefused();
+    const [order] = await preparedQuery<OrderRow>(
+      this.dataSource.manager,
+      'checkout:order-to-pay',
+      `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 AND buyer_id = $2`,
+      [orderId, principal.accountId],
+    );
+    if (!order) throw problems.notFound('Order');
+    if (order.status !== 'reserved') {
+      if (order.payment_id) return toOrderView(order); // already paid, failed or awaiting 3-D Secure
+      throw problems.conflict('order-not-payable', `The order is ${order.status}; check out again`);
+    }
+    if (order.reserved_until <= new Date()) {
+      throw problems.conflict('reservation-expired', 'The reservation has expired; check out again');
+    }
+    return this.startPayment(order, payment);
+  }
+
+  private async startPayment(order: OrderRow, payment: PaymentDetails): Promise<OrderView> {
     const outcome = await this.provider.createPayment({
       orderId: order.id,
       amount: Number(order.amount_minor),
       currency: order.currency.toLowerCase(),
       idempotencyKey: `order:${order.id}:pay`,
-      card: request.card,
-      paymentMethodId: request.paymentMethodId,
-      returnUrl: request.returnUrl,
+      card: payment.card,
+      paymentMethodId: payment.paymentMethodId,
+      returnUrl: payment.returnUrl,
     });
     return this.recordOutcome(order.id, outcome);
   }
@@ -238,4 +261,13 @@ export class CheckoutService {
       paymentId,
     ]);
   }
+}
+
+type PaymentDetails = Pick<PayDto, 'card' | 'paymentMethodId' | 'returnUrl'>;
+
+function cardDataRefused() {
+  return problems.badRequest(
+    'card-data-refused',
+    'Card numbers are never sent to Heirloom; use paymentMethodId',
+  );
 }
