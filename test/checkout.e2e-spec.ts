@@ -363,6 +363,19 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
     expect(await journalImbalance()).toEqual([]);
   });
 
+  it('the database refuses an unbalanced journal entry at commit', async () => {
+    const attempt = sql(
+      testApp.databaseUrl,
+      `WITH e AS (INSERT INTO journal_entries (kind) VALUES ('test-unbalanced') RETURNING id)
+       INSERT INTO journal_lines (entry_id, account, amount_minor, currency)
+       SELECT id, a, v, 'USD' FROM e, (VALUES ('asset:x', 100), ('revenue:y', -99)) AS l(a, v)`,
+    );
+    await expect(attempt).rejects.toThrow(/does not balance/);
+    expect(
+      await sql(testApp.databaseUrl, `SELECT 1 FROM journal_entries WHERE kind = 'test-unbalanced'`),
+    ).toEqual([]);
+  });
+
   it('refuses bad checkout input with problem+json', async () => {
     const buyer = await createUser(testApp, api);
     const both = await api('POST', '/checkout', {
