@@ -24,6 +24,24 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
     (await sql(testApp.databaseUrl, `SELECT owner_id FROM tokens WHERE id = $1`, [tokenId]))[0].owner_id;
   const order = async (orderId: string) =>
     (await sql(testApp.databaseUrl, `SELECT * FROM orders WHERE id = $1`, [orderId]))[0];
+  /** A 3-D Secure checkout left waiting until its reservation lapsed (the clock moved by SQL). */
+  const pendingPastItsReservation = async (buyer: TestUser, listingId: string) => {
+    const pending = await api('POST', '/checkout', {
+      token: buyer.token,
+      body: cardCheckout({ listingId }, CARDS.threeDSecure),
+    });
+    await sql(
+      testApp.databaseUrl,
+      `UPDATE orders SET reserved_until = now() - interval '1 second' WHERE id = $1`,
+      [pending.body.orderId],
+    );
+    await sql(
+      testApp.databaseUrl,
+      `UPDATE listings SET reserved_until = now() - interval '1 second' WHERE id = $1`,
+      [listingId],
+    );
+    return pending;
+  };
   const journalImbalance = async () =>
     sql(
       testApp.databaseUrl,
@@ -182,20 +200,7 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
   it('expires a reservation, and refunds a payment that succeeds after the edition was sold to another buyer', async () => {
     const { listingId, tokenId } = await newListing();
     const slow = await createUser(testApp, api);
-    const pending = await api('POST', '/checkout', {
-      token: slow.token,
-      body: cardCheckout({ listingId }, CARDS.threeDSecure),
-    });
-    await sql(
-      testApp.databaseUrl,
-      `UPDATE orders SET reserved_until = now() - interval '1 second' WHERE id = $1`,
-      [pending.body.orderId],
-    );
-    await sql(
-      testApp.databaseUrl,
-      `UPDATE listings SET reserved_until = now() - interval '1 second' WHERE id = $1`,
-      [listingId],
-    );
+    const pending = await pendingPastItsReservation(slow, listingId);
     await testApp.app.get(CheckoutService).expireReservations(); // the job, without cancelling the payment
     expect((await order(pending.body.orderId)).status).toBe('expired');
 
@@ -221,20 +226,7 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
   it('releases expired reservations through the background job', async () => {
     const { listingId } = await newListing();
     const buyer = await createUser(testApp, api);
-    const pending = await api('POST', '/checkout', {
-      token: buyer.token,
-      body: cardCheckout({ listingId }, CARDS.threeDSecure),
-    });
-    await sql(
-      testApp.databaseUrl,
-      `UPDATE orders SET reserved_until = now() - interval '1 second' WHERE id = $1`,
-      [pending.body.orderId],
-    );
-    await sql(
-      testApp.databaseUrl,
-      `UPDATE listings SET reserved_until = now() - interval '1 second' WHERE id = $1`,
-      [listingId],
-    );
+    const pending = await pendingPastItsReservation(buyer, listingId);
     expect(await testApp.app.get(PeriodicJobs).runNow('reservation-expiry')).toBe(true);
     expect((await order(pending.body.orderId)).status).toBe('expired');
     // The job also cancelled the payment: completing 3-D Secure now captures nothing.
