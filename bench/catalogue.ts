@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { CatalogueService, type TokenSearchQuery } from '#catalogue';
-import { benchApp, benchDatabase, percentile, report } from './support.js';
+import { benchApp, runBench, percentile, report } from './support.js';
 
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 40); // per shape; each run reads page 1 and two cursor pages
@@ -50,17 +50,6 @@ function syntheticWords(count: number, salt: number): string[] {
 }
 const THEMES = syntheticWords(5_000, 17);
 const PLACES = syntheticWords(1_000, 90_001);
-
-async function main(): Promise<void> {
-  const started = performance.now();
-  const db = await benchDatabase();
-  try {
-    await run(db.url);
-  } finally {
-    await db.close();
-  }
-  console.log(`total bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
-}
 
 async function run(databaseUrl: string): Promise<void> {
   const { app, url } = await benchApp(databaseUrl);
@@ -412,7 +401,4 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(run);

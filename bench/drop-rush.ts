@@ -165,9 +165,6 @@ async function main(): Promise<void> {
   const db = await benchDatabase();
   const { app, url } = await benchApp(db.url, {
     SANDBOX_DISPUTE_DELAY_MS: '86400000',
-    // benchApp's own defaults exceed the config's limit of 1,000,000.
-    AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
-    AUTH_RATE_LIMIT_PER_ADDRESS: '1000000',
     // A fixed operator key, as the tests use: no key file to generate, the same run every time.
     LEDGER_ORIGIN: BENCH_ORIGIN,
     LEDGER_SIGNER_KEY: generateKey(BENCH_ORIGIN, new Uint8Array(32).fill(7)).signerKey,

@@ -17,7 +17,7 @@ import {
   type LedgerEntry,
 } from '#ledger';
 import { TokenOwnershipReader } from '#minting';
-import { benchApp, benchDatabase, percentile, report } from './support.js';
+import { benchApp, runBench, percentile, report } from './support.js';
 
 const ROUNDS = 3; // part 1 alternates baseline and ledger runs, so load from elsewhere hits both alike
 const BATCHED_PER_ROUND = 40_000; // 1a: appended 1,000 per transaction
@@ -53,24 +53,8 @@ interface Context {
   owners: string[];
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
-  const db = await benchDatabase();
-  try {
-    await run(db.url);
-  } finally {
-    await db.close();
-  }
-  console.log(`total bench time ${seconds(performance.now() - started)} s`);
-}
-
 async function run(databaseUrl: string): Promise<void> {
-  const { app, config } = await benchApp(databaseUrl, {
-    // support.ts's default of 10,000,000 is above the config's allowed maximum.
-    AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
-    AUTH_RATE_LIMIT_PER_ADDRESS: '1000000',
-    LEDGER_SIGNER_KEY: signerKeyWithoutPlus(),
-  });
+  const { app, config } = await benchApp(databaseUrl);
   try {
     const dataSource = app.get(DataSource);
     const ctx: Context = {
@@ -111,13 +95,6 @@ async function run(databaseUrl: string): Promise<void> {
  * A fresh operator key. verifierKeyOf (ledger-keys.ts) splits the key on every '+', so a key whose
  * base64 part contains one (about half of them) fails start-up; until that is fixed, avoid those.
  */
-function signerKeyWithoutPlus(): string {
-  for (;;) {
-    const { signerKey } = ledgerCore.generateKey('heirloom.local/ledger');
-    if (signerKey.split('+').length === 5) return signerKey;
-  }
-}
-
 /** Accounts and a collection the tokens refer to (foreign keys). */
 async function seedParties(dataSource: DataSource) {
   const accounts: { id: string }[] = await dataSource.query(
@@ -485,4 +462,4 @@ async function auditReplay(ctx: Context): Promise<void> {
   console.log(`   ok: ${result.checkpointsChecked} checkpoints checked, 0 mismatches`);
 }
 
-await main();
+runBench(run);

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { IdentityService } from '#identity';
 import { Sequencer } from '#ledger';
-import { benchApp, benchDatabase, report } from './support.js';
+import { benchApp, runBench, report } from './support.js';
 
 const EDITIONS_PER_REQUEST = 10_000;
 const ITEMS_PER_REQUEST = 10; // 10 pieces × 1,000 numbered editions
@@ -20,17 +20,6 @@ const WARMUP_ROUNDS = 1;
 process.env.HEIRLOOM_DISABLE_JOBS = '1';
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
-
-async function main(): Promise<void> {
-  const started = performance.now();
-  const db = await benchDatabase();
-  try {
-    await run(db.url);
-  } finally {
-    await db.close();
-  }
-  console.log(`total bench time ${seconds(performance.now() - started)} s`);
-}
 
 async function run(databaseUrl: string): Promise<void> {
   const { app, url } = await benchApp(databaseUrl);
@@ -209,7 +198,4 @@ async function call(url: string, method: string, path: string, body: unknown, to
   return JSON.parse(text);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(run);

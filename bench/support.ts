@@ -56,6 +56,26 @@ export async function benchApp(databaseUrl: string, env: Record<string, string> 
   return { app, config, url: `http://127.0.0.1:${port}` };
 }
 
+/**
+ * Runs one benchmark on a fresh database, drops it afterwards, prints the total time, and exits
+ * non-zero on failure.
+ */
+export function runBench(run: (databaseUrl: string) => Promise<void>): void {
+  const started = performance.now();
+  void (async () => {
+    const db = await benchDatabase();
+    try {
+      await run(db.url);
+    } finally {
+      await db.close();
+    }
+    console.log(`total bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  })().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
+
 /** Percentile (0..100) of a list of numbers. */
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PeriodicJobs } from '../libs/database/src/index.js';
 import { CheckoutService, RefundService } from '../libs/checkout/src/index.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
-import { CARDS, cardCheckout, listToken, postEvent, signedEvent } from './support/checkout.js';
-import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
+import { CARDS, cardCheckout, listedEdition, postEvent, signedEvent } from './support/checkout.js';
+import { createUser, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 
 const PROBLEM = 'https://heirloom.dev/problems/';
@@ -14,12 +14,7 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
   let creator: TestUser;
   let secret: string;
 
-  const newListing = async (priceMinor = 1999) => {
-    const collection = await createCollection(api, creator);
-    const { tokenIds } = await mintEditions(api, creator, collection.id, 1);
-    const { listingId } = await listToken(api, creator, tokenIds[0], priceMinor);
-    return { listingId, tokenId: tokenIds[0] };
-  };
+  const newListing = (priceMinor = 1999) => listedEdition(api, creator, priceMinor);
   const ownerOf = async (tokenId: string) =>
     (await sql(testApp.databaseUrl, `SELECT owner_id FROM tokens WHERE id = $1`, [tokenId]))[0].owner_id;
   const order = async (orderId: string) =>

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckoutService, RefundService } from '../libs/checkout/src/index.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
-import { cardCheckout, listToken, postEvent, signedEvent } from './support/checkout.js';
-import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
+import { cardCheckout, listedEdition, postEvent, signedEvent } from './support/checkout.js';
+import { createUser, type TestUser } from './support/factories.js';
 import { client, type ApiResponse, type Client } from './support/http.js';
 import { startStripeTestServer, type StripeTestServer } from './support/stripe-test-server.js';
 
@@ -16,12 +16,7 @@ describe('checkout in Stripe mode (e2e: real app and Stripe SDK against a local 
   let api: Client;
   let creator: TestUser;
 
-  const newListing = async (priceMinor = 2500) => {
-    const collection = await createCollection(api, creator);
-    const { tokenIds } = await mintEditions(api, creator, collection.id, 1);
-    const { listingId } = await listToken(api, creator, tokenIds[0], priceMinor);
-    return { listingId, tokenId: tokenIds[0] };
-  };
+  const newListing = (priceMinor = 2500) => listedEdition(api, creator, priceMinor);
   const stripeCheckout = (
     buyer: TestUser,
     listingId: string,

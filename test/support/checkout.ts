@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import type { Client } from './http.js';
-import type { TestUser } from './factories.js';
+import { createCollection, mintEditions, type TestUser } from './factories.js';
 
 export const CARDS = {
   visa: '4242424242424242',
@@ -65,4 +65,12 @@ export function postEvent(
     rawBody: event.payload,
     headers: { 'content-type': 'application/json', 'stripe-signature': signature },
   });
+}
+
+/** A freshly minted 1-of-1 of `creator`, listed for sale. */
+export async function listedEdition(api: Client, creator: TestUser, priceMinor: number) {
+  const collection = await createCollection(api, creator);
+  const { tokenIds } = await mintEditions(api, creator, collection.id, 1);
+  const { listingId } = await listToken(api, creator, tokenIds[0], priceMinor);
+  return { listingId, tokenId: tokenIds[0] };
 }
