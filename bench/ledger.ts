@@ -370,7 +370,7 @@ async function buildLog(ctx: Context, minted: number): Promise<void> {
   let t0 = performance.now();
   for (let from = 0; from < count; from += BUILD_BATCH) {
     await ctx.dataSource.query(
-      `INSERT INTO ledger_queue (token_id, entry) SELECT ${tokenIdSql('m', 'i')}, ${entrySql('$3')}
+      `INSERT INTO ledger_entries (token_id, entry) SELECT ${tokenIdSql('m', 'i')}, ${entrySql('$3')}
        FROM generate_series($1::int, $2::int - 1) i`,
       [from, Math.min(count, from + BUILD_BATCH), ctx.creator],
     );
@@ -382,7 +382,7 @@ async function buildLog(ctx: Context, minted: number): Promise<void> {
   t0 = performance.now();
   await seedTokens(ctx, 0, count, 'm');
   const tokens = performance.now() - t0;
-  await ctx.dataSource.query(`VACUUM ANALYZE ledger_entries, ledger_nodes, tokens`);
+  await ctx.dataSource.query(`VACUUM ANALYZE ledger_entries, ledger_strips, ledger_segments, tokens`);
   const { size } = await ctx.proofs.treeState();
   console.log(
     `built a ${size}-entry log: ${count} mints queued by SQL in ${seconds(queued)} s, integrated by the ` +
@@ -406,11 +406,19 @@ async function proofLatency(ctx: Context): Promise<void> {
     }
     return samples;
   };
-  const selects = await time((index) =>
-    ctx.dataSource.query(`SELECT idx, token_id, leaf_hash, entry FROM ledger_entries WHERE idx = $1`, [
-      index,
-    ]),
+  // Baseline: one entry by primary key, for random stored keys.
+  const keys: { tx: string; id: string }[] = await ctx.dataSource.query(
+    `SELECT tx::text, id FROM ledger_entries TABLESAMPLE SYSTEM (1) LIMIT $1`,
+    [PROOFS + 200],
   );
+  let next = 0;
+  const selects = await time(() => {
+    const key = keys[next++ % keys.length];
+    return ctx.dataSource.query(
+      `SELECT token_id, entry FROM ledger_entries WHERE (tx, id) = ($1::xid8, $2)`,
+      [key.tx, key.id],
+    );
+  });
   const proofs = await time((index) => ctx.proofs.inclusionProof(index, state.size));
   const label = `2 inclusion proof at ${state.size} entries`;
   report(`${label}, p50`, percentile(proofs, 50), 'ms', percentile(selects, 50));
@@ -419,11 +427,8 @@ async function proofLatency(ctx: Context): Promise<void> {
   for (let i = 0; i < VERIFIED_PROOFS; i++) {
     const index = random();
     const { proof } = await ctx.proofs.inclusionProof(index, state.size);
-    const [row]: { leaf_hash: Buffer }[] = await ctx.dataSource.query(
-      `SELECT leaf_hash FROM ledger_entries WHERE idx = $1`,
-      [index],
-    );
-    ledgerCore.verifyInclusion(new Uint8Array(row.leaf_hash), index, state.size, proof, state.root);
+    const [stored] = await ctx.proofs.entries(index, index + 1);
+    ledgerCore.verifyInclusion(stored.leafHash, index, state.size, proof, state.root);
   }
   console.log(`   ${VERIFIED_PROOFS} random proofs verified against the root with the core verifier`);
 }
@@ -432,14 +437,15 @@ async function proofLatency(ctx: Context): Promise<void> {
 async function auditReplay(ctx: Context): Promise<void> {
   let t0 = performance.now();
   let read = 0;
-  for (let next = 0; ;) {
-    const rows: { idx: string; entry: Buffer }[] = await ctx.dataSource.query(
-      `SELECT idx, entry FROM ledger_entries WHERE idx >= $1 ORDER BY idx LIMIT $2`,
-      [next, READ_BATCH],
+  for (let after = { tx: '0', id: '0' }; ;) {
+    const rows: { tx: string; id: string; entry: Buffer }[] = await ctx.dataSource.query(
+      `SELECT e.tx::text AS tx, e.id, e.entry FROM ledger_entries e
+       WHERE (e.tx, e.id) > ($1::xid8, $2) ORDER BY e.tx, e.id LIMIT $3`,
+      [after.tx, after.id, READ_BATCH],
     );
     read += rows.length;
     if (rows.length < READ_BATCH) break;
-    next = Number(rows[rows.length - 1].idx) + 1;
+    after = rows[rows.length - 1];
   }
   const baseline = (performance.now() - t0) / 1000;
 

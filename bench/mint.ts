@@ -176,8 +176,8 @@ async function plainInsert(
 async function verify(dataSource: DataSource, collectionId: string, requests: number): Promise<void> {
   const [row] = await dataSource.query(
     `SELECT count(*)::int AS tokens,
-       (SELECT count(*)::int FROM ledger_entries e JOIN tokens t ON t.id = e.token_id WHERE t.collection_id = $1) AS entries,
-       (SELECT count(*)::int FROM ledger_queue) AS queued
+       (SELECT count(*)::int FROM ledger_log e JOIN tokens t ON t.id = e.token_id WHERE t.collection_id = $1) AS entries,
+       (SELECT count(*)::int FROM ledger_entries) - (SELECT size::int FROM ledger_state) AS queued
      FROM tokens WHERE collection_id = $1`,
     [collectionId],
   );

@@ -3,6 +3,7 @@ import { CreateLedger1764000100000 } from './1764000100000-CreateLedger.js';
 import { CreateCatalogue1764000200000 } from './1764000200000-CreateCatalogue.js';
 import { TuneCatalogueStatistics1764000300000 } from './1764000300000-TuneCatalogueStatistics.js';
 import { CreateCheckout1764000500000 } from './1764000500000-CreateCheckout.js';
+import { WriteLedgerEntriesOnce1764000600000 } from './1764000600000-WriteLedgerEntriesOnce.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   CreateCatalogue1764000200000,
   TuneCatalogueStatistics1764000300000,
   CreateCheckout1764000500000,
+  WriteLedgerEntriesOnce1764000600000,
 ];

@@ -68,7 +68,7 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
     expect(await ownerOf(tokenId)).toBe(buyer.id);
     const queue = await sql(
       testApp.databaseUrl,
-      `SELECT convert_from(entry, 'UTF8') AS e FROM ledger_queue WHERE token_id = $1 UNION ALL SELECT convert_from(entry, 'UTF8') FROM ledger_entries WHERE token_id = $1`,
+      `SELECT convert_from(entry, 'UTF8') AS e FROM ledger_entries WHERE token_id = $1`,
       [tokenId],
     );
     expect(queue.map((r) => JSON.parse(r.e).type).sort()).toEqual(['mint', 'sale']);

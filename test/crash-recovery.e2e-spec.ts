@@ -97,7 +97,7 @@ describe('crash recovery (e2e): the API killed mid-checkout, then restarted', ()
     ]);
     await testApp.app.get(Sequencer).drain();
     const ledger = await query(
-      `SELECT convert_from(entry, 'UTF8')::jsonb AS entry FROM ledger_entries WHERE token_id = $1 ORDER BY idx`,
+      `SELECT convert_from(entry, 'UTF8')::jsonb AS entry FROM ledger_log WHERE token_id = $1 ORDER BY idx`,
       [tokenId],
     );
     expect(ledger.map((row) => row.entry.type)).toEqual(['mint', 'sale']);

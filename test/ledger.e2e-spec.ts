@@ -163,15 +163,19 @@ describe('ledger (e2e): API + witness on real PostgreSQL', () => {
     // Three different entries: the token at index 0 gets a new owner row, entry 2 is rewritten, entry 3 deleted.
     const [{ token_id: changedToken }] = await sql(
       scratch.url,
-      `SELECT token_id FROM ledger_entries WHERE idx = 0`,
+      `SELECT token_id FROM ledger_log WHERE idx = 0`,
     );
     await sql(scratch.url, `UPDATE tokens SET owner_id = $1 WHERE id = $2`, [operator.id, changedToken]);
     await sql(
       scratch.url,
-      `UPDATE ledger_entries SET entry = convert_to(replace(convert_from(entry, 'UTF8'), $1, $2), 'UTF8') WHERE idx = 2`,
+      `UPDATE ledger_entries SET entry = convert_to(replace(convert_from(entry, 'UTF8'), $1, $2), 'UTF8')
+       WHERE (tx, id) = (SELECT tx, id FROM ledger_log WHERE idx = 2)`,
       [creator.id, operator.id],
     );
-    await sql(scratch.url, `DELETE FROM ledger_entries WHERE idx = 3`);
+    await sql(
+      scratch.url,
+      `DELETE FROM ledger_entries WHERE (tx, id) = (SELECT tx, id FROM ledger_log WHERE idx = 3)`,
+    );
     const report = await audit();
     expect(report.ok).toBe(false);
     const kinds = report.mismatches.map((m: { kind: string }) => m.kind);
@@ -202,7 +206,7 @@ describe('ledger (e2e): API + witness on real PostgreSQL', () => {
       [parseSignerKey(operatorKeys.signerKey)],
     );
     await sql(scratch.url, `UPDATE ledger_state SET size = 6 WHERE id = 1`);
-    await sql(scratch.url, `INSERT INTO ledger_nodes (level, idx, hash) VALUES (0, 5, $1)`, [
+    await sql(scratch.url, `UPDATE ledger_strips SET hashes = hashes || $1 WHERE level = 0 AND idx = 0`, [
       Buffer.alloc(32, 2),
     ]);
     await sql(scratch.url, `INSERT INTO ledger_checkpoints (size, root, note) VALUES (6, $1, $2)`, [

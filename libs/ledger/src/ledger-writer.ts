@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { preparedQuery } from '#database';
-import { encodeEntry, type LedgerEntry } from './core/index.js';
+import { encodeEntryText, type LedgerEntry } from './core/index.js';
 
 /** A data-modifying statement to run in the same statement as the ledger append. */
 export interface StatementWithEntries {
@@ -14,16 +14,17 @@ export interface StatementWithEntries {
 
 /**
  * Appends ownership events to the ledger inside the caller's transaction, so an ownership change and
- * its entry commit or roll back together. Entries are queued; the sequencer gives them log indices
- * in batches, so concurrent writers never contend on one counter row.
+ * its entry commit or roll back together. Each entry is written once, keyed by its transaction and a
+ * sequence; the sequencer gives settled entries their log indices in batches (sequencer.ts), so
+ * concurrent writers never contend on one counter row.
  */
 @Injectable()
 export class LedgerWriter {
-  /** Queues entries (validated and canonically encoded) in `manager`'s transaction. */
+  /** Writes entries (validated and canonically encoded) in `manager`'s transaction. */
   async append(manager: EntityManager, entries: readonly LedgerEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await manager.query(
-      `INSERT INTO ledger_queue (token_id, entry) SELECT * FROM unnest($1::text[], $2::bytea[])`,
+      `INSERT INTO ledger_entries (token_id, entry) ${rowsFrom(1)}`,
       encodedColumns(entries),
     );
   }
@@ -46,12 +47,22 @@ export class LedgerWriter {
       manager,
       `${change.name}+ledger`,
       `WITH change AS (${change.text})
-       INSERT INTO ledger_queue (token_id, entry) SELECT * FROM unnest($${n + 1}::text[], $${n + 2}::bytea[])`,
+       INSERT INTO ledger_entries (token_id, entry) ${rowsFrom(n + 1)}`,
       [...change.values, ...encodedColumns(entries)],
     );
   }
 }
 
-function encodedColumns(entries: readonly LedgerEntry[]): [string[], Buffer[]] {
-  return [entries.map((entry) => entry.token), entries.map((entry) => Buffer.from(encodeEntry(entry)))];
+/**
+ * Token ids and encoded entries as two newline-separated texts (neither can contain a newline): far
+ * cheaper to send than arrays, whose every element the driver would quote and hex-escape.
+ */
+function encodedColumns(entries: readonly LedgerEntry[]): [string, string] {
+  return [entries.map((entry) => entry.token).join('\n'), entries.map(encodeEntryText).join('\n')];
+}
+
+/** SQL: the rows of `encodedColumns`, given as parameters $first and $first+1. */
+function rowsFrom(first: number): string {
+  return `SELECT token, convert_to(entry, 'UTF8')
+    FROM unnest(string_to_array($${first}, E'\\n'), string_to_array($${first + 1}, E'\\n')) AS t(token, entry)`;
 }

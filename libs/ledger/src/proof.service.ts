@@ -9,6 +9,8 @@ import {
   type NodeLookup,
   type ProofPlan,
 } from './core/index.js';
+import { ENTRIES_FROM_INDEX, INDEX_OF_ENTRY, INTEGRATED } from './log-positions.js';
+import { leafHashOf } from './strips.js';
 import { loadNodes, loadNodesWithSize, loadTreeState } from './tree-store.js';
 
 export interface StoredEntry {
@@ -50,7 +52,9 @@ export class ProofService {
   async indexOfLeaf(leafHash: Uint8Array, size?: number): Promise<number> {
     const treeSize = await this.checkSize(size);
     const rows: { idx: string }[] = await this.dataSource.query(
-      `SELECT idx FROM ledger_entries WHERE leaf_hash = $1 AND idx < $2 ORDER BY idx LIMIT 1`,
+      `SELECT pos.idx FROM ledger_entries e JOIN ledger_state st ON st.id = 1 ${INDEX_OF_ENTRY}
+       WHERE sha256('\\x00'::bytea || e.entry) = $1 AND ${INTEGRATED} AND pos.idx < $2
+       ORDER BY e.tx, e.id LIMIT 1`,
       [Buffer.from(leafHash), treeSize],
     );
     if (!rows[0]) throw problems.notFound('An entry with this leaf hash');
@@ -77,20 +81,20 @@ export class ProofService {
 
   /** Entries [start, end) in log order. */
   async entries(start: number, end: number): Promise<StoredEntry[]> {
-    const rows: EntryRow[] = await this.dataSource.query(
-      `SELECT idx, entry, leaf_hash FROM ledger_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx`,
-      [start, end],
-    );
-    return rows.map(toStoredEntry);
+    if (end <= start) return [];
+    const rows: { entry: Buffer }[] = await this.dataSource.query(ENTRIES_FROM_INDEX, [start, end - start]);
+    return rows.map((row, i) => toStoredEntry(start + i, row.entry));
   }
 
   /** Every entry of one token, in log order. */
   async tokenEntries(tokenId: string, maxSize?: number): Promise<StoredEntry[]> {
-    const rows: EntryRow[] = await this.dataSource.query(
-      `SELECT idx, entry, leaf_hash FROM ledger_entries WHERE token_id = $1 AND idx < $2 ORDER BY idx`,
+    const rows: { idx: string; entry: Buffer }[] = await this.dataSource.query(
+      `SELECT pos.idx, e.entry FROM ledger_entries e JOIN ledger_state st ON st.id = 1 ${INDEX_OF_ENTRY}
+       WHERE e.token_id = $1 AND ${INTEGRATED} AND pos.idx < $2
+       ORDER BY e.tx, e.id`,
       [tokenId, maxSize ?? Number.MAX_SAFE_INTEGER],
     );
-    return rows.map(toStoredEntry);
+    return rows.map((row) => toStoredEntry(Number(row.idx), row.entry));
   }
 
   private async checkSize(size: number | undefined): Promise<number> {
@@ -118,18 +122,7 @@ function sizeOutOfRange(treeSize: number) {
   return problems.badRequest('size-out-of-range', `size must be between 1 and the tree size ${treeSize}`);
 }
 
-interface EntryRow {
-  idx: string;
-  entry: Buffer;
-  leaf_hash: Buffer;
-}
-
-function toStoredEntry(row: EntryRow): StoredEntry {
-  const bytes = new Uint8Array(row.entry);
-  return {
-    index: Number(row.idx),
-    bytes,
-    leafHash: new Uint8Array(row.leaf_hash),
-    entry: decodeEntry(bytes),
-  };
+function toStoredEntry(index: number, stored: Buffer): StoredEntry {
+  const bytes = new Uint8Array(stored);
+  return { index, bytes, leafHash: new Uint8Array(leafHashOf(bytes)), entry: decodeEntry(bytes) };
 }

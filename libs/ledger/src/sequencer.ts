@@ -1,51 +1,55 @@
-import { hash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { HASH_SIZE, frontierNodeIds, requireNode } from './core/index.js';
-import { loadNodes, loadTreeState } from './tree-store.js';
+import { HASH_SIZE } from './core/index.js';
+import { SEGMENT_SIZE } from './log-positions.js';
+import { appendLeaves, rootOfFrontier, splitHashes, type StripAppend } from './strips.js';
 
 /**
- * Integrates queued entries into the Merkle tree, one writer at a time (the ledger_state row lock):
- * assigns the next indices, stores each entry with its leaf hash, every new perfect-subtree hash and
- * the new root — all in one transaction.
+ * Integrates written entries into the Merkle tree, one writer at a time (the ledger_state row lock).
  *
- * Entry bytes never leave the database: one statement moves a batch from the queue into the log and
- * hashes the leaves there (PostgreSQL's sha256, i.e. SHA-256(0x00 ‖ entry) as RFC 9162 defines it);
- * only the 32-byte leaf hashes come back to build the interior nodes. Those are hashed with node:crypto
- * (the core's hasher is pure JS to stay browser-safe, and slower); audit replay recomputes the whole
- * tree independently with the core's CompactRange and checks it against every checkpoint.
+ * Entries are written once, by the ownership change they record (ledger-writer.ts), keyed (tx, id):
+ * the writing transaction's id, then a sequence. Once every transaction older than tx has ended — tx
+ * is below the snapshot's xmin — no entry can still appear before it in that order, so the sequencer
+ * takes the next settled entries in (tx, id) order; their positions are their log indices. It
+ * stores, in one transaction: the leaf hashes and every completed parent node (strips.ts), one segment
+ * row for each entry at a multiple of 256 (to find an index's entry), and the new position, frontier
+ * and root. Entry bytes never leave the database: PostgreSQL's sha256 hashes the leaves there.
  */
 @Injectable()
 export class Sequencer {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Integrates up to `limit` queued entries; returns how many. */
+  /** Integrates up to `limit` settled entries; returns how many. */
   async integrateBatch(limit = 20_000): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
-      const state = await loadTreeState(manager, true);
-      const leaves = await moveQueuedEntries(manager, state.size, limit);
-      if (leaves.length === 0) return 0;
-      const frontierIds = frontierNodeIds(state.size);
-      const lookup = await loadNodes(manager, frontierIds);
-      const frontier = frontierIds.map((id) => requireNode(lookup, id));
-      const nodes = appendLeaves(frontier, state.size, leaves);
-      if (nodes.levels.length > 0) {
-        await manager.query(
-          `INSERT INTO ledger_nodes (level, idx, hash)
-           SELECT level, idx, substring($3::bytea FROM ord::int * 32 - 31 FOR 32)
-           FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS t(level, idx, ord)`,
-          [nodes.levels, nodes.indices, Buffer.concat(nodes.hashes)],
-        );
-      }
-      await manager.query(`UPDATE ledger_state SET size = $1, root = $2 WHERE id = 1`, [
-        state.size + leaves.length / HASH_SIZE,
-        foldRight(frontier),
-      ]);
-      return leaves.length / HASH_SIZE;
+      const state = await lockState(manager);
+      const batch = await takeSettledEntries(manager, state, limit);
+      if (batch.count === 0) return 0;
+      const frontier = splitHashes(state.frontier);
+      const strips = appendLeaves(frontier, state.size, batch.leaves);
+      // Strips and the new state in one statement.
+      await manager.query(
+        `WITH strips AS (
+           INSERT INTO ledger_strips (level, idx, hashes)
+           SELECT level, idx, substring($3::bytea FROM start FOR length)
+           FROM unnest($1::smallint[], $2::bigint[], $4::int[], $5::int[]) AS t(level, idx, start, length)
+           ON CONFLICT (level, idx) DO UPDATE SET hashes = ledger_strips.hashes || EXCLUDED.hashes
+         )
+         UPDATE ledger_state SET size = $6, root = $7, last_tx = $8, last_id = $9, frontier = $10 WHERE id = 1`,
+        [
+          ...stripColumns(strips),
+          state.size + batch.count,
+          rootOfFrontier(frontier),
+          batch.lastTx,
+          batch.lastId,
+          Buffer.concat(frontier),
+        ],
+      );
+      return batch.count;
     });
   }
 
-  /** Integrates everything queued so far. */
+  /** Integrates everything settled so far. */
   async drain(): Promise<number> {
     let total = 0;
     for (let n = await this.integrateBatch(); n > 0; n = await this.integrateBatch()) total += n;
@@ -53,69 +57,73 @@ export class Sequencer {
   }
 }
 
+interface SequencerState {
+  size: number;
+  lastTx: string;
+  lastId: string;
+  frontier: Buffer;
+}
+
 /**
- * Moves the oldest queued entries (up to `limit`, in queue order) into ledger_entries from index
- * `size` on, and stores their leaf hashes as level-0 nodes; returns the leaf hashes, concatenated.
+ * Locks and reads the sequencer's state. Also, for the transaction: no sorts or bitmap scans, and
+ * room for a large batch in memory.
  */
-async function moveQueuedEntries(manager: EntityManager, size: number, limit: number): Promise<Buffer> {
-  // Sorting a large batch's leaf hashes must not spill to disk.
-  await manager.query(`SET LOCAL work_mem = '64MB'`);
-  // The DELETE sees the same snapshot as the batch, so `id <= last` removes exactly the rows the batch
-  // read; an entry with a lower id that commits later is simply left for the next batch.
-  const [{ leaves }]: { leaves: Buffer | null }[] = await manager.query(
-    `WITH batch AS (
-       SELECT id, token_id, entry, $1::bigint + row_number() OVER (ORDER BY id) - 1 AS idx
-       FROM (SELECT id, token_id, entry FROM ledger_queue ORDER BY id LIMIT $2) AS oldest
-     ), dequeued AS (
-       DELETE FROM ledger_queue WHERE id <= (SELECT max(id) FROM batch)
-     ), entries AS (
-       INSERT INTO ledger_entries (idx, token_id, leaf_hash, entry)
-       SELECT idx, token_id, sha256('\\x00'::bytea || entry), entry FROM batch
-       RETURNING idx, leaf_hash
-     ), leaves AS (
-       INSERT INTO ledger_nodes (level, idx, hash) SELECT 0, idx, leaf_hash FROM entries
-     )
-     SELECT string_agg(leaf_hash, ''::bytea ORDER BY idx) AS leaves FROM entries`,
-    [size, limit],
+async function lockState(manager: EntityManager): Promise<SequencerState> {
+  const [row]: { size: string; last_tx: string; last_id: string; frontier: Buffer }[] = await manager.query(
+    `SELECT size, last_tx::text, last_id, frontier,
+       set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true),
+       set_config('work_mem', '64MB', true)
+     FROM ledger_state WHERE id = 1 FOR UPDATE`,
   );
-  return leaves ?? Buffer.alloc(0);
-}
-
-/** RFC 9162 interior node hash SHA-256(0x01 ‖ left ‖ right), as the core computes it. */
-function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  const input = Buffer.allocUnsafe(1 + 2 * HASH_SIZE);
-  input[0] = 0x01;
-  input.set(left, 1);
-  input.set(right, 1 + HASH_SIZE);
-  return hash('sha256', input, 'buffer');
+  return { size: Number(row.size), lastTx: row.last_tx, lastId: row.last_id, frontier: row.frontier };
 }
 
 /**
- * Appends leaf hashes to the frontier (in place, highest level first) and returns every perfect node
- * above level 0 this completes — the same nodes the core's CompactRange.append reports.
+ * Takes the next settled entries after the sequencer's position, in log order: records a segment for
+ * each that starts one, and returns their leaf hashes (concatenated), count and the new position.
  */
-function appendLeaves(frontier: Uint8Array[], size: number, leaves: Buffer) {
-  const levels: number[] = [];
-  const indices: number[] = [];
-  const hashes: Uint8Array[] = [];
-  for (let offset = 0, index = size; offset < leaves.length; offset += HASH_SIZE, index++) {
-    let node: Uint8Array = leaves.subarray(offset, offset + HASH_SIZE);
-    // Each set low bit of the index is a left sibling on the frontier waiting for this subtree.
-    for (let level = 1, at = index; at % 2 === 1; level++) {
-      node = nodeHash(frontier.pop()!, node);
-      at = (at - 1) / 2;
-      levels.push(level);
-      indices.push(at);
-      hashes.push(node);
-    }
-    frontier.push(node);
-  }
-  return { levels, indices, hashes };
+async function takeSettledEntries(manager: EntityManager, state: SequencerState, limit: number) {
+  // lockState disabled sorts and bitmap scans for this transaction: walk the primary key in order
+  // and stop at the limit, never sorting the whole backlog.
+  const [row]: { leaves: Buffer | null; count: number; last_tx: string | null; last_id: string | null }[] =
+    await manager.query(
+      `WITH batch AS (
+         SELECT tx, id, entry, $3::bigint + row_number() OVER (ORDER BY tx, id) - 1 AS idx
+         FROM (
+           SELECT tx, id, entry FROM ledger_entries
+           WHERE (tx, id) > ($1::xid8, $2::bigint) AND tx < pg_snapshot_xmin(pg_current_snapshot())
+           ORDER BY tx, id LIMIT $4
+         ) AS settled
+       ), segments AS (
+         INSERT INTO ledger_segments (idx, first_tx, first_id)
+         SELECT idx / ${SEGMENT_SIZE}, tx, id FROM batch WHERE idx % ${SEGMENT_SIZE} = 0
+       )
+       SELECT string_agg(sha256('\\x00'::bytea || entry), ''::bytea ORDER BY idx) AS leaves,
+         count(*)::int AS count,
+         (SELECT tx::text FROM batch ORDER BY idx DESC LIMIT 1) AS last_tx,
+         (SELECT id FROM batch ORDER BY idx DESC LIMIT 1) AS last_id
+       FROM batch`,
+      [state.lastTx, state.lastId, state.size, limit],
+    );
+  const leaves = row.leaves ?? Buffer.alloc(0);
+  if (leaves.length !== row.count * HASH_SIZE)
+    throw new Error('sequencer: leaf hashes do not match the batch');
+  return { count: row.count, leaves, lastTx: row.last_tx, lastId: row.last_id };
 }
 
-/** Root of a frontier (highest level first): its hashes folded right to left. */
-function foldRight(frontier: readonly Uint8Array[]): Buffer {
-  let root: Buffer = Buffer.from(frontier[frontier.length - 1]!);
-  for (let i = frontier.length - 2; i >= 0; i--) root = nodeHash(frontier[i]!, root);
-  return root;
+/** Strip appends as parameters: levels, indices, every hash in one value, and where each strip's are. */
+function stripColumns(strips: readonly StripAppend[]): [number[], number[], Buffer, number[], number[]] {
+  const starts: number[] = [];
+  let start = 1; // SQL substring counts from 1
+  for (const strip of strips) {
+    starts.push(start);
+    start += strip.hashes.length;
+  }
+  return [
+    strips.map((strip) => strip.level),
+    strips.map((strip) => strip.index),
+    Buffer.concat(strips.map((strip) => strip.hashes)),
+    starts,
+    strips.map((strip) => strip.hashes.length),
+  ];
 }

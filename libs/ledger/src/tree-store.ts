@@ -1,12 +1,15 @@
 import type { EntityManager } from 'typeorm';
-import { nodeKey, type NodeId, type NodeLookup } from './core/index.js';
+import { preparedQuery } from '#database';
+import { HASH_SIZE, nodeKey, type NodeId, type NodeLookup } from './core/index.js';
+import { STRIP_WIDTH } from './strips.js';
 
-/** Reads stored perfect-subtree hashes: all nodes a proof needs in one query. */
+/** Reads the stored perfect-subtree hashes a proof needs, in one (prepared) query. */
 export async function loadNodes(manager: EntityManager, ids: readonly NodeId[]): Promise<NodeLookup> {
   if (ids.length === 0) return () => undefined;
-  const rows: NodeRow[] = await manager.query(
-    `SELECT n.level, n.idx, n.hash FROM ledger_nodes n
-     JOIN unnest($1::smallint[], $2::bigint[]) AS want(level, idx) USING (level, idx)`,
+  const rows = await preparedQuery<NodeRow>(
+    manager,
+    'ledger:nodes',
+    `SELECT want.level, want.idx, ${NODE_HASH} AS hash FROM ${WANTED_NODES}`,
     nodeParams(ids),
   );
   return toLookup(rows);
@@ -21,16 +24,25 @@ export async function loadNodesWithSize(
   ids: readonly NodeId[],
 ): Promise<{ size: number; lookup: NodeLookup }> {
   // One row per stored node found, or a single row of nulls beside the size when none is.
-  const rows: (Nullable<NodeRow> & { size: string })[] = await manager.query(
+  const rows = await preparedQuery<Nullable<NodeRow> & { size: string }>(
+    manager,
+    'ledger:nodes-with-size',
     `SELECT s.size, n.level, n.idx, n.hash FROM ledger_state s
-     LEFT JOIN (ledger_nodes n JOIN unnest($1::smallint[], $2::bigint[]) AS want(level, idx) USING (level, idx))
-       ON true
+     LEFT JOIN (SELECT want.level, want.idx, ${NODE_HASH} AS hash FROM ${WANTED_NODES}) AS n ON true
      WHERE s.id = 1`,
     nodeParams(ids),
   );
   const found = rows.filter((row): row is NodeRow & { size: string } => row.hash !== null);
   return { size: Number(rows[0].size), lookup: toLookup(found) };
 }
+
+/** SQL: the wanted nodes ($1 levels, $2 indices) joined to the strips that hold them (alias t). */
+const WANTED_NODES = `unnest($1::smallint[], $2::bigint[]) AS want(level, idx)
+  JOIN ledger_strips t ON t.level = want.level AND t.idx = want.idx / ${STRIP_WIDTH}
+  WHERE length(t.hashes) >= (want.idx % ${STRIP_WIDTH} + 1) * ${HASH_SIZE}`;
+
+/** SQL: a wanted node's 32 bytes, cut from its strip in the database (a proof needs ~20 of ~4 KiB rows). */
+const NODE_HASH = `substring(t.hashes FROM ((want.idx % ${STRIP_WIDTH}) * ${HASH_SIZE} + 1)::int FOR ${HASH_SIZE})`;
 
 interface NodeRow {
   level: number;

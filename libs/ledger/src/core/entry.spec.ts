@@ -1,3 +1,4 @@
+import canonicalize from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import { fromUtf8, toHex, utf8 } from './bytes.js';
 import {
@@ -126,6 +127,30 @@ describe('entry validation', () => {
       { ...base, type: 'burn', seq: 5, from: 'a', to: null },
     ]) {
       expect(validateEntry(entry)).toEqual(entry);
+    }
+  });
+
+  it('writes exactly what a general RFC 8785 implementation writes', () => {
+    const jcs = canonicalize as unknown as (value: unknown) => string;
+    const ids = ['a', 'Z9', 'tok_7Hq2', 'acct:9.x-y_z', '0'.repeat(124)];
+    for (const type of ['mint', 'transfer', 'sale', 'revert', 'freeze', 'unfreeze', 'burn'] as const) {
+      for (const [i, id] of ids.entries()) {
+        const seq = type === 'mint' ? 0 : [1, 9, 10, 123456789, Number.MAX_SAFE_INTEGER][i]!;
+        const from = type === 'mint' ? null : id;
+        const to = ['freeze', 'unfreeze', 'burn'].includes(type) ? null : `${id}-to`;
+        const ref = type === 'sale' || type === 'revert' || i % 2 === 1 ? `ref.${id}` : undefined;
+        const entry = {
+          v: 1,
+          type,
+          token: id,
+          seq,
+          from,
+          to,
+          at: '2025-12-31T23:59:59.999Z',
+          ref,
+        } as LedgerEntry;
+        expect(fromUtf8(encodeEntry(entry))).toBe(jcs(validateEntry(entry)));
+      }
     }
   });
 });

@@ -8,15 +8,9 @@
  * - the leaf hash is SHA-256(0x00 ‖ these bytes); decodeEntry rejects any other spelling.
  * Entries hold pseudonymous ids only (no names, e-mails, amounts): they can never be erased.
  */
-import canonicalizeModule from 'canonicalize';
 import { bytesEqual, fromUtf8, utf8 } from './bytes.js';
 import { LedgerCoreError } from './errors.js';
 import { leafHash } from './hasher.js';
-
-// canonicalize ships CommonJS (`module.exports = fn`) but types itself as an ES default export, so
-// under nodenext TypeScript sees a namespace. Accept both shapes; bundlers and Node differ here.
-const canonicalize = ((canonicalizeModule as unknown as { default?: unknown }).default ??
-  canonicalizeModule) as unknown as (input: unknown) => string | undefined;
 
 export const ENTRY_TYPES = ['mint', 'transfer', 'sale', 'revert', 'freeze', 'unfreeze', 'burn'] as const;
 
@@ -126,9 +120,27 @@ export function validateEntry(value: unknown): LedgerEntry {
 
 /** RFC 8785 canonical JSON of a validated entry, as UTF-8 bytes: the exact leaf data of the log. */
 export function encodeEntry(entry: LedgerEntry): Uint8Array {
-  const json = canonicalize(validateEntry(entry));
-  if (json === undefined) throw new EntryError('malformed-entry', 'entry cannot be serialized');
-  return utf8(json);
+  return utf8(encodeEntryText(entry));
+}
+
+/** The same encoding as text (entries are ASCII: ids, timestamps and integers only). */
+export function encodeEntryText(entry: LedgerEntry): string {
+  return canonicalJson(validateEntry(entry));
+}
+
+/**
+ * RFC 8785 for the one shape a validated entry has, written out: members in code-unit order (at,
+ * from, ref, seq, to, token, type, v), ids and timestamps from an alphabet JSON never escapes,
+ * integers in plain decimal. The spec checks it against a general RFC 8785 implementation; written
+ * out, it is several times faster, and every ownership change encodes an entry.
+ */
+function canonicalJson(entry: LedgerEntry): string {
+  const party = (id: string | null) => (id === null ? 'null' : `"${id}"`);
+  const ref = entry.ref === undefined ? '' : `"ref":"${entry.ref}",`;
+  return (
+    `{"at":"${entry.at}","from":${party(entry.from)},${ref}"seq":${entry.seq},` +
+    `"to":${party(entry.to)},"token":"${entry.token}","type":"${entry.type}","v":1}`
+  );
 }
 
 /** Parses leaf bytes back into an entry, rejecting invalid shapes and any non-canonical spelling. */

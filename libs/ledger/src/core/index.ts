@@ -69,6 +69,7 @@ export {
   ID_PATTERN,
   decodeEntry,
   encodeEntry,
+  encodeEntryText,
   entryLeafHash,
   validateEntry,
 } from './entry.js';
