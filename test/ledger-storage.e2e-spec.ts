@@ -68,11 +68,16 @@ describe('ledger storage (e2e): stored tree and log order on real PostgreSQL', (
         })
         .catch(() => undefined);
       expect(await sequencer.drain()).toBe(0);
+      // The sequencer names what it waits for (the job logs it when the wait grows long): this
+      // transaction, or an older one of a test running beside this one on the same server.
+      const blocker = await sequencer.waitingBehind();
+      expect(blocker).toMatchObject({ pid: expect.any(Number), ageMs: expect.any(Number) });
       await runner.commitTransaction();
       expect(await sequencer.drain()).toBe(2);
       const logged = await proofs.entries(before, before + 2);
       expect(logged.map((e) => e.entry.token)).toEqual([early.token, later.token]);
       for (const e of logged) reference.append(leafHash(e.bytes));
+      expect(await sequencer.waitingBehind()).toBeUndefined();
     } finally {
       if (runner.isTransactionActive) await runner.rollbackTransaction();
       await runner.release();

@@ -32,9 +32,7 @@ export class LedgerModule implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.register('ledger-sequencer', this.config.sequencerIntervalMs, async () => {
-      await this.sequencer.drain();
-    });
+    this.jobs.register('ledger-sequencer', this.config.sequencerIntervalMs, () => this.sequencer.runJob());
     this.jobs.register('ledger-checkpoint', this.config.checkpointIntervalMs, async () => {
       await this.checkpoints.checkpointIfGrown();
     });

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HASH_SIZE } from './core/index.js';
 import { SEGMENT_SIZE } from './log-positions.js';
@@ -17,6 +17,10 @@ import { appendLeaves, rootOfFrontier, splitHashes, type StripAppend } from './s
  */
 @Injectable()
 export class Sequencer {
+  private readonly logger = new Logger(Sequencer.name);
+  private waitingSince: number | undefined;
+  private warnedAt = 0;
+
   constructor(private readonly dataSource: DataSource) {}
 
   /** Integrates up to `limit` settled entries; returns how many. */
@@ -55,7 +59,59 @@ export class Sequencer {
     for (let n = await this.integrateBatch(); n > 0; n = await this.integrateBatch()) total += n;
     return total;
   }
+
+  /**
+   * The background job: drains, and warns (at most every STALL_WARNING_MS) while written entries have
+   * waited that long behind a transaction that will not end — on this database server, any open
+   * transaction that has written holds back every entry written after it began.
+   */
+  async runJob(): Promise<void> {
+    if ((await this.drain()) > 0) {
+      this.waitingSince = undefined;
+      return;
+    }
+    const blocker = await this.waitingBehind();
+    const now = Date.now();
+    if (!blocker) this.waitingSince = undefined;
+    else if (
+      (this.waitingSince ??= now) <= now - STALL_WARNING_MS &&
+      this.warnedAt <= now - STALL_WARNING_MS
+    ) {
+      this.warnedAt = now;
+      this.logger.warn(
+        { waitingMs: now - this.waitingSince, oldestOpenTransaction: blocker },
+        'ledger entries are waiting for an older open transaction to end before they can be integrated',
+      );
+    }
+  }
+
+  /** When written entries wait to be integrated: the oldest open transaction that has written. */
+  async waitingBehind(): Promise<OpenTransaction | undefined> {
+    const [row]: (OpenTransaction | { pid: null })[] = await this.dataSource.query(
+      `SELECT a.pid, a.datname AS database, a.state, round(extract(epoch FROM now() - a.xact_start) * 1000)::int AS "ageMs",
+         left(a.query, 200) AS query
+       FROM (SELECT 1) AS one
+       LEFT JOIN LATERAL (
+         SELECT * FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+         ORDER BY age(backend_xid) DESC LIMIT 1
+       ) a ON true
+       WHERE EXISTS (SELECT 1 FROM ledger_entries e JOIN ledger_state st ON st.id = 1
+                     WHERE (e.tx, e.id) > (st.last_tx, st.last_id))`,
+    );
+    return row && row.pid !== null ? row : undefined;
+  }
 }
+
+/** A database session holding back integration (pg_stat_activity). */
+export interface OpenTransaction {
+  pid: number;
+  database: string;
+  state: string;
+  ageMs: number;
+  query: string;
+}
+
+const STALL_WARNING_MS = 10_000;
 
 interface SequencerState {
   size: number;
