@@ -27,17 +27,20 @@ export class Sequencer {
   async integrateBatch(limit = 20_000): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       const state = await lockState(manager);
-      const batch = await takeSettledEntries(manager, state, limit);
+      const batch = await settledBatch(manager, state, limit);
       if (batch.count === 0) return 0;
       const frontier = splitHashes(state.frontier);
       const strips = appendLeaves(frontier, state.size, batch.leaves);
-      // Strips and the new state in one statement.
+      // Strips, segments and the new state in one statement.
       await manager.query(
         `WITH strips AS (
            INSERT INTO ledger_strips (level, idx, hashes)
            SELECT level, idx, substring($3::bytea FROM start FOR length)
            FROM unnest($1::smallint[], $2::bigint[], $4::int[], $5::int[]) AS t(level, idx, start, length)
            ON CONFLICT (level, idx) DO UPDATE SET hashes = ledger_strips.hashes || EXCLUDED.hashes
+         ), segments AS (
+           INSERT INTO ledger_segments (idx, first_tx, first_id)
+           SELECT * FROM unnest($11::bigint[], $12::xid8[], $13::bigint[])
          )
          UPDATE ledger_state SET size = $6, root = $7, last_tx = $8, last_id = $9, frontier = $10 WHERE id = 1`,
         [
@@ -47,6 +50,9 @@ export class Sequencer {
           batch.lastTx,
           batch.lastId,
           Buffer.concat(frontier),
+          batch.segments.map((segment) => segment.index),
+          batch.segments.map((segment) => segment.tx),
+          batch.segments.map((segment) => segment.id),
         ],
       );
       return batch.count;
@@ -134,37 +140,67 @@ async function lockState(manager: EntityManager): Promise<SequencerState> {
   return { size: Number(row.size), lastTx: row.last_tx, lastId: row.last_id, frontier: row.frontier };
 }
 
-/**
- * Takes the next settled entries after the sequencer's position, in log order: records a segment for
- * each that starts one, and returns their leaf hashes (concatenated), count and the new position.
- */
-async function takeSettledEntries(manager: EntityManager, state: SequencerState, limit: number) {
-  // lockState disabled sorts and bitmap scans for this transaction: walk the primary key in order
-  // and stop at the limit, never sorting the whole backlog.
-  const [row]: { leaves: Buffer | null; count: number; last_tx: string | null; last_id: string | null }[] =
-    await manager.query(
-      `WITH batch AS (
-         SELECT tx, id, entry, $3::bigint + row_number() OVER (ORDER BY tx, id) - 1 AS idx
-         FROM (
-           SELECT tx, id, entry FROM ledger_entries
-           WHERE (tx, id) > ($1::xid8, $2::bigint) AND tx < pg_snapshot_xmin(pg_current_snapshot())
-           ORDER BY tx, id LIMIT $4
-         ) AS settled
-       ), segments AS (
-         INSERT INTO ledger_segments (idx, first_tx, first_id)
-         SELECT idx / ${SEGMENT_SIZE}, tx, id FROM batch WHERE idx % ${SEGMENT_SIZE} = 0
-       )
-       SELECT string_agg(sha256('\\x00'::bytea || entry), ''::bytea ORDER BY idx) AS leaves,
-         count(*)::int AS count,
-         (SELECT tx::text FROM batch ORDER BY idx DESC LIMIT 1) AS last_tx,
-         (SELECT id FROM batch ORDER BY idx DESC LIMIT 1) AS last_id
-       FROM batch`,
-      [state.lastTx, state.lastId, state.size, limit],
-    );
-  const leaves = row.leaves ?? Buffer.alloc(0);
-  if (leaves.length !== row.count * HASH_SIZE)
-    throw new Error('sequencer: leaf hashes do not match the batch');
-  return { count: row.count, leaves, lastTx: row.last_tx, lastId: row.last_id };
+interface SettledBatch {
+  count: number;
+  /** Leaf hashes, concatenated, in log order. */
+  leaves: Buffer;
+  /** The entries that start a segment (log index a multiple of SEGMENT_SIZE). */
+  segments: { index: number; tx: string; id: string }[];
+  /** The new position: the batch's last entry. */
+  lastTx: string;
+  lastId: string;
+}
+
+/** The next settled entries after the sequencer's position, in log order. */
+async function settledBatch(
+  manager: EntityManager,
+  state: SequencerState,
+  limit: number,
+): Promise<SettledBatch> {
+  // lockState disabled sorts and bitmap scans for this transaction: this walks the primary key in
+  // order and stops at the limit, and every aggregate below takes its rows in that order (no sort).
+  const [row]: {
+    leaves: Buffer | null;
+    count: number;
+    segment_txs: string[] | null;
+    segment_ids: string[] | null;
+    last_tx: string | null;
+    last_id: string | null;
+  }[] = await manager.query(
+    `SELECT string_agg(sha256('\\x00'::bytea || entry), ''::bytea ORDER BY tx, id) AS leaves,
+       count(*)::int AS count,
+       array_agg(tx::text ORDER BY tx, id) FILTER (WHERE starts_segment) AS segment_txs,
+       array_agg(id ORDER BY tx, id) FILTER (WHERE starts_segment) AS segment_ids,
+       max(tx::text) FILTER (WHERE last) AS last_tx,
+       max(id) FILTER (WHERE last) AS last_id
+     FROM (
+       SELECT tx, id, entry,
+         ($3::bigint + row_number() OVER w - 1) % ${SEGMENT_SIZE} = 0 AS starts_segment,
+         lead(id) OVER w IS NULL AS last
+       FROM (
+         SELECT tx, id, entry FROM ledger_entries
+         WHERE (tx, id) > ($1::xid8, $2::bigint) AND tx < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY tx, id LIMIT $4
+       ) AS settled
+       WINDOW w AS (ORDER BY tx, id)
+     ) AS batch`,
+    [state.lastTx, state.lastId, state.size, limit],
+  );
+  if (row.count === 0) return { count: 0, leaves: Buffer.alloc(0), segments: [], lastTx: '', lastId: '' };
+  const leaves = row.leaves!;
+  const txs = row.segment_txs ?? [];
+  const ids = row.segment_ids ?? [];
+  const first = Math.ceil(state.size / SEGMENT_SIZE);
+  if (leaves.length !== row.count * HASH_SIZE || ids.length !== txs.length || !row.last_tx || !row.last_id) {
+    throw new Error('sequencer: the batch read back inconsistent');
+  }
+  return {
+    count: row.count,
+    leaves,
+    segments: txs.map((tx, i) => ({ index: first + i, tx, id: ids[i] })),
+    lastTx: row.last_tx,
+    lastId: row.last_id,
+  };
 }
 
 /** Strip appends as parameters: levels, indices, every hash in one value, and where each strip's are. */
