@@ -104,6 +104,8 @@ describe('entry validation', () => {
     ['timestamp without milliseconds', variant({ at: '2025-01-31T12:00:00Z' }), 'invalid-field'],
     ['timestamp with offset', variant({ at: '2025-01-31T12:00:00.000+01:00' }), 'invalid-field'],
     ['impossible date', variant({ at: '2025-02-30T12:00:00.000Z' }), 'invalid-field'],
+    ['month 13', variant({ at: '2025-13-01T12:00:00.000Z' }), 'invalid-field'],
+    ['hour 25', variant({ at: '2025-01-31T25:00:00.000Z' }), 'invalid-field'],
     ['sale without ref', { ...SALE, ref: undefined }, 'invalid-field'],
     ['sale to self', { ...SALE, to: SALE.from }, 'invalid-field'],
     ['sale with seq 0', { ...SALE, seq: 0 }, 'invalid-field'],

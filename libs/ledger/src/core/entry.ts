@@ -44,6 +44,18 @@ export class EntryError extends LedgerCoreError<EntryErrorCode> {}
 /** Pseudonymous ids: letters, digits and . _ : - only, so e-mail addresses or names with spaces cannot slip in. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** The last timestamp found valid: a batch of entries usually shares one, and parsing it is most of validation. */
+let lastValidTimestamp = '';
+
+/** A real UTC instant, spelled exactly as Date#toISOString spells it. */
+function isTimestamp(at: string): boolean {
+  if (at === lastValidTimestamp) return true;
+  if (!TIMESTAMP_PATTERN.test(at)) return false;
+  const time = Date.parse(at); // NaN for a day or hour that does not exist
+  if (Number.isNaN(time) || new Date(time).toISOString() !== at) return false;
+  lastValidTimestamp = at;
+  return true;
+}
 const FIELDS = new Set(['v', 'type', 'token', 'seq', 'from', 'to', 'at', 'ref']);
 
 interface PartyRule {
@@ -109,7 +121,7 @@ export function validateEntry(value: unknown): LedgerEntry {
   const to = checkParty('to', record.to, rule.to, type);
   if (from !== null && from === to) invalid('to', 'must differ from entry.from');
   const at = record.at;
-  if (typeof at !== 'string' || !TIMESTAMP_PATTERN.test(at) || new Date(at).toISOString() !== at) {
+  if (typeof at !== 'string' || !isTimestamp(at)) {
     invalid('at', 'must be a UTC timestamp like 2025-01-31T12:00:00.000Z');
   }
   if (record.ref === undefined && rule.refRequired) invalid('ref', `is required for ${type}`);
