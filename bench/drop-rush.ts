@@ -5,9 +5,13 @@
  * plain single-row transactions (one UPDATE + one INSERT per HTTP request through Node and `pg`)
  * measured in the same run at the same concurrency.
  *
- * `npm run bench:drop-rush`. Knobs: BENCH_EDITIONS, BENCH_ATTEMPTS, BENCH_CONCURRENCY,
- * DATABASE_POOL_SIZE, DATABASE_URL (another PostgreSQL server), BENCH_PROFILE=<file.cpuprofile> (a CPU
- * profile of the app's thread during the rush only).
+ * The app runs inside the bench process; with BENCH_PROCESSES=n, as n API processes on one database
+ * instead, the load spread evenly over them as behind a load balancer (each app's Node runs on one
+ * thread).
+ *
+ * `npm run bench:drop-rush`. Knobs: BENCH_EDITIONS, BENCH_ATTEMPTS, BENCH_CONCURRENCY, BENCH_PROCESSES,
+ * DATABASE_POOL_SIZE (per process), DATABASE_URL (another PostgreSQL server), BENCH_PROFILE=<file>
+ * (a CPU profile of the in-process app's thread during the rush only; implies BENCH_PROCESSES=1).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +25,7 @@ import pg from 'pg';
 const EDITIONS = Number(process.env.BENCH_EDITIONS ?? 1_000);
 const ATTEMPTS = Number(process.env.BENCH_ATTEMPTS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const PROCESSES = process.env.BENCH_PROFILE ? 1 : Number(process.env.BENCH_PROCESSES ?? 1);
 const WARMUP_EDITIONS = 100;
 const WARMUP_ATTEMPTS = 1_000;
 const PRICE_MINOR = 1999;
@@ -63,7 +68,7 @@ if (isMainThread) {
     process.exit(1);
   });
 } else {
-  void generateLoad(workerData as { url: string; shots: Shot[]; concurrency: number }).then((results) =>
+  void generateLoad(workerData as { urls: string[]; shots: Shot[]; concurrency: number }).then((results) =>
     parentPort!.postMessage(results),
   );
 }
@@ -72,19 +77,27 @@ if (isMainThread) {
 // Load generator: runs in a worker thread so that building, sending and timing requests does not
 // share the app's event loop. One keep-alive connection per request in flight.
 
-async function generateLoad(input: { url: string; shots: Shot[]; concurrency: number }): Promise<Result[]> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: input.concurrency });
-  const target = new URL(input.url);
+async function generateLoad(input: {
+  urls: string[];
+  shots: Shot[];
+  concurrency: number;
+}): Promise<Result[]> {
+  // Round robin over the API processes, each attempt (both its requests) to one of them.
+  const targets = input.urls.map((url) => ({
+    url: new URL(url),
+    agent: new http.Agent({ keepAlive: true, maxSockets: input.concurrency }),
+  }));
   const results: Result[] = new Array(input.shots.length);
   let next = 0;
   const runner = async () => {
     while (next < input.shots.length) {
       const index = next++;
-      results[index] = await sendCheckout(agent, target, input.shots[index]);
+      const target = targets[index % targets.length];
+      results[index] = await sendCheckout(target.agent, target.url, input.shots[index]);
     }
   };
   await Promise.all(Array.from({ length: input.concurrency }, runner));
-  agent.destroy();
+  for (const target of targets) target.agent.destroy();
   return results;
 }
 
@@ -144,9 +157,9 @@ function send(agent: http.Agent, target: URL, shot: Shot): Promise<Result> {
   });
 }
 
-function runLoad(url: string, shots: Shot[], concurrency = CONCURRENCY): Promise<Result[]> {
+function runLoad(urls: string[], shots: Shot[], concurrency = CONCURRENCY): Promise<Result[]> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: { url, shots, concurrency } });
+    const worker = new Worker(new URL(import.meta.url), { workerData: { urls, shots, concurrency } });
     worker.once('message', (results: Result[]) => {
       resolve(results);
       void worker.terminate();
@@ -160,15 +173,19 @@ function runLoad(url: string, shots: Shot[], concurrency = CONCURRENCY): Promise
 async function main(): Promise<void> {
   const started = performance.now();
   support = await import('./support.js');
-  const { benchApp, benchDatabase } = support;
+  const { benchApp, benchDatabase, startApiProcesses } = support;
   const { generateKey } = await import('#ledger-core');
   const db = await benchDatabase();
-  const { app, url } = await benchApp(db.url, {
+  const appEnv = {
     SANDBOX_DISPUTE_DELAY_MS: '86400000',
     // A fixed operator key, as the tests use: no key file to generate, the same run every time.
     LEDGER_ORIGIN: BENCH_ORIGIN,
     LEDGER_SIGNER_KEY: generateKey(BENCH_ORIGIN, new Uint8Array(32).fill(7)).signerKey,
-  });
+  };
+  // The in-process app sets the drops up (and serves the rush when PROCESSES is 1).
+  const { app, url } = await benchApp(db.url, appEnv);
+  const processes = PROCESSES > 1 ? await startApiProcesses(db.url, PROCESSES, appEnv) : undefined;
+  const rushUrls = processes?.urls ?? [url];
   const sql = new pg.Pool({ connectionString: db.url, max: POOL_SIZE });
   const baselineServer = await startBaselineServer(sql);
   try {
@@ -180,7 +197,8 @@ async function main(): Promise<void> {
     ).rows;
     console.log(
       `drop-rush bench: PostgreSQL ${server_version}, fsync=${fsync}, synchronous_commit=${synchronous_commit}, ` +
-        `${EDITIONS} editions, ${ATTEMPTS} attempts, ${CONCURRENCY} in flight, pool ${POOL_SIZE}`,
+        `${EDITIONS} editions, ${ATTEMPTS} attempts, ${CONCURRENCY} in flight, ` +
+        `${PROCESSES} API process${PROCESSES > 1 ? 'es' : ''} (pool ${POOL_SIZE} each)`,
     );
 
     // Set-up, not timed: a creator, a warm-up drop and the real drop, and one account per buyer.
@@ -192,9 +210,9 @@ async function main(): Promise<void> {
 
     // Baseline: plain single-row transactions over HTTP, same concurrency, same load generator.
     const database = new URL(db.url).pathname.slice(1);
-    await runLoad(baselineServer.url, baselineShots(1_000)); // warm-up
+    await runLoad([baselineServer.url], baselineShots(1_000)); // warm-up
     let cpu = cpuSnapshot(database);
-    const base = summarise(await runLoad(baselineServer.url, baselineShots(ATTEMPTS)));
+    const base = summarise(await runLoad([baselineServer.url], baselineShots(ATTEMPTS)));
     const baseCpu = cpuSince(cpu, database, ATTEMPTS);
     console.log(
       `baseline: ${ATTEMPTS} single-row transactions in ${seconds(base.wallMs)} s, ` +
@@ -203,15 +221,15 @@ async function main(): Promise<void> {
     );
 
     // Warm-up rush on its own small drop, so the measured rush runs on JIT-compiled code.
-    await runLoad(url, checkoutShots(warmupDrop, buyers.slice(0, WARMUP_ATTEMPTS)));
+    await runLoad(rushUrls, checkoutShots(warmupDrop, buyers.slice(0, WARMUP_ATTEMPTS)));
 
     // The rush.
     const rushBuyers = buyers.slice(WARMUP_ATTEMPTS);
     const profiler = await startProfile();
-    cpu = cpuSnapshot(database);
+    cpu = cpuSnapshot(database, processes?.pids);
     const t0 = clock();
-    const results = await runLoad(url, checkoutShots(dropId, rushBuyers));
-    const rushCpu = cpuSince(cpu, database, results.length);
+    const results = await runLoad(rushUrls, checkoutShots(dropId, rushBuyers));
+    const rushCpu = cpuSince(cpu, database, results.length, processes?.pids);
     await profiler?.stop();
     console.log(
       `rush: CPU per attempt ${rushCpu} (the machine has 2 cores; other load on it slows both runs)`,
@@ -220,6 +238,7 @@ async function main(): Promise<void> {
   } finally {
     await baselineServer.close();
     await sql.end();
+    await processes?.stop();
     await app.close();
     await db.close();
   }
@@ -245,37 +264,53 @@ async function startProfile(): Promise<{ stop(): Promise<void> } | undefined> {
 }
 
 interface CpuSnapshot {
-  node: NodeJS.CpuUsage;
+  nodeMs: number;
   postgresMs: number;
 }
 
-/** CPU used so far by this process (app, baseline server and load generator) and by the database's backends. */
-function cpuSnapshot(database: string): CpuSnapshot {
-  return { node: process.cpuUsage(), postgresMs: postgresCpuMs(database) };
+/**
+ * CPU used so far by this process (app, baseline server and load generator) and the API processes
+ * `pids`, and by the database's backends.
+ */
+function cpuSnapshot(database: string, pids: number[] = []): CpuSnapshot {
+  const own = process.cpuUsage();
+  return {
+    nodeMs: (own.user + own.system) / 1000 + pids.reduce((sum, pid) => sum + processCpuMs(pid), 0),
+    postgresMs: postgresCpuMs(database),
+  };
 }
 
-function cpuSince(start: CpuSnapshot, database: string, requests: number): string {
-  const node = process.cpuUsage(start.node);
-  const nodeMs = (node.user + node.system) / 1000;
-  const postgresMs = postgresCpuMs(database) - start.postgresMs;
+function cpuSince(start: CpuSnapshot, database: string, requests: number, pids: number[] = []): string {
+  const now = cpuSnapshot(database, pids);
+  const nodeMs = now.nodeMs - start.nodeMs;
+  const postgresMs = now.postgresMs - start.postgresMs;
   const per = (ms: number) => ((ms / requests) * 1000).toFixed(0);
   return `${per(nodeMs + postgresMs)} µs (Node ${per(nodeMs)} µs incl. load generator, PostgreSQL ${per(postgresMs)} µs)`;
 }
 
 /** User + system CPU of the PostgreSQL backends connected to `database`, from /proc (Linux only). */
 function postgresCpuMs(database: string): number {
-  let ticks = 0;
+  let ms = 0;
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${database} `)) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${database} `))
+        ms += processCpuMs(Number(pid));
     } catch {
       // The process ended meanwhile.
     }
   }
-  return (ticks / 100) * 1000; // USER_HZ is 100 on Linux
+  return ms;
+}
+
+/** User + system CPU of one process, from /proc (Linux only; 0 once it has ended). */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1000; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
 }
 
 interface Summary {

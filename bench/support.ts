@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,81 @@ export async function benchApp(databaseUrl: string, env: Record<string, string> 
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.getHttpServer().address() as { port: number };
   return { app, config, url: `http://127.0.0.1:${port}` };
+}
+
+/** API processes started by `startApiProcesses`. */
+export interface ApiProcesses {
+  urls: string[];
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * `count` processes of the built API (dist/apps/api/src/main.js) on `databaseUrl`, with benchApp's
+ * settings plus `env`; resolves once each answers GET /ready. They end with the bench process.
+ */
+export async function startApiProcesses(
+  databaseUrl: string,
+  count: number,
+  env: Record<string, string> = {},
+): Promise<ApiProcesses> {
+  const main = new URL('../apps/api/src/main.js', import.meta.url);
+  const started = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const port = await freePort();
+      const dataDir = mkdtempSync(join(tmpdir(), 'heirloom-bench-api-'));
+      const child = spawn(process.execPath, [main.pathname], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: databaseUrl,
+          ...(process.env.DATABASE_POOL_SIZE ? { DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE } : {}),
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          HEIRLOOM_DATA_DIR: dataDir,
+          LOG_LEVEL: 'warn',
+          AUTH_RATE_LIMIT_PER_ADDRESS: '1000000',
+          AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
+          ...env,
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      process.once('exit', () => child.kill('SIGKILL'));
+      const url = `http://127.0.0.1:${port}`;
+      await waitUntilReady(url, child);
+      return { url, child, dataDir };
+    }),
+  );
+  return {
+    urls: started.map((p) => p.url),
+    pids: started.map((p) => p.child.pid!),
+    async stop() {
+      await Promise.all(
+        started.map(
+          ({ child, dataDir }) =>
+            new Promise<void>((resolve) => {
+              child.once('exit', () => {
+                rmSync(dataDir, { recursive: true, force: true });
+                resolve();
+              });
+              child.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}
+
+async function waitUntilReady(url: string, child: ReturnType<typeof spawn>): Promise<void> {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    if (child.exitCode !== null) throw new Error(`API process at ${url} exited with ${child.exitCode}`);
+    const ready = await fetch(`${url}/ready`).then(
+      (response) => response.status === 200,
+      () => false,
+    );
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`API process at ${url} did not become ready`);
 }
 
 /**
