@@ -49,14 +49,23 @@ export async function startTestApp(
   return { app, config, url: `http://127.0.0.1:${port}`, databaseUrl, close: () => app.close() };
 }
 
-/** A fresh, migrated database on the run's server, for tests that tamper with data. */
-export async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A fresh, migrated database on the run's server, for tests that tamper with data; `upTo` stops
+ * before the named migration (for tests of a migration on data written by the schema before it).
+ */
+export async function createScratchDatabase(upTo?: string): Promise<{ url: string; drop(): Promise<void> }> {
   const base = inject('databaseUrl');
   const name = `heirloom_scratch_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
   const admin = withDatabase(base, 'postgres');
   await adminQuery(admin, `CREATE DATABASE ${name}`);
   const url = withDatabase(base, name);
-  await migrate(url, schema);
+  const names = schema.migrations.map((migration) => (migration as { name: string }).name);
+  const stop = upTo === undefined ? names.length : names.indexOf(upTo);
+  if (stop < 0) throw new Error(`no migration ${upTo}`);
+  await migrate(url, {
+    ...schema,
+    migrations: (schema.migrations as unknown[]).slice(0, stop) as typeof schema.migrations,
+  });
   return { url, drop: () => adminQuery(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
