@@ -1,28 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CompactRange,
-  MemoryTree,
-  encodeEntry,
-  leafHash,
-  type LedgerEntry,
-} from '../libs/ledger/src/core/index.js';
+import { CompactRange, MemoryTree, encodeEntry, leafHash } from '../libs/ledger/src/core/index.js';
 import { ProofService, Sequencer } from '../libs/ledger/src/index.js';
 import { migrate } from '../libs/database/src/index.js';
 import { schema } from '../apps/api/src/schema.js';
+import { hexes, mintEntry } from './support/ledger.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 
 const LOGGED = 700; // across segment (256) and strip (128) boundaries
 const QUEUED = 3;
-
-const entry = (n: number): LedgerEntry => ({
-  v: 1,
-  type: 'mint',
-  token: `tok-${n}`,
-  seq: 0,
-  from: null,
-  to: 'acct-1',
-  at: '2026-01-01T00:00:00.000Z',
-});
 
 /**
  * WriteLedgerEntriesOnce on a log the previous schema wrote (entries with their index, one row per
@@ -32,7 +17,7 @@ describe('ledger migration (e2e): a log written by the previous schema', () => {
   let scratch: { url: string; drop(): Promise<void> };
   let testApp: TestApp;
   const reference = new MemoryTree();
-  const bytes = Array.from({ length: LOGGED + QUEUED }, (_, n) => Buffer.from(encodeEntry(entry(n))));
+  const bytes = Array.from({ length: LOGGED + QUEUED }, (_, n) => Buffer.from(encodeEntry(mintEntry(n))));
 
   beforeAll(async () => {
     scratch = await createScratchDatabase('WriteLedgerEntriesOnce1764000600000');
@@ -51,7 +36,7 @@ describe('ledger migration (e2e): a log written by the previous schema', () => {
       `INSERT INTO ledger_entries (idx, token_id, leaf_hash, entry)
        SELECT i - 1, e.token, sha256('\\x00'::bytea || e.entry), e.entry
        FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS e(token, entry, i)`,
-      [bytes.slice(0, LOGGED).map((_, n) => entry(n).token), bytes.slice(0, LOGGED)],
+      [bytes.slice(0, LOGGED).map((_, n) => mintEntry(n).token), bytes.slice(0, LOGGED)],
     );
     await sql(
       scratch.url,
@@ -65,7 +50,7 @@ describe('ledger migration (e2e): a log written by the previous schema', () => {
     await sql(
       scratch.url,
       `INSERT INTO ledger_queue (token_id, entry) SELECT * FROM unnest($1::text[], $2::bytea[])`,
-      [bytes.slice(LOGGED).map((_, i) => entry(LOGGED + i).token), bytes.slice(LOGGED)],
+      [bytes.slice(LOGGED).map((_, i) => mintEntry(LOGGED + i).token), bytes.slice(LOGGED)],
     );
 
     await migrate(scratch.url, schema);
@@ -84,7 +69,6 @@ describe('ledger migration (e2e): a log written by the previous schema', () => {
     const logged = await proofs.entries(0, LOGGED);
     expect(logged.map((e) => e.index)).toEqual(Array.from({ length: LOGGED }, (_, n) => n));
     expect(logged.every((e, n) => Buffer.from(e.bytes).equals(bytes[n]))).toBe(true);
-    const hex = (hashes: Uint8Array[]) => hashes.map((h) => Buffer.from(h).toString('hex'));
     for (const [index, size] of [
       [0, LOGGED],
       [255, 256],
@@ -92,12 +76,12 @@ describe('ledger migration (e2e): a log written by the previous schema', () => {
       [699, 700],
       [300, 513],
     ]) {
-      expect(hex((await proofs.inclusionProof(index, size)).proof)).toEqual(
-        hex(reference.inclusionProof(index, size)),
+      expect(hexes((await proofs.inclusionProof(index, size)).proof)).toEqual(
+        hexes(reference.inclusionProof(index, size)),
       );
     }
-    expect(hex((await proofs.consistencyProof(129, LOGGED)).proof)).toEqual(
-      hex(reference.consistencyProof(129, LOGGED)),
+    expect(hexes((await proofs.consistencyProof(129, LOGGED)).proof)).toEqual(
+      hexes(reference.consistencyProof(129, LOGGED)),
     );
     expect(await proofs.indexOfLeaf(leafHash(bytes[500]))).toBe(500);
   });
@@ -111,10 +95,8 @@ describe('ledger migration (e2e): a log written by the previous schema', () => {
     expect(after.size).toBe(LOGGED + QUEUED);
     expect(Buffer.from(after.root).equals(Buffer.from(reference.root()))).toBe(true);
     const { proof } = await proofs.consistencyProof(before.size, after.size);
-    expect(proof.map((h) => Buffer.from(h).toString('hex'))).toEqual(
-      reference.consistencyProof(before.size).map((h) => Buffer.from(h).toString('hex')),
-    );
+    expect(hexes(proof)).toEqual(hexes(reference.consistencyProof(before.size)));
     const [first] = await proofs.entries(LOGGED, LOGGED + 1);
-    expect(first.entry.token).toBe(entry(LOGGED).token);
+    expect(first.entry.token).toBe(mintEntry(LOGGED).token);
   });
 });

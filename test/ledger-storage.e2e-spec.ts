@@ -1,19 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { MemoryTree, leafHash, encodeEntry, type LedgerEntry } from '../libs/ledger/src/core/index.js';
+import { MemoryTree, leafHash, encodeEntry } from '../libs/ledger/src/core/index.js';
 import { AuditService, LedgerWriter, ProofService, Sequencer } from '../libs/ledger/src/index.js';
+import { hexes, mintEntry } from './support/ledger.js';
 import { createScratchDatabase, startTestApp, type TestApp } from './support/app.js';
-
-const OWNER = 'acct-1';
-const entry = (n: number): LedgerEntry => ({
-  v: 1,
-  type: 'mint',
-  token: `tok-${n}`,
-  seq: 0,
-  from: null,
-  to: OWNER,
-  at: '2026-01-01T00:00:00.000Z',
-});
 
 /**
  * The stored tree (strips, segments, settled (tx, id) order) against the in-memory reference, across
@@ -31,7 +21,7 @@ describe('ledger storage (e2e): stored tree and log order on real PostgreSQL', (
 
   const write = (count: number) =>
     dataSource.transaction(async (manager) => {
-      const entries = Array.from({ length: count }, () => entry(written++));
+      const entries = Array.from({ length: count }, () => mintEntry(written++));
       await writer.append(manager, entries);
       return entries;
     });
@@ -58,12 +48,12 @@ describe('ledger storage (e2e): stored tree and log order on real PostgreSQL', (
     await runner.startTransaction();
     try {
       // An older transaction writes first but commits last; a rolled-back one leaves nothing.
-      const early = entry(written++);
+      const early = mintEntry(written++);
       await writer.append(runner.manager, [early]);
       const [later] = await write(1);
       await dataSource
         .transaction(async (manager) => {
-          await writer.append(manager, [entry(written++)]);
+          await writer.append(manager, [mintEntry(written++)]);
           throw new Error('roll back');
         })
         .catch(() => undefined);
@@ -106,21 +96,20 @@ describe('ledger storage (e2e): stored tree and log order on real PostgreSQL', (
     const size = reference.size;
     expect(size).toBeGreaterThan(1024);
 
-    const hex = (hashes: Uint8Array[]) => hashes.map((h) => Buffer.from(h).toString('hex'));
     const sizes = [1, 2, 255, 256, 257, 511, 512, 513, 1023, 1024, 1025, size, ...checkpoints];
     for (const treeSize of sizes) {
       for (const index of [0, 1, treeSize >> 1, treeSize - 2, treeSize - 1].filter(
         (i) => i >= 0 && i < treeSize,
       )) {
         const { proof } = await proofs.inclusionProof(index, treeSize);
-        expect(hex(proof), `inclusion ${index} in ${treeSize}`).toEqual(
-          hex(reference.inclusionProof(index, treeSize)),
+        expect(hexes(proof), `inclusion ${index} in ${treeSize}`).toEqual(
+          hexes(reference.inclusionProof(index, treeSize)),
         );
       }
       for (const from of [1, 255, 256, 300].filter((f) => f <= treeSize)) {
         const { proof } = await proofs.consistencyProof(from, treeSize);
-        expect(hex(proof), `consistency ${from} → ${treeSize}`).toEqual(
-          hex(reference.consistencyProof(from, treeSize)),
+        expect(hexes(proof), `consistency ${from} → ${treeSize}`).toEqual(
+          hexes(reference.consistencyProof(from, treeSize)),
         );
       }
     }
