@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PeriodicJobs } from '../libs/database/src/index.js';
 import { CheckoutService, RefundService } from '../libs/checkout/src/index.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
-import { CARDS, cardCheckout, listedEdition, postEvent, signedEvent } from './support/checkout.js';
+import {
+  CARDS,
+  cardCheckout,
+  journalImbalance,
+  listedEdition,
+  paidOrderCount,
+  postEvent,
+  signedEvent,
+} from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 
@@ -37,11 +45,6 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
     );
     return pending;
   };
-  const journalImbalance = async () =>
-    sql(
-      testApp.databaseUrl,
-      `SELECT currency, sum(amount_minor) AS total FROM journal_lines GROUP BY currency HAVING sum(amount_minor) <> 0`,
-    );
 
   beforeAll(async () => {
     testApp = await startTestApp({ SANDBOX_DISPUTE_DELAY_MS: '86400000' });
@@ -209,13 +212,8 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
     await testApp.app.get(RefundService).sendPending();
     await expect.poll(async () => (await order(pending.body.orderId)).status).toBe('refunded');
     expect(await ownerOf(tokenId)).toBe(fast.id);
-    const paid = await sql(
-      testApp.databaseUrl,
-      `SELECT count(*) FROM orders WHERE listing_id = $1 AND status = 'paid'`,
-      [listingId],
-    );
-    expect(paid[0].count).toBe('1');
-    expect(await journalImbalance()).toEqual([]);
+    expect(await paidOrderCount(testApp.databaseUrl, listingId)).toBe(1);
+    expect(await journalImbalance(testApp.databaseUrl)).toEqual([]);
   });
 
   it('releases expired reservations through the background job', async () => {
@@ -315,7 +313,7 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
     const inOrder = await finalState('in-order');
     expect(inOrder).toEqual({ status: 'refunded', ownerIsCreator: true });
     expect(await finalState('reversed')).toEqual(inOrder);
-    expect(await journalImbalance()).toEqual([]);
+    expect(await journalImbalance(testApp.databaseUrl)).toEqual([]);
   });
 
   it('freezes a disputed token, and reverts it when the dispute is lost', async () => {
@@ -347,7 +345,7 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
     ]);
     expect(reverted[0]).toEqual({ status: 'active', owner_id: creator.id });
     expect((await order(paid.body.orderId)).status).toBe('refunded');
-    expect(await journalImbalance()).toEqual([]);
+    expect(await journalImbalance(testApp.databaseUrl)).toEqual([]);
   });
 
   it('the database refuses an unbalanced journal entry at commit', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sequencer } from '../libs/ledger/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import { seedBuyers, startApiProcess, type ApiProcess } from './support/api-process.js';
-import { CARDS, cardCheckout, listToken } from './support/checkout.js';
+import { CARDS, cardCheckout, journalImbalance, listToken } from './support/checkout.js';
 import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 
@@ -102,7 +102,7 @@ describe('crash recovery (e2e): the API killed mid-checkout, then restarted', ()
     );
     expect(ledger.map((row) => row.entry.type)).toEqual(['mint', 'sale']);
     expect(ledger[1].entry).toMatchObject({ from: creator.id, to: buyer.id, ref: order.id });
-    expect(await journalImbalance()).toEqual([]);
+    expect(await journalImbalance(scratch.url)).toEqual([]);
 
     // The buyer's retry (same idempotency key) answers with the same, now paid, order.
     const retry = await client(apiProcess.url)('POST', '/checkout', { token: buyer.token, body });
@@ -223,7 +223,7 @@ describe('crash recovery (e2e): the API killed mid-checkout, then restarted', ()
         payment.status === 'paid' ? payment.owns : ['refund_pending', 'refunded'].includes(payment.status),
       ).toBe(true);
     }
-    expect(await journalImbalance()).toEqual([]);
+    expect(await journalImbalance(scratch.url)).toEqual([]);
 
     // A released edition can be bought again.
     const available = (await api('GET', `/drops/${drop.body.dropId}`)).body.available as number;
@@ -250,7 +250,7 @@ describe('crash recovery (e2e): the API killed mid-checkout, then restarted', ()
     expect(sales.every((s) => s.n === 1)).toBe(true);
     const audit = await client(restarted.url)('POST', '/operator/audit/replay', { token: operator.token });
     expect(audit.body).toMatchObject({ ok: true, mismatches: [] });
-    expect(await journalImbalance()).toEqual([]);
+    expect(await journalImbalance(scratch.url)).toEqual([]);
 
     const statuses: Record<string, number> = {};
     for (const order of await query(`SELECT status FROM orders WHERE drop_id = $1`, [drop.body.dropId])) {
@@ -262,10 +262,4 @@ describe('crash recovery (e2e): the API killed mid-checkout, then restarted', ()
         `drop orders ${JSON.stringify(statuses)}, ${sold.length}/${editions} sold`,
     );
   });
-
-  function journalImbalance() {
-    return query(
-      `SELECT currency, sum(amount_minor) FROM journal_lines GROUP BY currency HAVING sum(amount_minor) <> 0`,
-    );
-  }
 });

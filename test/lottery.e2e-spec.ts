@@ -31,10 +31,11 @@ describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
   });
   afterAll(() => testApp.close());
 
-  it('publishes the seed hash first, draws verifiable winners, and lets only winners claim', async () => {
+  /** A started lottery drop (one edition per buyer, entries open for an hour) of `editions` new editions. */
+  const createLotteryDrop = async (editions: number) => {
     const collection = await createCollection(api, creator);
-    await mintEditions(api, creator, collection.id, EDITIONS);
-    const created = await api('POST', '/drops', {
+    await mintEditions(api, creator, collection.id, editions);
+    return api('POST', '/drops', {
       token: creator.token,
       body: {
         collectionId: collection.id,
@@ -46,6 +47,10 @@ describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
         entriesCloseAt: new Date(Date.now() + 3_600_000).toISOString(),
       },
     });
+  };
+
+  it('publishes the seed hash first, draws verifiable winners, and lets only winners claim', async () => {
+    const created = await createLotteryDrop(EDITIONS);
     expect(created.status).toBe(201);
     const dropId: string = created.body.dropId;
     const seedHash: string = created.body.seedHash;
@@ -163,20 +168,7 @@ describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
   });
 
   it('puts editions nobody won on open sale when the lottery is undersubscribed', async () => {
-    const collection = await createCollection(api, creator);
-    await mintEditions(api, creator, collection.id, 5);
-    const created = await api('POST', '/drops', {
-      token: creator.token,
-      body: {
-        collectionId: collection.id,
-        priceMinor: 1000,
-        currency: 'USD',
-        mode: 'lottery',
-        perBuyerLimit: 1,
-        startsAt: new Date().toISOString(),
-        entriesCloseAt: new Date(Date.now() + 3_600_000).toISOString(),
-      },
-    });
+    const created = await createLotteryDrop(5);
     const dropId: string = created.body.dropId;
     const entrants = await Promise.all(Array.from({ length: 3 }, () => createUser(testApp, api)));
     for (const buyer of entrants) await api('POST', `/drops/${dropId}/entries`, { token: buyer.token });

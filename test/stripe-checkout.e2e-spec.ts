@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckoutService, RefundService } from '../libs/checkout/src/index.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
-import { cardCheckout, listedEdition, postEvent, signedEvent } from './support/checkout.js';
+import {
+  cardCheckout,
+  journalImbalance,
+  listedEdition,
+  paidOrderCount,
+  postEvent,
+  signedEvent,
+} from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
 import { client, type ApiResponse, type Client } from './support/http.js';
 import { startStripeTestServer, type StripeTestServer } from './support/stripe-test-server.js';
@@ -37,11 +44,6 @@ describe('checkout in Stripe mode (e2e: real app and Stripe SDK against a local 
     (await sql(testApp.databaseUrl, `SELECT * FROM orders WHERE id = $1`, [orderId]))[0];
   const ownerOf = async (tokenId: string) =>
     (await sql(testApp.databaseUrl, `SELECT owner_id FROM tokens WHERE id = $1`, [tokenId]))[0].owner_id;
-  const journalImbalance = () =>
-    sql(
-      testApp.databaseUrl,
-      `SELECT currency, sum(amount_minor) AS total FROM journal_lines GROUP BY currency HAVING sum(amount_minor) <> 0`,
-    );
   /** Runs `work` and returns the Stripe API requests it caused. */
   const stripeRequestsDuring = async (work: () => Promise<unknown>) => {
     const before = stripe.requests.length;
@@ -119,7 +121,7 @@ describe('checkout in Stripe mode (e2e: real app and Stripe SDK against a local 
       orderId,
     ]);
     expect(sales[0].count).toBe('1');
-    expect(await journalImbalance()).toEqual([]);
+    expect(await journalImbalance(testApp.databaseUrl)).toEqual([]);
   });
 
   it('refuses a webhook that is not signed with the endpoint secret', async () => {
@@ -250,13 +252,8 @@ describe('checkout in Stripe mode (e2e: real app and Stripe SDK against a local 
     expect((await postEvent(api, refunded)).status).toBe(200);
     expect((await order(pending.body.orderId)).status).toBe('refunded');
     expect(await ownerOf(tokenId)).toBe(fast.id);
-    const paid = await sql(
-      testApp.databaseUrl,
-      `SELECT count(*) FROM orders WHERE listing_id = $1 AND status = 'paid'`,
-      [listingId],
-    );
-    expect(paid[0].count).toBe('1');
-    expect(await journalImbalance()).toEqual([]);
+    expect(await paidOrderCount(testApp.databaseUrl, listingId)).toBe(1);
+    expect(await journalImbalance(testApp.databaseUrl)).toEqual([]);
   });
 
   it('sent an Idempotency-Key with every request the Stripe SDK made', () => {

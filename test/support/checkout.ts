@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
+import { sql } from './app.js';
 import type { Client } from './http.js';
 import { createCollection, mintEditions, type TestUser } from './factories.js';
 
@@ -73,4 +74,22 @@ export async function listedEdition(api: Client, creator: TestUser, priceMinor: 
   const { tokenIds } = await mintEditions(api, creator, collection.id, 1);
   const { listingId } = await listToken(api, creator, tokenIds[0], priceMinor);
   return { listingId, tokenId: tokenIds[0] };
+}
+
+/** Currencies whose journal lines do not sum to zero (none, when every entry balances). */
+export function journalImbalance(databaseUrl: string) {
+  return sql(
+    databaseUrl,
+    `SELECT currency, sum(amount_minor) AS total FROM journal_lines GROUP BY currency HAVING sum(amount_minor) <> 0`,
+  );
+}
+
+/** How many paid orders a listing has (never more than one). */
+export async function paidOrderCount(databaseUrl: string, listingId: string): Promise<number> {
+  const [row] = await sql(
+    databaseUrl,
+    `SELECT count(*)::int AS n FROM orders WHERE listing_id = $1 AND status = 'paid'`,
+    [listingId],
+  );
+  return row.n;
 }
