@@ -106,19 +106,20 @@ export class AuditService {
     let next = 0; // the index the next entry should have
     let treeBroken = false; // past a gap the tree cannot be recomputed, but ownership can be replayed
     const stored = new StoredLeaves(manager);
-    const [position]: { size: string; last_tx: string; last_id: string }[] = await manager.query(
-      `SELECT size, last_tx::text, last_id FROM ledger_state WHERE id = 1`,
+    // The stored tree state, read once for the snapshot. Also turns off sorts and bitmap scans for
+    // the transaction: the keyset pages below walk the (tx, id) key, never sorting it.
+    const [state]: StateRow[] = await manager.query(
+      `SELECT size, root, last_tx::text, last_id,
+         set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)
+       FROM ledger_state WHERE id = 1`,
     );
-    const size = Number(position.size);
-    // Keyset pages of the integrated log, in (tx, id) order; walking the key, never sorting it.
-    await manager.query(`SET LOCAL enable_sort = off`);
-    await manager.query(`SET LOCAL enable_bitmapscan = off`);
+    const size = Number(state.size);
     const readAfter = (tx: string, id: string): Promise<EntryRow[]> =>
       manager.query(
         `SELECT e.tx::text AS tx, e.id, e.token_id, e.entry FROM ledger_entries e
          WHERE (e.tx, e.id) > ($1::xid8, $2::bigint) AND (e.tx, e.id) <= ($3::xid8, $4::bigint)
          ORDER BY e.tx, e.id LIMIT $5`,
-        [tx, id, position.last_tx, position.last_id, BATCH],
+        [tx, id, state.last_tx, state.last_id, BATCH],
       );
     let reading = readAfter('0', '0');
     for (;;) {
@@ -193,11 +194,12 @@ export class AuditService {
         detail: `checkpoint of size ${missed.size} is beyond the log's ${tree.size} entries`,
       });
     }
-    return this.finish(manager, tree, tokens, checkpoints.length, mismatches, ownership, replay);
+    return this.finish(manager, state, tree, tokens, checkpoints.length, mismatches, ownership, replay);
   }
 
   private async finish(
     manager: EntityManager,
+    state: StateRow,
     tree: CompactRange,
     tokens: Map<string, TokenState>,
     checkpointsChecked: number,
@@ -205,9 +207,6 @@ export class AuditService {
     ownership: OwnershipReader,
     replay: (index: number | undefined, entry: LedgerEntry) => void,
   ): Promise<Omit<AuditReport, 'durationMs'>> {
-    const [state]: { size: string; root: Buffer }[] = await manager.query(
-      `SELECT size, root FROM ledger_state WHERE id = 1`,
-    );
     if (Number(state.size) !== tree.size || !bytesEqual(state.root, tree.root())) {
       mismatches.push({
         kind: 'root-mismatch',
@@ -216,8 +215,8 @@ export class AuditService {
     }
     // Entries committed with their ownership change but not yet integrated.
     const queued: { entry: Buffer }[] = await manager.query(
-      `SELECT e.entry FROM ledger_entries e JOIN ledger_state st ON st.id = 1
-       WHERE (e.tx, e.id) > (st.last_tx, st.last_id) ORDER BY e.tx, e.id`,
+      `SELECT entry FROM ledger_entries WHERE (tx, id) > ($1::xid8, $2::bigint) ORDER BY tx, id`,
+      [state.last_tx, state.last_id],
     );
     for (const row of queued) {
       const entry = this.decode(row.entry, undefined, mismatches);
@@ -304,6 +303,13 @@ export class AuditService {
     }
     return verified;
   }
+}
+
+interface StateRow {
+  size: string;
+  root: Buffer;
+  last_tx: string;
+  last_id: string;
 }
 
 interface EntryRow {
