@@ -47,7 +47,9 @@ describe('checkout (e2e, sandbox card rail on real PostgreSQL)', () => {
   };
 
   beforeAll(async () => {
-    testApp = await startTestApp({ SANDBOX_DISPUTE_DELAY_MS: '86400000' });
+    // This file runs reservation expiry and refunds itself (one test expires a reservation without
+    // cancelling its payment); a ticking expiry job would race it.
+    testApp = await startTestApp({ SANDBOX_DISPUTE_DELAY_MS: '86400000' }, undefined, { jobs: false });
     api = client(testApp.url);
     creator = await createUser(testApp, api, ['creator']);
     secret = testApp.config.stripeWebhookSecret;

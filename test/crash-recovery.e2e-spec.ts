@@ -39,12 +39,7 @@ describe('crash recovery (e2e): the API killed mid-checkout, then restarted', ()
     scratch = await createScratchDatabase();
     // The in-process app only sets data up and drains the ledger: with its jobs off, any recovery
     // seen below is the restarted child process's own doing.
-    process.env.HEIRLOOM_DISABLE_JOBS = '1';
-    try {
-      testApp = await startTestApp({}, scratch.url);
-    } finally {
-      delete process.env.HEIRLOOM_DISABLE_JOBS;
-    }
+    testApp = await startTestApp({}, scratch.url, { jobs: false });
     api = client(testApp.url);
     creator = await createUser(testApp, api, ['creator']);
     operator = await createUser(testApp, api, ['operator']);

@@ -25,7 +25,10 @@ try {
   const summary = JSON.parse(readFileSync(report, 'utf8'));
   passed = summary.numPassedTests;
   // A file that fails before running its tests (import error, hook failure) counts once.
-  failed = Math.max(summary.numFailedTests, summary.numFailedTestSuites ?? 0);
+  const filesFailedWithoutTests = summary.testResults.filter(
+    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+  ).length;
+  failed = summary.numFailedTests + filesFailedWithoutTests;
 } catch {
   failed = Math.max(failed, 1);
 }

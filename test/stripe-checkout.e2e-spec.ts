@@ -55,16 +55,15 @@ describe('checkout in Stripe mode (e2e: real app and Stripe SDK against a local 
     stripe = await startStripeTestServer();
     // Background jobs would cancel expired payments and send refunds on their own timers; this file
     // runs those steps itself, so each test sees exactly the Stripe calls it caused.
-    process.env.HEIRLOOM_DISABLE_JOBS = '1';
-    try {
-      testApp = await startTestApp({
+    testApp = await startTestApp(
+      {
         STRIPE_SECRET_KEY: 'sk_test_heirloom_e2e',
         STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
         STRIPE_API_HOST: stripe.url,
-      });
-    } finally {
-      delete process.env.HEIRLOOM_DISABLE_JOBS;
-    }
+      },
+      undefined,
+      { jobs: false },
+    );
     api = client(testApp.url);
     creator = await createUser(testApp, api, ['creator']);
   });

@@ -32,10 +32,15 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real app on the run's test database (or `databaseUrl`), listening on a free loopback port. */
+/**
+ * The real app on the run's test database (or `databaseUrl`), listening on a free loopback port.
+ * `jobs: false` keeps its background jobs from ticking, for tests that run those steps themselves
+ * (`PeriodicJobs.runNow`) and must not race them.
+ */
 export async function startTestApp(
   env: Record<string, string> = {},
   databaseUrl = inject('databaseUrl'),
+  { jobs = true }: { jobs?: boolean } = {},
 ): Promise<TestApp> {
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
@@ -43,8 +48,14 @@ export async function startTestApp(
     ...TEST_APP_ENV,
     ...env,
   });
-  const app = await createApp(config, databaseUrl);
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  if (!jobs) process.env.HEIRLOOM_DISABLE_JOBS = '1';
+  let app: NestFastifyApplication;
+  try {
+    app = await createApp(config, databaseUrl);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+  } finally {
+    if (!jobs) delete process.env.HEIRLOOM_DISABLE_JOBS;
+  }
   const { port } = app.getHttpServer().address() as { port: number };
   return { app, config, url: `http://127.0.0.1:${port}`, databaseUrl, close: () => app.close() };
 }
