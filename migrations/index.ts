@@ -4,6 +4,7 @@ import { CreateCatalogue1764000200000 } from './1764000200000-CreateCatalogue.js
 import { TuneCatalogueStatistics1764000300000 } from './1764000300000-TuneCatalogueStatistics.js';
 import { CreateCheckout1764000500000 } from './1764000500000-CreateCheckout.js';
 import { WriteLedgerEntriesOnce1764000600000 } from './1764000600000-WriteLedgerEntriesOnce.js';
+import { ReserveFromDropInOneCall1764000700000 } from './1764000700000-ReserveFromDropInOneCall.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   TuneCatalogueStatistics1764000300000,
   CreateCheckout1764000500000,
   WriteLedgerEntriesOnce1764000600000,
+  ReserveFromDropInOneCall1764000700000,
 ];

@@ -85,11 +85,15 @@ export class CheckoutService {
     try {
       // Requests with one key queue on its lock, so a retry racing its original gets the original's
       // order, not a sold-out or buyer-limit answer caused by the original's own reservation.
-      const reserved = await inLockedTransaction(
-        this.dataSource,
-        `checkout:${principal.accountId}:${request.idempotencyKey}`,
-        (manager) => this.reservations.reserveOrReplay(manager, buyerId, request, drop),
-      );
+      const fast =
+        drop && (await this.reservations.reserveFromPlainDrop(drop, buyerId, request.idempotencyKey));
+      const reserved = fast
+        ? { order: fast }
+        : await inLockedTransaction(
+            this.dataSource,
+            `checkout:${principal.accountId}:${request.idempotencyKey}`,
+            (manager) => this.reservations.reserveOrReplay(manager, buyerId, request, drop),
+          );
       if (reserved.replay) return toOrderView(reserved.replay);
       order = reserved.order;
     } catch (error) {

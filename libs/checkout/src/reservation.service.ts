@@ -63,61 +63,41 @@ export class ReservationService {
     return row;
   }
 
-  /** Under the key's lock: the order already made with this key, or else a new reservation. */
+  /**
+   * The usual drop (first-come, no per-buyer rule): reserves a free edition and inserts the order in
+   * one autocommit call that takes the key's lock first (see migration ReserveFromDropInOneCall).
+   * `undefined` when no edition was free: then `reserveOrReplay` tells a replay from sold-out. A
+   * replay racing its original surfaces as the key's unique violation, answered by checkout.
+   */
+  async reserveFromPlainDrop(
+    drop: DropCheckout,
+    buyerId: string,
+    idempotencyKey: string,
+  ): Promise<OrderRow | undefined> {
+    if (!isPlainDrop(drop, buyerId)) return undefined;
+    const [order] = await preparedQuery<OrderRow>(
+      this.dataSource.manager,
+      'checkout:reserve-from-drop',
+      `SELECT ${ORDER_COLUMNS} FROM reserve_from_drop($1, $2, $3, $4, $5)`,
+      [drop.drop_id, randomUUID(), buyerId, this.config.reservationTtlSeconds, idempotencyKey],
+    );
+    return order;
+  }
+
+  /**
+   * Under the key's lock: the order already made with this key, or else a new reservation — except
+   * at a plain drop, where `reserveFromPlainDrop` has just found no edition free: sold out then.
+   */
   async reserveOrReplay(
     manager: EntityManager,
     buyerId: string,
     request: CheckoutDto,
     drop: DropCheckout | undefined,
   ): Promise<{ order: OrderRow; replay?: undefined } | { replay: OrderRow }> {
-    if (drop && isPlainDrop(drop, buyerId)) {
-      // A replay surfaces here as the key's unique violation (answered by checkout), or, when no
-      // edition was left to reserve, is looked up before answering sold-out.
-      const order = await this.reserveFromPlainDrop(manager, drop, buyerId, request.idempotencyKey);
-      if (order) return { order };
-      const replay = await findOrderByKey(manager, buyerId, request.idempotencyKey);
-      if (replay) return { replay };
-      throw soldOut();
-    }
     const replay = await findOrderByKey(manager, buyerId, request.idempotencyKey);
-    return replay ? { replay } : { order: await this.reserve(manager, buyerId, request, drop) };
-  }
-
-  /**
-   * The usual drop: reserves an edition and inserts the order in one statement. A free edition is
-   * a never-reserved one, else a lapsed reservation (looked for only when there is none): each is
-   * one range of listings_drop_available_idx, and ORDER BY reserved_until keeps the planner on that
-   * index — a fresh drop that is most of the table otherwise gets a sequential scan, which walks
-   * past every edition sold so far and slows down as the drop sells.
-   */
-  private async reserveFromPlainDrop(
-    manager: EntityManager,
-    drop: DropCheckout,
-    buyerId: string,
-    idempotencyKey: string,
-  ): Promise<OrderRow | undefined> {
-    const [order] = await preparedQuery<OrderRow>(
-      manager,
-      'checkout:reserve-from-drop',
-      `WITH listing AS (
-         UPDATE listings SET reserved_order = $2, reserved_for = $3,
-           reserved_until = now() + $4 * interval '1 second'
-         WHERE id = COALESCE(
-           (SELECT id FROM listings
-            WHERE drop_id = $1 AND status = 'active' AND reserved_until IS NULL AND allocated_to IS NULL
-            ORDER BY reserved_until LIMIT 1 FOR UPDATE SKIP LOCKED),
-           (SELECT id FROM listings
-            WHERE drop_id = $1 AND status = 'active' AND reserved_until < now() AND allocated_to IS NULL
-            ORDER BY reserved_until LIMIT 1 FOR UPDATE SKIP LOCKED))
-         RETURNING *)
-       INSERT INTO orders (id, buyer_id, listing_id, token_id, drop_id, seller_id, amount_minor, currency,
-         status, idempotency_key, reserved_until)
-       SELECT $2, $3, id, token_id, drop_id, seller_id, price_minor, currency, 'reserved', $5, reserved_until
-       FROM listing
-       RETURNING ${ORDER_COLUMNS}`,
-      [drop.drop_id, randomUUID(), buyerId, this.config.reservationTtlSeconds, idempotencyKey],
-    );
-    return order;
+    if (replay) return { replay };
+    if (drop && isPlainDrop(drop, buyerId)) throw soldOut();
+    return { order: await this.reserve(manager, buyerId, request, drop) };
   }
 
   private async reserve(
