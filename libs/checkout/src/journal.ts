@@ -16,6 +16,13 @@ export const accounts = {
   refundsOwed: 'liability:refunds-owed',
 };
 
+/** One journal entry to post: an order's balanced lines of one kind, in one currency. */
+export interface JournalPosting {
+  orderId: string;
+  currency: string;
+  lines: JournalLine[];
+}
+
 /**
  * Posts one balanced journal entry, at most once per (order, kind): a repeated posting is a no-op,
  * which makes settlement replays harmless. The database refuses an unbalanced entry at commit.
@@ -27,45 +34,57 @@ export async function postJournal(
   currency: string,
   lines: JournalLine[],
 ): Promise<boolean> {
-  const entry = journalEntryValues(orderId, kind, currency, lines);
   // One statement: the lines are inserted only if the entry was (a repeat inserts neither).
   const inserted = await preparedQuery<{ id: string }>(
     manager,
     'checkout:post-journal',
     `WITH ${journalEntryCtes(1)} SELECT id FROM entry`,
-    entry,
+    journalEntryValues(kind, [{ orderId, currency, lines }]),
   );
   return inserted.length > 0;
 }
 
 /**
- * The parameters of `journalEntryCtes`, in order: order id, kind, accounts, amounts, currency.
- * Throws unless the lines balance (the database checks again at commit).
+ * The parameters of `journalEntryCtes`, in order: kind, the entries' order ids, and the lines'
+ * order ids, accounts, amounts and currencies. Throws unless every entry balances (the database
+ * checks again at commit).
  */
 export function journalEntryValues(
-  orderId: string,
   kind: string,
-  currency: string,
-  lines: JournalLine[],
-): [string, string, string[], number[], string] {
-  const total = lines.reduce((sum, line) => sum + line.amount, 0);
-  if (total !== 0) throw new Error(`journal entry ${kind} for ${orderId} does not balance (${total})`);
-  const nonZero = lines.filter((line) => line.amount !== 0);
-  return [orderId, kind, nonZero.map((l) => l.account), nonZero.map((l) => l.amount), currency];
+  postings: readonly JournalPosting[],
+): [string, string[], string[], string[], number[], string[]] {
+  const lines: (JournalLine & { orderId: string; currency: string })[] = [];
+  for (const { orderId, currency, lines: entryLines } of postings) {
+    const total = entryLines.reduce((sum, line) => sum + line.amount, 0);
+    if (total !== 0) throw new Error(`journal entry ${kind} for ${orderId} does not balance (${total})`);
+    for (const line of entryLines) if (line.amount !== 0) lines.push({ ...line, orderId, currency });
+  }
+  return [
+    kind,
+    postings.map((posting) => posting.orderId),
+    lines.map((line) => line.orderId),
+    lines.map((line) => line.account),
+    lines.map((line) => line.amount),
+    lines.map((line) => line.currency),
+  ];
 }
 
 /**
- * The CTEs `entry` (the entry's id, if it was inserted now) and `posted` that post one journal
- * entry at most once per (order, kind), for a statement whose parameters from `$first` on are
- * `journalEntryValues`. The lines are inserted only with the entry.
+ * The CTEs `entry` (the ids of the entries inserted now) and `posted` that post journal entries of
+ * one kind, each at most once per (order, kind), for a statement whose parameters from `$first` on
+ * are `journalEntryValues`. An entry's lines are inserted only with the entry.
  */
 export function journalEntryCtes(first: number): string {
-  const [order, kind, accountsArray, amounts, currency] = [0, 1, 2, 3, 4].map((i) => `$${first + i}`);
+  const [kind, orders, lineOrders, accountsArray, amounts, currencies] = [0, 1, 2, 3, 4, 5].map(
+    (i) => `$${first + i}`,
+  );
   return `entry AS (
-       INSERT INTO journal_entries (order_id, kind) VALUES (${order}, ${kind})
-       ON CONFLICT ON CONSTRAINT journal_entries_once DO NOTHING RETURNING id),
+       INSERT INTO journal_entries (order_id, kind) SELECT unnest(${orders}::uuid[]), ${kind}
+       ON CONFLICT ON CONSTRAINT journal_entries_once DO NOTHING RETURNING id, order_id),
      posted AS (
        INSERT INTO journal_lines (entry_id, account, amount_minor, currency)
-       SELECT entry.id, l.account, l.amount, ${currency}
-       FROM entry, unnest(${accountsArray}::text[], ${amounts}::bigint[]) AS l(account, amount))`;
+       SELECT entry.id, l.account, l.amount, l.currency
+       FROM entry JOIN unnest(${lineOrders}::uuid[], ${accountsArray}::text[], ${amounts}::bigint[],
+                              ${currencies}::text[]) AS l(order_id, account, amount, currency)
+         ON l.order_id = entry.order_id)`;
 }

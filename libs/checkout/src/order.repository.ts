@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { preparedQuery } from '#database';
 import type { LockedTokenState } from '#minting';
-import { journalEntryCtes, journalEntryValues, type JournalLine } from './journal.js';
+import { journalEntryCtes, journalEntryValues, type JournalPosting } from './journal.js';
 import type { OrderStatus } from './order-state.js';
 
 export interface OrderRow {
@@ -94,29 +94,34 @@ export async function lockOrder(
 }
 
 /**
- * `lockOrder` for a payment's success: in the same query, also locks the order's listing and then
- * its token (the order in which settlement always took them) and reads what the sale needs.
+ * `lockOrder` for payments' success, several in one query: locks each order, then its listing and
+ * then its token (the order in which settlement always took them), and reads what the sale needs.
+ * Answers in the order of `keys`; `undefined` where no order matches.
  */
-export async function lockOrderForSale(
+export async function lockOrdersForSale(
   manager: EntityManager,
-  by: { orderId?: string; paymentId?: string },
-): Promise<(OrderRow & SaleLock) | undefined> {
-  const orderId = validOrderId(by.orderId);
-  if (!by.paymentId && !orderId) return undefined;
-  const [row] = await preparedQuery<OrderRow & SaleLock>(
+  keys: readonly { orderId?: string; paymentId?: string }[],
+): Promise<((OrderRow & SaleLock) | undefined)[]> {
+  const rows = await preparedQuery<OrderRow & SaleLock & { key: number }>(
     manager,
-    'checkout:lock-order-for-sale',
-    `SELECT ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')},
-            l.kind AS listing_kind, l.status AS listing_status, l.reserved_order AS listing_reserved_order,
-            l.reserved_until AS listing_reserved_until, t.owner_id AS token_owner, t.status AS token_status,
-            t.ledger_seq AS token_ledger_seq, t.last_event_at AS token_last_event_at, t.creator_id, c.royalty_bps
-     FROM orders o JOIN listings l ON l.id = o.listing_id JOIN tokens t ON t.id = l.token_id
-       JOIN collections c ON c.id = t.collection_id
-     WHERE o.payment_id = $1 OR o.id = $2::uuid
-     ORDER BY o.payment_id IS NOT DISTINCT FROM $1 DESC LIMIT 1 FOR UPDATE OF o, l, t`,
-    [by.paymentId ?? null, orderId],
+    'checkout:lock-orders-for-sale',
+    `SELECT k.key::int AS key, s.*
+     FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS k(payment_id, order_id, key)
+     CROSS JOIN LATERAL (
+       SELECT ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')},
+              l.kind AS listing_kind, l.status AS listing_status, l.reserved_order AS listing_reserved_order,
+              l.reserved_until AS listing_reserved_until, t.owner_id AS token_owner, t.status AS token_status,
+              t.ledger_seq AS token_ledger_seq, t.last_event_at AS token_last_event_at, t.creator_id,
+              c.royalty_bps
+       FROM orders o JOIN listings l ON l.id = o.listing_id JOIN tokens t ON t.id = l.token_id
+         JOIN collections c ON c.id = t.collection_id
+       WHERE o.payment_id = k.payment_id OR o.id = k.order_id
+       ORDER BY o.payment_id IS NOT DISTINCT FROM k.payment_id DESC LIMIT 1 FOR UPDATE OF o, l, t) AS s
+     ORDER BY k.key`,
+    [keys.map((key) => key.paymentId ?? null), keys.map((key) => validOrderId(key.orderId))],
   );
-  return row;
+  const byKey = new Map(rows.map(({ key, ...row }) => [key, row]));
+  return keys.map((_key, index) => byKey.get(index + 1));
 }
 
 function validOrderId(orderId: string | undefined): string | null {
@@ -155,35 +160,45 @@ export async function setOrderStatus(
   );
 }
 
+/** A sale to complete: its listing, its order, the card that paid and the sale's journal lines. */
+export interface CompletedSale {
+  listingId: string;
+  orderId: string;
+  card: Record<'payment_id' | 'card_brand' | 'card_last4', string | null>;
+  journal: JournalPosting;
+}
+
 /**
- * Completes a sale's rows in the caller's transaction, in one statement: the listing is sold, the
- * order paid, and the sale's journal entry posted (at most once per order, as `postJournal`).
+ * Completes sales' rows in the caller's transaction, in one statement: each listing is sold, each
+ * order paid, and each sale's journal entry posted (at most once per order, as `postJournal`).
  */
-export async function markSold(
-  manager: EntityManager,
-  listingId: string,
-  orderId: string,
-  card: Partial<Record<'payment_id' | 'card_brand' | 'card_last4', string | null>>,
-  journal: { currency: string; lines: JournalLine[] },
-): Promise<void> {
+export async function markSold(manager: EntityManager, sales: readonly CompletedSale[]): Promise<void> {
   await preparedQuery(
     manager,
     'checkout:mark-sold',
-    `WITH sold AS (
-       UPDATE listings SET status = 'sold', reserved_order = $2, reserved_until = NULL WHERE id = $1),
+    `WITH s AS (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[])
+         AS s(listing_id, order_id, payment_id, card_brand, card_last4)),
+     sold AS (
+       UPDATE listings l SET status = 'sold', reserved_order = s.order_id, reserved_until = NULL
+       FROM s WHERE l.id = s.listing_id),
      paid AS (
-       UPDATE orders SET status = 'paid', payment_id = COALESCE($3, payment_id),
-         card_brand = COALESCE($4, card_brand), card_last4 = COALESCE($5, card_last4), paid_at = now()
-       WHERE id = $2),
+       UPDATE orders o SET status = 'paid', payment_id = COALESCE(s.payment_id, o.payment_id),
+         card_brand = COALESCE(s.card_brand, o.card_brand), card_last4 = COALESCE(s.card_last4, o.card_last4),
+         paid_at = now()
+       FROM s WHERE o.id = s.order_id),
      ${journalEntryCtes(6)}
      SELECT 1`,
     [
-      listingId,
-      orderId,
-      card.payment_id ?? null,
-      card.card_brand ?? null,
-      card.card_last4 ?? null,
-      ...journalEntryValues(orderId, 'sale', journal.currency, journal.lines),
+      sales.map((sale) => sale.listingId),
+      sales.map((sale) => sale.orderId),
+      sales.map((sale) => sale.card.payment_id),
+      sales.map((sale) => sale.card.card_brand),
+      sales.map((sale) => sale.card.card_last4),
+      ...journalEntryValues(
+        'sale',
+        sales.map((sale) => sale.journal),
+      ),
     ],
   );
 }

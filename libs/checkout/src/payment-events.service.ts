@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { inTransactionFrom, preparedQuery } from '#database';
 import { problems } from '#http';
 import {
@@ -18,6 +18,23 @@ type ProcessOutcome =
   | 'already-processed'
   | { result: SettlementOutcome; paymentId: string; othersWaiting: boolean; order?: OrderRow };
 
+interface StoredEvent {
+  id: string;
+  payload: PaymentProviderEvent;
+}
+
+interface WaitingEvent {
+  eventId: string;
+  /** A received event, to store before it is applied (then cleared). */
+  store?: PaymentProviderEvent;
+  /** The event was stored already: a repeated delivery. */
+  duplicate: boolean;
+  resolve(outcome: ProcessOutcome): void;
+  reject(error: unknown): void;
+}
+
+/** Events per settlement transaction, at most: bounds a transaction's locks and statement sizes. */
+const MAX_SETTLEMENT_BATCH = 64;
 const MAX_REMEMBERED_SETTLEMENTS = 1000;
 const REMEMBER_SETTLED_MS = 1000;
 
@@ -31,6 +48,9 @@ export class PaymentEventsService {
   private readonly logger = new Logger(PaymentEventsService.name);
   /** Orders settled by this process, by payment id, until checkout takes them (see `takeSettled`). */
   private readonly settled = new Map<string, { order: OrderRow; at: number }>();
+  /** Events waiting for the next settlement transaction, and whether one is running. */
+  private readonly waiting: WaitingEvent[] = [];
+  private draining = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -52,68 +72,123 @@ export class PaymentEventsService {
       }
       throw error;
     }
-    const payment = event.type === 'ignored' ? undefined : event;
-    const stored = await preparedQuery(
-      this.dataSource.manager,
-      'checkout:store-event',
-      `INSERT INTO payment_events (id, type, payment_id, order_id, payload, processed_at, outcome)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [
-        event.id,
-        event.type === 'ignored' ? event.providerType : event.type,
-        payment?.paymentId ?? null,
-        payment?.orderId && /^[0-9a-f-]{36}$/i.test(payment.orderId) ? payment.orderId : null,
-        JSON.stringify(event),
-        payment ? null : new Date(),
-        payment ? null : 'ignored',
-      ],
+    if (event.type !== 'ignored') {
+      const { duplicate } = await this.settle({ eventId: event.id, store: event });
+      return { received: true, duplicate };
+    }
+    // Events settlement has no use for are stored as processed, for operators.
+    const stored = await this.dataSource.query(
+      `INSERT INTO payment_events (id, type, payload, processed_at, outcome) VALUES ($1, $2, $3, now(), 'ignored')
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [event.id, event.providerType, JSON.stringify(event)],
     );
-    crashPoint('after-event-stored');
-    if (payment) await this.process(event.id);
     return { received: true, duplicate: stored.length === 0 };
   }
 
-  /** Applies one stored event exactly once (row lock + processed_at); returns what it did. */
+  /**
+   * Applies one stored event exactly once (row lock + processed_at); returns what it did. Events
+   * that arrive while a settlement transaction runs wait for it and then go together in the next
+   * one (group commit): under load, concurrent payments share one insert, one transaction and
+   * set-based statements instead of paying for their own round trips and commits.
+   */
   async process(eventId: string): Promise<SettlementOutcome | 'already-processed'> {
-    const outcome = await inTransactionFrom<ProcessOutcome, { payload: PaymentProviderEvent }>(
-      this.dataSource,
-      // Locked in the transaction's first round trip.
-      (quote) =>
-        `SELECT payload FROM payment_events WHERE id = ${quote(eventId)} AND processed_at IS NULL
-         FOR UPDATE SKIP LOCKED`,
-      async (manager, [row]) => {
-        if (!row) return 'already-processed' as const;
-        const result = await this.settlement.apply(manager, row.payload);
-        // Also asks whether other events of this payment wait (e.g. a refund deferred until the sale
-        // existed). The order row is locked by now, so any such event that could have been deferred
-        // has committed and is visible here; saves a query after most settlements.
-        // And returns the payment's order as it now is, for the checkout that may be waiting on it.
-        const [marked] = await preparedQuery<{ others_waiting: boolean } & Partial<OrderRow>>(
-          manager,
-          'checkout:mark-event',
-          `UPDATE payment_events e SET outcome = $2,
-             processed_at = CASE WHEN $2 = 'deferred' THEN NULL ELSE now() END
-           FROM (SELECT 1) AS one LEFT JOIN orders o ON o.payment_id = $3
-           WHERE e.id = $1
-           RETURNING EXISTS (SELECT 1 FROM payment_events w
-                             WHERE w.payment_id = $3 AND w.processed_at IS NULL AND w.id <> $1) AS others_waiting,
-             ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')}`,
-          [eventId, result, row.payload.paymentId],
-        );
-        const { others_waiting: othersWaiting, ...order } = marked;
-        return {
-          result,
-          paymentId: row.payload.paymentId,
-          othersWaiting,
-          order: order.id ? (order as OrderRow) : undefined,
-        };
-      },
-    );
-    if (outcome === 'already-processed') return outcome;
+    return (await this.settle({ eventId })).outcome;
+  }
+
+  /** Queues an event (to store first, if given) for the next settlement batch. */
+  private async settle(
+    request: Pick<WaitingEvent, 'eventId' | 'store'>,
+  ): Promise<{ outcome: SettlementOutcome | 'already-processed'; duplicate: boolean }> {
+    const item: WaitingEvent = { ...request, duplicate: false, resolve: () => {}, reject: () => {} };
+    const outcome = await new Promise<ProcessOutcome>((resolve, reject) => {
+      Object.assign(item, { resolve, reject });
+      this.waiting.push(item);
+      if (!this.draining) void this.drain();
+    });
+    if (outcome === 'already-processed') return { outcome, duplicate: item.duplicate };
     if (outcome.result === 'settled' && outcome.othersWaiting)
       await this.processForPayment(outcome.paymentId);
     else if (outcome.result === 'settled' && outcome.order) this.rememberSettled(outcome.order);
-    return outcome.result;
+    return { outcome: outcome.result, duplicate: item.duplicate };
+  }
+
+  /** Settles waiting events, a batch at a time, until none wait. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0, MAX_SETTLEMENT_BATCH);
+        try {
+          await storeEvents(this.dataSource.manager, batch);
+        } catch (error) {
+          for (const item of batch) item.reject(error);
+          continue;
+        }
+        crashPoint('after-event-stored');
+        try {
+          this.answer(batch, await this.settleBatch(batch.map((item) => item.eventId)));
+        } catch (error) {
+          if (batch.length === 1) batch[0].reject(error);
+          // One bad event must not hold up the others: each is applied on its own, failing alone.
+          else
+            for (const item of batch) {
+              await this.settleBatch([item.eventId]).then(
+                (outcomes) => this.answer([item], outcomes),
+                item.reject,
+              );
+            }
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private answer(batch: WaitingEvent[], outcomes: Map<string, ProcessOutcome | 'next-batch'>): void {
+    for (const item of batch) {
+      const outcome = outcomes.get(item.eventId) ?? 'already-processed';
+      if (outcome === 'next-batch') this.waiting.push(item);
+      else item.resolve(outcome);
+    }
+  }
+
+  /**
+   * One settlement transaction for stored events. Events not found unprocessed and unlocked are
+   * 'already-processed' (done, or being applied by another process). Two events of one payment
+   * never share a transaction: the later one waits for the next batch, so each payment's events
+   * apply one after the other, oldest first.
+   */
+  private async settleBatch(eventIds: string[]): Promise<Map<string, ProcessOutcome | 'next-batch'>> {
+    return inTransactionFrom<Map<string, ProcessOutcome | 'next-batch'>, StoredEvent>(
+      this.dataSource,
+      // Locked in the transaction's first round trip.
+      (quote) =>
+        `SELECT id, payload FROM payment_events WHERE id IN (${eventIds.map(quote).join(', ')})
+           AND processed_at IS NULL ORDER BY received_at, id FOR UPDATE SKIP LOCKED`,
+      async (manager, rows) => {
+        const outcomes = new Map<string, ProcessOutcome | 'next-batch'>();
+        const payments = new Set<string>();
+        const events: StoredEvent[] = [];
+        for (const row of rows) {
+          if (payments.has(row.payload.paymentId)) outcomes.set(row.id, 'next-batch');
+          else events.push(row);
+          payments.add(row.payload.paymentId);
+        }
+        const results = new Map<string, SettlementOutcome>();
+        const succeeded = events.filter(({ payload }) => payload.type === 'payment_intent.succeeded');
+        const sales = await this.settlement.applySucceeded(
+          manager,
+          succeeded.map(({ payload }) => payload),
+        );
+        succeeded.forEach(({ id }, index) => results.set(id, sales[index]));
+        for (const { id, payload } of events) {
+          if (!results.has(id)) results.set(id, await this.settlement.apply(manager, payload));
+        }
+        for (const marked of await markProcessed(manager, events, results))
+          outcomes.set(marked.eventId, marked);
+        return outcomes;
+      },
+    );
   }
 
   /**
@@ -163,4 +238,81 @@ export class PaymentEventsService {
     );
     for (const { id } of rows) await this.process(id);
   }
+}
+
+/**
+ * Stores received events (the inbox), all in one autocommit statement: each is durable before it
+ * is applied, so that a crash in between leaves it for recovery. Marks repeated deliveries.
+ */
+async function storeEvents(manager: EntityManager, batch: readonly WaitingEvent[]): Promise<void> {
+  const received = batch.filter((item) => item.store);
+  if (received.length === 0) return;
+  const stored = await preparedQuery<{ id: string }>(
+    manager,
+    'checkout:store-events',
+    `INSERT INTO payment_events (id, type, payment_id, order_id, payload)
+     SELECT e.id, e.type, e.payment_id, e.order_id, e.payload
+     FROM jsonb_to_recordset($1::jsonb) AS e(id text, type text, payment_id text, order_id uuid, payload jsonb)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [
+      JSON.stringify(
+        received.map(({ store: event }) => ({
+          id: event!.id,
+          type: event!.type,
+          payment_id: event!.paymentId,
+          order_id: event!.orderId && /^[0-9a-f-]{36}$/i.test(event!.orderId) ? event!.orderId : null,
+          payload: event,
+        })),
+      ),
+    ],
+  );
+  // The first delivery of an event inserted now is the original; any other is a repeat.
+  const inserted = new Set(stored.map((row) => row.id));
+  for (const item of received) {
+    item.duplicate = !inserted.delete(item.eventId);
+    item.store = undefined;
+  }
+}
+
+/**
+ * Records each applied event's outcome (a deferred one stays unprocessed), in one statement that
+ * also says whether other events of its payment wait (e.g. a refund deferred until the sale
+ * existed) and returns the payment's order as it now is, for the checkout that may be waiting on
+ * it. The orders are locked by now, so any event that could have been deferred has committed and is
+ * visible here.
+ */
+async function markProcessed(
+  manager: EntityManager,
+  events: readonly StoredEvent[],
+  results: ReadonlyMap<string, SettlementOutcome>,
+): Promise<(Exclude<ProcessOutcome, 'already-processed'> & { eventId: string })[]> {
+  const rows = await preparedQuery<
+    { event_id: string; event_payment_id: string; others_waiting: boolean } & Partial<OrderRow>
+  >(
+    manager,
+    'checkout:mark-events',
+    `UPDATE payment_events e SET outcome = m.outcome,
+       processed_at = CASE WHEN m.outcome = 'deferred' THEN NULL ELSE now() END
+     FROM unnest($1::text[], $2::text[], $3::text[]) AS m(id, outcome, payment_id)
+       LEFT JOIN orders o ON o.payment_id = m.payment_id
+     WHERE e.id = m.id
+     RETURNING e.id AS event_id, m.payment_id AS event_payment_id,
+       EXISTS (SELECT 1 FROM payment_events w
+               WHERE w.payment_id = m.payment_id AND w.processed_at IS NULL AND w.id <> m.id) AS others_waiting,
+       ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')}`,
+    [
+      events.map((event) => event.id),
+      events.map((event) => results.get(event.id)!),
+      events.map((event) => event.payload.paymentId),
+    ],
+  );
+  return rows.map(
+    ({ event_id: eventId, event_payment_id: paymentId, others_waiting: othersWaiting, ...order }) => ({
+      eventId,
+      result: results.get(eventId)!,
+      paymentId,
+      othersWaiting,
+      order: order.id ? (order as OrderRow) : undefined,
+    }),
+  );
 }

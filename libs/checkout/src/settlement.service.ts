@@ -9,10 +9,11 @@ import { canMoveOrder, HOLDING_STATUSES, type OrderStatus } from './order-state.
 import {
   lockListing,
   lockOrder,
-  lockOrderForSale,
+  lockOrdersForSale,
   markSold,
   releaseListing,
   setOrderStatus,
+  type CompletedSale,
   type OrderRow,
   type SaleLock,
 } from './order.repository.js';
@@ -50,12 +51,8 @@ export class SettlementService {
   ) {}
 
   async apply(manager: EntityManager, event: PaymentProviderEvent): Promise<SettlementOutcome> {
-    const by = { paymentId: event.paymentId, orderId: event.orderId };
-    if (event.type === 'payment_intent.succeeded') {
-      const order = await lockOrderForSale(manager, by);
-      return order ? this.paymentSucceeded(manager, order, event) : this.unknownOrder(event);
-    }
-    const order = await lockOrder(manager, by);
+    if (event.type === 'payment_intent.succeeded') return (await this.applySucceeded(manager, [event]))[0];
+    const order = await lockOrder(manager, { paymentId: event.paymentId, orderId: event.orderId });
     if (!order) return this.unknownOrder(event);
     // Refund or dispute news that overtook the payment's success: keep it until the sale exists.
     if (event.type.startsWith('charge.') && AWAITING_PAYMENT.includes(order.status)) return 'deferred';
@@ -79,62 +76,88 @@ export class SettlementService {
     return 'unknown-order';
   }
 
-  /** Payment captured: the sale completes if the edition is still ours to sell, else a refund is owed. */
-  private async paymentSucceeded(
+  /**
+   * Payments captured (`payment_intent.succeeded` events of distinct payments): each sale completes
+   * if the edition is still ours to sell, else a refund is owed. The sales are written together —
+   * one statement for the orders' locks, one for tokens and ledger entries, one for listings, orders
+   * and journal — so a batch of concurrent payments costs about what one did. Outcomes in the order
+   * of `events`.
+   */
+  async applySucceeded(
     manager: EntityManager,
-    order: OrderRow & SaleLock,
-    event: PaymentProviderEvent,
-  ) {
-    if (!AWAITING_PAYMENT.includes(order.status)) return 'no-op';
-    const card = {
-      payment_id: event.paymentId,
-      card_brand: event.cardBrand ?? null,
-      card_last4: event.cardLast4 ?? null,
-    };
-    // The listing and the token were locked with the order.
-    const heldByOthers =
-      order.listing_reserved_order !== null &&
-      order.listing_reserved_order !== order.id &&
-      order.listing_reserved_until! > new Date();
-    const amountMatches =
-      event.amount === Number(order.amount_minor) && event.currency.toUpperCase() === order.currency;
-    const sellable =
-      order.listing_status === 'active' &&
-      !heldByOthers &&
-      order.token_owner === order.seller_id &&
-      order.token_status === 'active';
-    if (!sellable || !amountMatches) {
-      await setOrderStatus(manager, order.id, 'refund_pending', card);
-      await releaseListing(manager, order.listing_id, order.id);
-      await manager.query(
-        `INSERT INTO refund_requests (order_id, payment_id, amount_minor, reason) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (order_id) DO NOTHING`,
-        [order.id, event.paymentId, event.amount, sellable ? 'amount-mismatch' : 'edition-unavailable'],
-      );
-      await postJournal(manager, order.id, 'payment-to-refund', order.currency, [
-        { account: accounts.processorClearing, amount: event.amount },
-        { account: accounts.refundsOwed, amount: -event.amount },
-      ]);
-      return 'refund-owed';
-    }
-    // The token row was locked (and read) with the order, and nothing has changed it since.
-    await this.ownership.change(
+    events: readonly PaymentProviderEvent[],
+  ): Promise<SettlementOutcome[]> {
+    const orders = await lockOrdersForSale(
       manager,
-      order.token_id,
-      { type: 'sale', to: order.buyer_id, ref: order.id },
-      {
-        owner_id: order.token_owner,
-        status: order.token_status,
-        ledger_seq: order.token_ledger_seq,
-        last_event_at: order.token_last_event_at,
-      },
+      events.map((event) => ({ paymentId: event.paymentId, orderId: event.orderId })),
     );
-    // Listing sold, order paid and the sale's journal entry, in one statement.
-    await markSold(manager, order.listing_id, order.id, card, {
-      currency: order.currency,
-      lines: this.saleLines(order, order.listing_kind, order),
-    });
-    return 'settled';
+    const ids = orders.flatMap((order) => (order ? [order.id] : []));
+    if (new Set(ids).size !== ids.length)
+      throw new Error('two payments of one order in one settlement batch');
+    const outcomes: SettlementOutcome[] = [];
+    const sales: { order: OrderRow & SaleLock; event: PaymentProviderEvent }[] = [];
+    for (const [index, event] of events.entries()) {
+      const order = orders[index];
+      if (!order) outcomes.push(this.unknownOrder(event));
+      else if (!AWAITING_PAYMENT.includes(order.status)) outcomes.push('no-op');
+      else if (!isSellable(order) || !amountMatches(order, event))
+        outcomes.push(await this.refundOwed(manager, order, event, isSellable(order)));
+      else {
+        sales.push({ order, event });
+        outcomes.push('settled');
+      }
+    }
+    if (sales.length === 0) return outcomes;
+    // The token rows were locked (and read) with the orders, and nothing has changed them since.
+    await this.ownership.changeLocked(
+      manager,
+      sales.map(({ order }) => ({
+        tokenId: order.token_id,
+        change: { type: 'sale', to: order.buyer_id, ref: order.id },
+        locked: {
+          owner_id: order.token_owner,
+          status: order.token_status,
+          ledger_seq: order.token_ledger_seq,
+          last_event_at: order.token_last_event_at,
+        },
+      })),
+    );
+    // Listings sold, orders paid and the sales' journal entries, in one statement.
+    await markSold(
+      manager,
+      sales.map(({ order, event }) => ({
+        listingId: order.listing_id,
+        orderId: order.id,
+        card: paymentCard(event),
+        journal: {
+          orderId: order.id,
+          currency: order.currency,
+          lines: this.saleLines(order, order.listing_kind, order),
+        },
+      })),
+    );
+    return outcomes;
+  }
+
+  /** A payment captured for an edition no longer ours to sell (or for the wrong amount). */
+  private async refundOwed(
+    manager: EntityManager,
+    order: OrderRow,
+    event: PaymentProviderEvent,
+    sellable: boolean,
+  ): Promise<SettlementOutcome> {
+    await setOrderStatus(manager, order.id, 'refund_pending', paymentCard(event));
+    await releaseListing(manager, order.listing_id, order.id);
+    await manager.query(
+      `INSERT INTO refund_requests (order_id, payment_id, amount_minor, reason) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (order_id) DO NOTHING`,
+      [order.id, event.paymentId, event.amount, sellable ? 'amount-mismatch' : 'edition-unavailable'],
+    );
+    await postJournal(manager, order.id, 'payment-to-refund', order.currency, [
+      { account: accounts.processorClearing, amount: event.amount },
+      { account: accounts.refundsOwed, amount: -event.amount },
+    ]);
+    return 'refund-owed';
   }
 
   private async paymentFailed(manager: EntityManager, order: OrderRow, event: PaymentProviderEvent) {
@@ -226,4 +249,30 @@ export class SettlementService {
   private move(order: OrderRow, to: OrderStatus): boolean {
     return canMoveOrder(order.status, to);
   }
+}
+
+function paymentCard(event: PaymentProviderEvent): CompletedSale['card'] {
+  return {
+    payment_id: event.paymentId,
+    card_brand: event.cardBrand ?? null,
+    card_last4: event.cardLast4 ?? null,
+  };
+}
+
+/** The listing and the token (locked with the order) still let this order buy the edition. */
+function isSellable(order: OrderRow & SaleLock): boolean {
+  const heldByOthers =
+    order.listing_reserved_order !== null &&
+    order.listing_reserved_order !== order.id &&
+    order.listing_reserved_until! > new Date();
+  return (
+    order.listing_status === 'active' &&
+    !heldByOthers &&
+    order.token_owner === order.seller_id &&
+    order.token_status === 'active'
+  );
+}
+
+function amountMatches(order: OrderRow, event: PaymentProviderEvent): boolean {
+  return event.amount === Number(order.amount_minor) && event.currency.toUpperCase() === order.currency;
 }

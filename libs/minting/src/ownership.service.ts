@@ -43,42 +43,72 @@ export class OwnershipService {
   ): Promise<TokenOwnership> {
     const token = locked ?? (await lockToken(manager, tokenId));
     if (!token) throw problems.notFound('Token');
-    const rule = ledgerCore.TRANSITIONS[change.type];
-    if (!rule.requires.includes(token.status)) {
-      throw problems.conflict('token-state', `Cannot ${change.type} a token that is ${token.status}`);
-    }
-    if (token.owner_id === null) throw problems.conflict('token-state', 'The token has no owner');
-    // Entry times never go backwards per token, even across processes with skewed clocks.
-    const at = new Date(Math.max(Date.now(), token.last_event_at.getTime()));
-    const to = 'to' in change ? change.to : null;
-    const entry: LedgerEntry = {
-      v: 1,
-      type: change.type,
-      token: tokenId,
-      seq: token.ledger_seq + 1,
-      from: token.owner_id,
-      to,
-      at: at.toISOString(),
-      ...(change.ref ? { ref: change.ref } : {}),
-    };
-    const owner = rule.owner === 'to' ? to : rule.owner === 'none' ? null : token.owner_id;
-    const status = rule.status === 'unchanged' ? token.status : rule.status;
-    // The row update and its ledger entry go in one statement.
+    const [changed] = await this.changeLocked(manager, [{ tokenId, change, locked: token }]);
+    return changed;
+  }
+
+  /**
+   * `change` for several tokens, each already locked by the caller as `change` describes, in one
+   * statement (rows and ledger entries together). Checks every transition before writing anything.
+   */
+  async changeLocked(
+    manager: EntityManager,
+    changes: readonly { tokenId: string; change: OwnershipChange; locked: LockedTokenState }[],
+  ): Promise<TokenOwnership[]> {
+    const rows = changes.map(({ tokenId, change, locked }) => nextState(tokenId, change, locked));
+    // The row updates and their ledger entries go in one statement.
     await this.ledger.appendWith(
       manager,
       {
         name: 'minting:change-ownership',
-        text: `UPDATE tokens SET owner_id = $2, status = $3, ledger_seq = $4, last_event_at = $5,
-                 acquired_at = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN $5 ELSE acquired_at END,
-                 price_minor = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN NULL ELSE price_minor END,
-                 currency = CASE WHEN $2::uuid IS DISTINCT FROM owner_id THEN NULL ELSE currency END
-               WHERE id = $1`,
-        values: [tokenId, owner, status, entry.seq, at],
+        text: `UPDATE tokens SET owner_id = c.owner, status = c.status, ledger_seq = c.seq, last_event_at = c.at,
+                 acquired_at = CASE WHEN c.owner IS DISTINCT FROM owner_id THEN c.at ELSE acquired_at END,
+                 price_minor = CASE WHEN c.owner IS DISTINCT FROM owner_id THEN NULL ELSE price_minor END,
+                 currency = CASE WHEN c.owner IS DISTINCT FROM owner_id THEN NULL ELSE currency END
+               FROM unnest($1::text[], $2::uuid[], $3::text[], $4::int[], $5::timestamptz[])
+                 AS c(id, owner, status, seq, at)
+               WHERE tokens.id = c.id`,
+        values: [
+          rows.map((row) => row.ownership.tokenId),
+          rows.map((row) => row.ownership.owner),
+          rows.map((row) => row.ownership.status),
+          rows.map((row) => row.entry.seq),
+          rows.map((row) => row.at),
+        ],
       },
-      [entry],
+      rows.map((row) => row.entry),
     );
-    return { tokenId, owner, status };
+    return rows.map((row) => row.ownership);
   }
+}
+
+/** The token's state after `change`, and the ledger entry that records it; throws on an illegal one. */
+function nextState(
+  tokenId: string,
+  change: OwnershipChange,
+  token: LockedTokenState,
+): { ownership: TokenOwnership; entry: LedgerEntry; at: Date } {
+  const rule = ledgerCore.TRANSITIONS[change.type];
+  if (!rule.requires.includes(token.status)) {
+    throw problems.conflict('token-state', `Cannot ${change.type} a token that is ${token.status}`);
+  }
+  if (token.owner_id === null) throw problems.conflict('token-state', 'The token has no owner');
+  // Entry times never go backwards per token, even across processes with skewed clocks.
+  const at = new Date(Math.max(Date.now(), token.last_event_at.getTime()));
+  const to = 'to' in change ? change.to : null;
+  const entry: LedgerEntry = {
+    v: 1,
+    type: change.type,
+    token: tokenId,
+    seq: token.ledger_seq + 1,
+    from: token.owner_id,
+    to,
+    at: at.toISOString(),
+    ...(change.ref ? { ref: change.ref } : {}),
+  };
+  const owner = rule.owner === 'to' ? to : rule.owner === 'none' ? null : token.owner_id;
+  const status = rule.status === 'unchanged' ? token.status : rule.status;
+  return { ownership: { tokenId, owner, status }, entry, at };
 }
 
 async function lockToken(manager: EntityManager, tokenId: string): Promise<LockedTokenState | undefined> {
