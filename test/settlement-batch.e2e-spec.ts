@@ -124,6 +124,53 @@ describe('settlement batches (e2e, real PostgreSQL)', () => {
     expect(await journalImbalance(testApp.databaseUrl)).toEqual([]);
   });
 
+  it('sells an edition once when two lapsed orders for it are paid in one batch', async () => {
+    const first = await pendingOrder();
+    const { listingId, tokenId } = await listedEdition(api, creator, PRICE);
+    const lapse = (orderId: string) =>
+      sql(
+        testApp.databaseUrl,
+        `WITH o AS (UPDATE orders SET reserved_until = now() - interval '1 second' WHERE id = $1 RETURNING listing_id)
+         UPDATE listings SET reserved_until = now() - interval '1 second' WHERE id = (SELECT listing_id FROM o)`,
+        [orderId],
+      );
+    const orders = [];
+    for (let i = 0; i < 2; i++) {
+      const buyer = await createUser(testApp, api);
+      const response = await api('POST', '/checkout', {
+        token: buyer.token,
+        body: cardCheckout({ listingId }, CARDS.threeDSecure),
+      });
+      expect(response.body.status).toBe('requires_action');
+      orders.push({ orderId: response.body.orderId, paymentId: response.body.paymentId, buyer });
+      await lapse(response.body.orderId);
+    }
+    // Both late payments queue behind the first event and share a transaction.
+    const outcomes = await receiveTogether([succeeded(first), ...orders.map(succeeded)]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    const states = await sql(testApp.databaseUrl, `SELECT id, status FROM orders WHERE id = ANY($1)`, [
+      orders.map((order) => order.orderId),
+    ]);
+    // In one transaction: the second sale of the edition was refused there, not by a failed batch.
+    const applied = await sql(
+      testApp.databaseUrl,
+      `SELECT xmin::text AS tx FROM payment_events WHERE payment_id = ANY($1)`,
+      [orders.map((order) => order.paymentId)],
+    );
+    expect(new Set(applied.map((row) => row.tx)).size).toBe(1);
+    expect(states.map((row) => row.status).sort()).toEqual(['paid', 'refund_pending']);
+    const paid = orders.find((order) => states.find((row) => row.id === order.orderId)!.status === 'paid')!;
+    const [token] = await sql(testApp.databaseUrl, `SELECT owner_id FROM tokens WHERE id = $1`, [tokenId]);
+    expect(token.owner_id).toBe(paid.buyer.id);
+    const entries = await sql(
+      testApp.databaseUrl,
+      `SELECT convert_from(entry, 'UTF8')::jsonb->>'type' AS type FROM ledger_entries WHERE token_id = $1`,
+      [tokenId],
+    );
+    expect(entries.map((entry) => entry.type).sort()).toEqual(['mint', 'sale']);
+    expect(await journalImbalance(testApp.databaseUrl)).toEqual([]);
+  });
+
   it('applies two events of one payment that arrive together one after the other', async () => {
     const [first, order] = await Promise.all([pendingOrder(), pendingOrder()]);
     const refunded = signedEvent(testApp.config.stripeWebhookSecret, 'charge.refunded', {

@@ -130,13 +130,18 @@ export class PaymentEventsService {
         } catch (error) {
           if (batch.length === 1) batch[0].reject(error);
           // One bad event must not hold up the others: each is applied on its own, failing alone.
-          else
+          else {
+            this.logger.warn(
+              { events: batch.length, error: String(error) },
+              'settlement batch failed; applying its events one by one',
+            );
             for (const item of batch) {
               await this.settleBatch([item.eventId]).then(
                 (outcomes) => this.answer([item], outcomes),
                 item.reject,
               );
             }
+          }
         }
       }
     } finally {

@@ -96,15 +96,21 @@ export class SettlementService {
       throw new Error('two payments of one order in one settlement batch');
     const outcomes: SettlementOutcome[] = [];
     const sales: { order: OrderRow & SaleLock; event: PaymentProviderEvent }[] = [];
+    // Editions sold earlier in this batch: the rows were read before any of its sales was written.
+    const sold = new Set<string>();
     for (const [index, event] of events.entries()) {
       const order = orders[index];
       if (!order) outcomes.push(this.unknownOrder(event));
       else if (!AWAITING_PAYMENT.includes(order.status)) outcomes.push('no-op');
-      else if (!isSellable(order) || !amountMatches(order, event))
-        outcomes.push(await this.refundOwed(manager, order, event, isSellable(order)));
       else {
-        sales.push({ order, event });
-        outcomes.push('settled');
+        const sellable = isSellable(order) && !sold.has(order.listing_id) && !sold.has(order.token_id);
+        if (!sellable || !amountMatches(order, event)) {
+          outcomes.push(await this.refundOwed(manager, order, event, sellable));
+        } else {
+          sales.push({ order, event });
+          sold.add(order.listing_id).add(order.token_id);
+          outcomes.push('settled');
+        }
       }
     }
     if (sales.length === 0) return outcomes;
