@@ -10,29 +10,41 @@ export function createLogger(level: string): Logger {
   });
 }
 
-/** Adapts pino to Nest's LoggerService; object messages become structured fields. */
+/**
+ * Adapts pino to Nest's LoggerService; object messages become structured fields. A Nest `Logger`
+ * with a context passes it last, after any other parameters: `warn({ order }, 'refund failed')`
+ * arrives as `warn({ order }, 'refund failed', 'RefundService')`. A further string is the message,
+ * or for `error` a stack trace when it has several lines.
+ */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
-  log(message: unknown, context?: string) {
-    this.write('info', message, { context });
+  log(message: unknown, ...params: unknown[]) {
+    this.write('info', message, params);
   }
-  error(message: unknown, trace?: string, context?: string) {
-    this.write('error', message, { context, trace });
+  error(message: unknown, ...params: unknown[]) {
+    this.write('error', message, params);
   }
-  warn(message: unknown, context?: string) {
-    this.write('warn', message, { context });
+  warn(message: unknown, ...params: unknown[]) {
+    this.write('warn', message, params);
   }
-  debug(message: unknown, context?: string) {
-    this.write('debug', message, { context });
+  debug(message: unknown, ...params: unknown[]) {
+    this.write('debug', message, params);
   }
-  verbose(message: unknown, context?: string) {
-    this.write('trace', message, { context });
+  verbose(message: unknown, ...params: unknown[]) {
+    this.write('trace', message, params);
   }
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace', message: unknown, fields: object) {
-    if (message instanceof Error) this.logger[level]({ ...fields, err: message }, message.message);
-    else if (typeof message === 'object' && message !== null) this.logger[level]({ ...fields, ...message });
+  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace', message: unknown, params: unknown[]) {
+    const strings = params.filter((param): param is string => typeof param === 'string');
+    const context = params.length > 0 && typeof params.at(-1) === 'string' ? strings.pop() : undefined;
+    const text = strings[0];
+    const trace = text?.includes('\n') ? text : undefined;
+    const fields = { context, ...(trace ? { trace } : {}) };
+    const msg = trace ? undefined : text;
+    if (message instanceof Error) this.logger[level]({ ...fields, err: message }, msg ?? message.message);
+    else if (typeof message === 'object' && message !== null)
+      this.logger[level]({ ...fields, ...message }, msg);
     else this.logger[level](fields, String(message));
   }
 }
