@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { inTransactionFrom, preparedQuery } from '#database';
+import { GroupCommit, inTransactionFrom, NEXT_BATCH, preparedQuery } from '#database';
 import { problems } from '#http';
 import {
   PAYMENT_PROVIDER,
@@ -29,8 +29,6 @@ interface WaitingEvent {
   store?: PaymentProviderEvent;
   /** The event was stored already: a repeated delivery. */
   duplicate: boolean;
-  resolve(outcome: ProcessOutcome): void;
-  reject(error: unknown): void;
 }
 
 /** Events per settlement transaction, at most: bounds a transaction's locks and statement sizes. */
@@ -48,9 +46,16 @@ export class PaymentEventsService {
   private readonly logger = new Logger(PaymentEventsService.name);
   /** Orders settled by this process, by payment id, until checkout takes them (see `takeSettled`). */
   private readonly settled = new Map<string, { order: OrderRow; at: number }>();
-  /** Events waiting for the next settlement transaction, and whether one is running. */
-  private readonly waiting: WaitingEvent[] = [];
-  private draining = false;
+  /** Events waiting for the next settlement transaction. */
+  private readonly batches = new GroupCommit<WaitingEvent, ProcessOutcome>({
+    maxBatch: MAX_SETTLEMENT_BATCH,
+    run: (items) => this.settleBatch(items),
+    onBatchFailed: (error, size) =>
+      this.logger.warn(
+        { events: size, error: String(error) },
+        'settlement batch failed; applying its events one by one',
+      ),
+  });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -99,12 +104,8 @@ export class PaymentEventsService {
   private async settle(
     request: Pick<WaitingEvent, 'eventId' | 'store'>,
   ): Promise<{ outcome: SettlementOutcome | 'already-processed'; duplicate: boolean }> {
-    const item: WaitingEvent = { ...request, duplicate: false, resolve: () => {}, reject: () => {} };
-    const outcome = await new Promise<ProcessOutcome>((resolve, reject) => {
-      Object.assign(item, { resolve, reject });
-      this.waiting.push(item);
-      if (!this.draining) void this.drain();
-    });
+    const item: WaitingEvent = { ...request, duplicate: false };
+    const outcome = await this.batches.submit(item);
     if (outcome === 'already-processed') return { outcome, duplicate: item.duplicate };
     if (outcome.result === 'settled' && outcome.othersWaiting)
       await this.processForPayment(outcome.paymentId);
@@ -112,70 +113,28 @@ export class PaymentEventsService {
     return { outcome: outcome.result, duplicate: item.duplicate };
   }
 
-  /** Settles waiting events, a batch at a time, until none wait. */
-  private async drain(): Promise<void> {
-    this.draining = true;
-    try {
-      while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0, MAX_SETTLEMENT_BATCH);
-        try {
-          await storeEvents(this.dataSource.manager, batch);
-        } catch (error) {
-          for (const item of batch) item.reject(error);
-          continue;
-        }
-        crashPoint('after-event-stored');
-        try {
-          this.answer(batch, await this.settleBatch(batch.map((item) => item.eventId)));
-        } catch (error) {
-          if (batch.length === 1) batch[0].reject(error);
-          // One bad event must not hold up the others: each is applied on its own, failing alone.
-          else {
-            this.logger.warn(
-              { events: batch.length, error: String(error) },
-              'settlement batch failed; applying its events one by one',
-            );
-            for (const item of batch) {
-              await this.settleBatch([item.eventId]).then(
-                (outcomes) => this.answer([item], outcomes),
-                item.reject,
-              );
-            }
-          }
-        }
-      }
-    } finally {
-      this.draining = false;
-    }
-  }
-
-  private answer(batch: WaitingEvent[], outcomes: Map<string, ProcessOutcome | 'next-batch'>): void {
-    for (const item of batch) {
-      const outcome = outcomes.get(item.eventId) ?? 'already-processed';
-      if (outcome === 'next-batch') this.waiting.push(item);
-      else item.resolve(outcome);
-    }
-  }
-
   /**
-   * One settlement transaction for stored events. Events not found unprocessed and unlocked are
-   * 'already-processed' (done, or being applied by another process). Two events of one payment
-   * never share a transaction: the later one waits for the next batch, so each payment's events
-   * apply one after the other, oldest first.
+   * One settlement batch: stores the received events (durable before any is applied, so that a
+   * crash in between leaves them for recovery), then applies them in one transaction. Events not
+   * found unprocessed and unlocked are 'already-processed' (done, or being applied by another
+   * process). Two events of one payment never share a transaction: the later one waits for the
+   * next batch, so each payment's events apply one after the other, oldest first.
    */
-  private async settleBatch(eventIds: string[]): Promise<Map<string, ProcessOutcome | 'next-batch'>> {
-    return inTransactionFrom<Map<string, ProcessOutcome | 'next-batch'>, StoredEvent>(
+  private async settleBatch(items: WaitingEvent[]): Promise<(ProcessOutcome | typeof NEXT_BATCH)[]> {
+    await storeEvents(this.dataSource.manager, items);
+    crashPoint('after-event-stored');
+    const outcomes = await inTransactionFrom<Map<string, ProcessOutcome | typeof NEXT_BATCH>, StoredEvent>(
       this.dataSource,
       // Locked in the transaction's first round trip.
       (quote) =>
-        `SELECT id, payload FROM payment_events WHERE id IN (${eventIds.map(quote).join(', ')})
+        `SELECT id, payload FROM payment_events WHERE id IN (${items.map((item) => quote(item.eventId)).join(', ')})
            AND processed_at IS NULL ORDER BY received_at, id FOR UPDATE SKIP LOCKED`,
       async (manager, rows) => {
-        const outcomes = new Map<string, ProcessOutcome | 'next-batch'>();
+        const outcomes = new Map<string, ProcessOutcome | typeof NEXT_BATCH>();
         const payments = new Set<string>();
         const events: StoredEvent[] = [];
         for (const row of rows) {
-          if (payments.has(row.payload.paymentId)) outcomes.set(row.id, 'next-batch');
+          if (payments.has(row.payload.paymentId)) outcomes.set(row.id, NEXT_BATCH);
           else events.push(row);
           payments.add(row.payload.paymentId);
         }
@@ -194,6 +153,7 @@ export class PaymentEventsService {
         return outcomes;
       },
     );
+    return items.map((item) => outcomes.get(item.eventId) ?? 'already-processed');
   }
 
   /**
