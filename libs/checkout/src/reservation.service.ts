@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { HeirloomConfig } from '#config';
-import { preparedQuery, updateReturning } from '#database';
+import { GroupCommit, NEXT_BATCH, preparedQuery, updateReturning } from '#database';
 import { problems } from '#http';
 import { IdentityService } from '#identity';
 import type { CheckoutDto } from './checkout.dto.js';
@@ -24,12 +24,27 @@ export interface DropCheckout {
   previous_id: string | null;
 }
 
+/** A reservation request at a plain drop, waiting for its batch. */
+interface PlainReservation {
+  dropId: string;
+  orderId: string;
+  buyerId: string;
+  idempotencyKey: string;
+}
+
 /**
  * Reserving an edition for a buyer: row locks and SKIP LOCKED, so it is race-free across API
  * processes; drop policy (start time, lottery allocation, per-buyer limit, real-name) is checked here.
  */
 @Injectable()
 export class ReservationService {
+  /** Reservations at plain drops, grouped per drop (see `reserveFromPlainDrop`). */
+  private readonly plainDropReservations = new GroupCommit<PlainReservation, OrderRow | undefined>({
+    maxBatch: 64,
+    compatible: (first, other) => first.dropId === other.dropId,
+    run: (requests) => this.reserveBatch(requests),
+  });
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: HeirloomConfig,
@@ -65,9 +80,10 @@ export class ReservationService {
 
   /**
    * The usual drop (first-come, no per-buyer rule): reserves a free edition and inserts the order in
-   * one autocommit call that takes the key's lock first (see migration ReserveFromDropInOneCall).
-   * `undefined` when no edition was free: then `reserveOrReplay` tells a replay from sold-out. A
-   * replay racing its original surfaces as the key's unique violation, answered by checkout.
+   * one autocommit call that takes the key's lock first (see migration ReserveFromDropInOneCall);
+   * requests at one drop that arrive while a call runs share the next call. `undefined` when no
+   * edition was free: then `reserveOrReplay` tells a replay from sold-out. A replay racing its
+   * original surfaces as the key's unique violation, answered by checkout.
    */
   async reserveFromPlainDrop(
     drop: DropCheckout,
@@ -75,13 +91,38 @@ export class ReservationService {
     idempotencyKey: string,
   ): Promise<OrderRow | undefined> {
     if (!isPlainDrop(drop, buyerId)) return undefined;
-    const [order] = await preparedQuery<OrderRow>(
+    return this.plainDropReservations.submit({
+      dropId: drop.drop_id!,
+      orderId: randomUUID(),
+      buyerId,
+      idempotencyKey,
+    });
+  }
+
+  private async reserveBatch(
+    requests: PlainReservation[],
+  ): Promise<(OrderRow | undefined | typeof NEXT_BATCH)[]> {
+    // One request per idempotency key and call: a retry waits for its original's call to end.
+    const keys = new Set<string>();
+    const deferred = requests.map(({ buyerId, idempotencyKey }) => {
+      const key = `${buyerId}:${idempotencyKey}`;
+      return keys.has(key) || !keys.add(key);
+    });
+    const now = requests.filter((_request, index) => !deferred[index]);
+    const orders = await preparedQuery<OrderRow>(
       this.dataSource.manager,
       'checkout:reserve-from-drop',
       `SELECT ${ORDER_COLUMNS} FROM reserve_from_drop($1, $2, $3, $4, $5)`,
-      [drop.drop_id, randomUUID(), buyerId, this.config.reservationTtlSeconds, idempotencyKey],
+      [
+        requests[0].dropId,
+        now.map((request) => request.orderId),
+        now.map((request) => request.buyerId),
+        now.map((request) => request.idempotencyKey),
+        this.config.reservationTtlSeconds,
+      ],
     );
-    return order;
+    const byId = new Map(orders.map((order) => [order.id, order]));
+    return requests.map((request, index) => (deferred[index] ? NEXT_BATCH : byId.get(request.orderId)));
   }
 
   /**

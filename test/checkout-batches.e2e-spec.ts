@@ -1,17 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaymentEventsService } from '../libs/checkout/src/index.js';
+import { ReservationService, type DropCheckout } from '../libs/checkout/src/reservation.service.js';
+import { pgErrorCode } from '../libs/database/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import { CARDS, cardCheckout, journalImbalance, listedEdition, signedEvent } from './support/checkout.js';
-import { createUser, type TestUser } from './support/factories.js';
+import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 
 /**
- * Settlement in batches: payment events that arrive while a settlement transaction runs are stored
- * and applied together. Events are handed to the service in one tick, so the batches are known: the
- * first event alone (it starts the first transaction), then everything that queued behind it.
- * Runs on its own database, since one test adds a constraint.
+ * Checkout in batches (group commit): reservations at one drop that arrive while a reservation call
+ * runs share the next call, and payment events that arrive while a settlement transaction runs are
+ * stored and applied together. Requests are handed to the services in one tick, so the batches are
+ * known: the first alone (it starts the first call), then everything that queued behind it. Runs on
+ * its own database, since one test adds a constraint.
  */
-describe('settlement batches (e2e, real PostgreSQL)', () => {
+describe('checkout batches (e2e, real PostgreSQL)', () => {
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let testApp: TestApp;
   let api: Client;
@@ -67,6 +70,75 @@ describe('settlement batches (e2e, real PostgreSQL)', () => {
   afterAll(async () => {
     await testApp.close();
     await scratch.drop();
+  });
+
+  /** A first-come drop of `editions`, as checkout reads it. */
+  const newDrop = async (editions: number) => {
+    const collection = await createCollection(api, creator);
+    await mintEditions(api, creator, collection.id, editions);
+    const drop = await api('POST', '/drops', {
+      token: creator.token,
+      body: {
+        collectionId: collection.id,
+        priceMinor: PRICE,
+        currency: 'USD',
+        startsAt: new Date().toISOString(),
+      },
+    });
+    expect(drop.status).toBe(201);
+    return testApp.app.get(ReservationService).dropForCheckout(drop.body.dropId, creator.id, 'unused');
+  };
+  /** Hands every reservation request to the service in one tick. */
+  const reserveTogether = async (drop: DropCheckout, requests: { buyer: TestUser; key: string }[]) => {
+    const reservations = testApp.app.get(ReservationService);
+    return Promise.allSettled(
+      requests.map(({ buyer, key }) => reservations.reserveFromPlainDrop(drop, buyer.id, key)),
+    );
+  };
+  const ordersOf = (dropId: string) =>
+    sql(testApp.databaseUrl, `SELECT buyer_id, listing_id, xmin::text AS tx FROM orders WHERE drop_id = $1`, [
+      dropId,
+    ]);
+
+  it('reserves concurrent requests at one drop in shared calls, one edition each', async () => {
+    const drop = await newDrop(6);
+    const buyers = await Promise.all(Array.from({ length: 8 }, () => createUser(testApp, api)));
+    const outcomes = await reserveTogether(
+      drop,
+      buyers.map((buyer) => ({ buyer, key: 'k1' })),
+    );
+    // Eight buyers for six editions: the last two in the batch find nothing free.
+    expect(outcomes.map((outcome) => outcome.status === 'fulfilled' && outcome.value !== undefined)).toEqual([
+      ...Array(6).fill(true),
+      false,
+      false,
+    ]);
+    const rows = await ordersOf(drop.drop_id!);
+    expect(new Set(rows.map((row) => row.listing_id)).size).toBe(6);
+    // The first request's call, then one for the seven that waited behind it.
+    expect(new Set(rows.map((row) => row.tx)).size).toBe(2);
+  });
+
+  it('answers a retry that shares a batch with other requests by its key, and reserves the others', async () => {
+    const drop = await newDrop(8);
+    const buyers = await Promise.all(Array.from({ length: 4 }, () => createUser(testApp, api)));
+    const requests = buyers.map((buyer) => ({ buyer, key: 'k1' }));
+    // The first buyer's request again (a retry with its key), in the batch after its original, and
+    // twice in that batch: one waits for the next.
+    const outcomes = await reserveTogether(drop, [...requests, requests[0], requests[0]]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+    ]);
+    // The key's unique violation, which checkout answers with the original order.
+    for (const outcome of outcomes.slice(4))
+      expect(pgErrorCode((outcome as PromiseRejectedResult).reason)).toBe('23505');
+    const rows = await ordersOf(drop.drop_id!);
+    expect(rows.map((row) => row.buyer_id).sort()).toEqual(buyers.map((buyer) => buyer.id).sort());
   });
 
   it('settles concurrent payments in shared transactions, each sale whole', async () => {
