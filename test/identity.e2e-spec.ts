@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IdentityService } from '../libs/identity/src/index.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { client, type Client } from './support/http.js';
 import { createUser } from './support/factories.js';
@@ -83,6 +84,34 @@ describe('identity (e2e, real HTTP on real PostgreSQL)', () => {
     const after = await api('GET', '/me', { token: user.token });
     expect(after.status).toBe(401);
     expect(after.body.type).toBe(PROBLEM + 'unauthorized');
+  });
+
+  it('resolves concurrent session lookups, batched, each to its own account or to no one', async () => {
+    const users = await Promise.all([
+      createUser(testApp, api),
+      createUser(testApp, api),
+      createUser(testApp, api),
+    ]);
+    expect((await api('POST', '/auth/sign-out', { token: users[1].token })).status).toBe(204);
+    const identity = testApp.app.get(IdentityService);
+    // One tick: the first lookup runs alone, the other five share one query.
+    const tokens = [
+      users[0].token,
+      users[1].token,
+      'hls_unknown',
+      users[2].token,
+      users[0].token,
+      users[2].token,
+    ];
+    const principals = await Promise.all(tokens.map((token) => identity.authenticate(token)));
+    expect(principals.map((principal) => principal?.accountId ?? null)).toEqual([
+      users[0].id,
+      null,
+      null,
+      users[2].id,
+      users[0].id,
+      users[2].id,
+    ]);
   });
 
   it('issues API keys that work until revoked', async () => {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { HeirloomConfig } from '#config';
-import { inTransaction, isUniqueViolation, preparedQuery } from '#database';
+import { GroupCommit, inTransaction, isUniqueViolation, preparedQuery } from '#database';
 import { DomainError, problems } from '#http';
 import { Account, ApiKey, RealNameVerification, Role, Session } from './identity.entities.js';
 import type { Principal } from './principal.js';
@@ -30,6 +30,15 @@ export function toAccountView(account: Account): AccountView {
 /** Accounts, sessions, API keys and roles. */
 @Injectable()
 export class IdentityService {
+  /**
+   * Session lookups run on every authenticated request: those that arrive while one query runs
+   * share the next (one round trip for a batch under load; alone, a lookup runs at once).
+   */
+  private readonly sessionLookups = new GroupCommit<string, Principal | null>({
+    maxBatch: 256,
+    run: (tokenHashes) => this.findSessions(tokenHashes),
+  });
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: HeirloomConfig,
@@ -100,19 +109,7 @@ export class IdentityService {
   /** Resolves a bearer credential to a principal, or null if unknown, expired or revoked. */
   async authenticate(token: string): Promise<Principal | null> {
     const tokenHash = hashToken(token);
-    if (token.startsWith(SESSION_PREFIX)) {
-      // Runs on every authenticated request: prepared, so it is planned once per connection.
-      const rows = await preparedQuery<{ id: string; account_id: string; roles: Role[] }>(
-        this.dataSource.manager,
-        'identity:authenticate-session',
-        `SELECT s.id, s.account_id, a.roles FROM sessions s JOIN accounts a ON a.id = s.account_id
-         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
-        [tokenHash],
-      );
-      return rows[0]
-        ? { accountId: rows[0].account_id, roles: rows[0].roles, via: 'session', credentialId: rows[0].id }
-        : null;
-    }
+    if (token.startsWith(SESSION_PREFIX)) return this.sessionLookups.submit(tokenHash.toString('hex'));
     if (token.startsWith(API_KEY_PREFIX)) {
       const rows = await preparedQuery<{ id: string; account_id: string; roles: Role[] }>(
         this.dataSource.manager,
@@ -126,6 +123,26 @@ export class IdentityService {
         : null;
     }
     return null;
+  }
+
+  /** The principal of each session token hash (hex), or null if unknown, expired or revoked. */
+  private async findSessions(tokenHashes: string[]): Promise<(Principal | null)[]> {
+    // Prepared, so it is planned once per connection.
+    const rows = await preparedQuery<{ id: string; token_hash: string; account_id: string; roles: Role[] }>(
+      this.dataSource.manager,
+      'identity:authenticate-sessions',
+      `SELECT s.id, encode(s.token_hash, 'hex') AS token_hash, s.account_id, a.roles
+       FROM sessions s JOIN accounts a ON a.id = s.account_id
+       WHERE s.token_hash = ANY($1::bytea[]) AND s.revoked_at IS NULL AND s.expires_at > now()`,
+      [tokenHashes.map((hex) => Buffer.from(hex, 'hex'))],
+    );
+    const byHash = new Map(rows.map((row) => [row.token_hash, row]));
+    return tokenHashes.map((tokenHash) => {
+      const row = byHash.get(tokenHash);
+      return row
+        ? { accountId: row.account_id, roles: row.roles, via: 'session', credentialId: row.id }
+        : null;
+    });
   }
 
   /** Revokes one of the account's sessions. */
