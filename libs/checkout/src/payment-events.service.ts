@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { GroupCommit, inTransactionFrom, NEXT_BATCH, preparedQuery } from '#database';
+import { Batcher, inTransactionFrom, NEXT_BATCH, preparedQuery } from '#database';
 import { problems } from '#http';
 import {
   PAYMENT_PROVIDER,
@@ -47,7 +47,7 @@ export class PaymentEventsService {
   /** Orders settled by this process, by payment id, until checkout takes them (see `takeSettled`). */
   private readonly settled = new Map<string, { order: OrderRow; at: number }>();
   /** Events waiting for the next settlement transaction. */
-  private readonly batches = new GroupCommit<WaitingEvent, ProcessOutcome>({
+  private readonly batches = new Batcher<WaitingEvent, ProcessOutcome>({
     maxBatch: MAX_SETTLEMENT_BATCH,
     run: (items) => this.settleBatch(items),
     onBatchFailed: (error, size) =>

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { HeirloomConfig } from '#config';
-import { GroupCommit, NEXT_BATCH, preparedQuery, updateReturning } from '#database';
+import { Batcher, NEXT_BATCH, preparedQuery, updateReturning } from '#database';
 import { problems } from '#http';
 import { IdentityService } from '#identity';
 import type { CheckoutDto } from './checkout.dto.js';
@@ -39,7 +39,7 @@ interface PlainReservation {
 @Injectable()
 export class ReservationService {
   /** Reservations at plain drops, grouped per drop (see `reserveFromPlainDrop`). */
-  private readonly plainDropReservations = new GroupCommit<PlainReservation, OrderRow | undefined>({
+  private readonly plainDropReservations = new Batcher<PlainReservation, OrderRow | undefined>({
     maxBatch: 64,
     compatible: (first, other) => first.dropId === other.dropId,
     run: (requests) => this.reserveBatch(requests),

@@ -13,4 +13,4 @@ export {
 export { PeriodicJobs } from './periodic-jobs.js';
 export { DatabaseModule } from './database.module.js';
 export { freePort } from './free-port.js';
-export { GroupCommit, NEXT_BATCH, type GroupCommitOptions } from './group-commit.js';
+export { Batcher, NEXT_BATCH, type BatcherOptions } from './batcher.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { HeirloomConfig } from '#config';
-import { GroupCommit, inTransaction, isUniqueViolation, preparedQuery } from '#database';
+import { Batcher, inTransaction, isUniqueViolation, preparedQuery } from '#database';
 import { DomainError, problems } from '#http';
 import { Account, ApiKey, RealNameVerification, Role, Session } from './identity.entities.js';
 import type { Principal } from './principal.js';
@@ -34,7 +34,7 @@ export class IdentityService {
    * Session lookups run on every authenticated request: those that arrive while one query runs
    * share the next (one round trip for a batch under load; alone, a lookup runs at once).
    */
-  private readonly sessionLookups = new GroupCommit<string, Principal | null>({
+  private readonly sessionLookups = new Batcher<string, Principal | null>({
     maxBatch: 256,
     run: (tokenHashes) => this.findSessions(tokenHashes),
   });

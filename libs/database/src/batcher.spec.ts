@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommit, NEXT_BATCH } from './group-commit.js';
+import { Batcher, NEXT_BATCH } from './batcher.js';
 
-describe('GroupCommit', () => {
+describe('Batcher', () => {
   it('runs the first item at once and the items that queued meanwhile together', async () => {
     const batches: number[][] = [];
-    const group = new GroupCommit<number, number>({
+    const group = new Batcher<number, number>({
       maxBatch: 3,
       run: async (items) => {
         batches.push(items);
@@ -19,7 +19,7 @@ describe('GroupCommit', () => {
 
   it('batches only compatible items, and defers an item its batch answers NEXT_BATCH for', async () => {
     const batches: string[][] = [];
-    const group = new GroupCommit<string, string>({
+    const group = new Batcher<string, string>({
       maxBatch: 10,
       compatible: (first, other) => first[0] === other[0],
       run: async (items) => {
@@ -35,7 +35,7 @@ describe('GroupCommit', () => {
 
   it('retries a failed batch item by item, so only the bad item fails', async () => {
     const failures: number[] = [];
-    const group = new GroupCommit<number, number>({
+    const group = new Batcher<number, number>({
       maxBatch: 10,
       run: async (items) => {
         if (items.includes(3)) throw new Error(`refused ${items.join(',')}`);

@@ -1,7 +1,7 @@
 /** A batch's answer for an item that must not share this batch (it waits for the next one). */
 export const NEXT_BATCH = Symbol('next batch');
 
-export interface GroupCommitOptions<Item, Result> {
+export interface BatcherOptions<Item, Result> {
   /** Items per batch, at most: bounds a transaction's locks and statement sizes. */
   maxBatch: number;
   /**
@@ -23,15 +23,16 @@ interface Waiter<Item, Result> {
 }
 
 /**
- * Group commit within one process: work submitted while a batch runs waits and then goes together
- * in the next batch. One batch runs at a time, so under load batches grow by themselves and many
- * concurrent requests share one round trip and one commit; alone, an item runs at once.
+ * Batching within one process: work submitted while a batch runs waits and then goes together in
+ * the next batch. One batch runs at a time, so under load batches grow by themselves and many
+ * concurrent requests share one round trip (and, for writes, one commit: group commit); alone, an
+ * item runs at once.
  */
-export class GroupCommit<Item, Result> {
+export class Batcher<Item, Result> {
   private readonly waiting: Waiter<Item, Result>[] = [];
   private running = false;
 
-  constructor(private readonly options: GroupCommitOptions<Item, Result>) {}
+  constructor(private readonly options: BatcherOptions<Item, Result>) {}
 
   submit(item: Item): Promise<Result> {
     return new Promise((resolve, reject) => {
