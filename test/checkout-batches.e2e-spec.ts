@@ -119,6 +119,25 @@ describe('checkout batches (e2e, real PostgreSQL)', () => {
     expect(new Set(rows.map((row) => row.tx)).size).toBe(2);
   });
 
+  it('answers concurrent lookups at one drop together, each with the order under its own key', async () => {
+    const drop = await newDrop(2);
+    const buyers = await Promise.all(Array.from({ length: 3 }, () => createUser(testApp, api)));
+    const reserved = await reserveTogether(drop, [{ buyer: buyers[1], key: 'k1' }]);
+    expect(reserved[0].status).toBe('fulfilled');
+    const reservations = testApp.app.get(ReservationService);
+    const lookups = await Promise.all([
+      ...buyers.map((buyer) => reservations.dropForCheckout(drop.drop_id!, buyer.id, 'k1')),
+      reservations.dropForCheckout(drop.drop_id!, buyers[1].id, 'k2'),
+    ]);
+    expect(lookups.map((lookup) => lookup.previous_id)).toEqual([
+      null,
+      (reserved[0] as PromiseFulfilledResult<{ id: string }>).value.id,
+      null,
+      null,
+    ]);
+    for (const lookup of lookups) expect(lookup).toMatchObject({ drop_id: drop.drop_id, available: true });
+  });
+
   it('answers a retry that shares a batch with other requests by its key, and reserves the others', async () => {
     const drop = await newDrop(8);
     const buyers = await Promise.all(Array.from({ length: 4 }, () => createUser(testApp, api)));

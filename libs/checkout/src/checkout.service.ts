@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
+  Batcher,
   inLockedTransaction,
   inTransaction,
   isUniqueViolation,
@@ -58,6 +59,21 @@ export function toOrderView(order: OrderRow, nextAction?: OrderView['nextAction'
  */
 @Injectable()
 export class CheckoutService {
+  /** Orders read to be paid: reads that arrive while one runs share the next statement. */
+  private readonly orderLookups = new Batcher<string, OrderRow | undefined>({
+    maxBatch: 256,
+    run: async (orderIds) => {
+      const orders = await preparedQuery<OrderRow>(
+        this.dataSource.manager,
+        'checkout:orders-to-pay',
+        `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ANY($1::uuid[])`,
+        [orderIds],
+      );
+      const byId = new Map(orders.map((order) => [order.id, order]));
+      return orderIds.map((orderId) => byId.get(orderId.toLowerCase()));
+    },
+  });
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly reservations: ReservationService,
@@ -112,13 +128,8 @@ export class CheckoutService {
   /** Pays for a reserved order (second step of a reserve-then-pay checkout); repeating it is harmless. */
   async pay(principal: Principal, orderId: string, payment: PaymentDetails): Promise<OrderView> {
     if (this.provider.rail === 'stripe' && payment.card) throw cardDataRefused();
-    const [order] = await preparedQuery<OrderRow>(
-      this.dataSource.manager,
-      'checkout:order-to-pay',
-      `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 AND buyer_id = $2`,
-      [orderId, principal.accountId],
-    );
-    if (!order) throw problems.notFound('Order');
+    const order = await this.orderLookups.submit(orderId);
+    if (!order || order.buyer_id !== principal.accountId) throw problems.notFound('Order');
     if (order.status !== 'reserved') {
       if (order.payment_id) return toOrderView(order); // already paid, failed or awaiting 3-D Secure
       throw problems.conflict('order-not-payable', `The order is ${order.status}; check out again`);

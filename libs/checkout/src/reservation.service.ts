@@ -24,6 +24,13 @@ export interface DropCheckout {
   previous_id: string | null;
 }
 
+/** A checkout's question about a drop, waiting for its batch. */
+interface DropLookup {
+  dropId: string;
+  buyerId: string;
+  key: string;
+}
+
 /** A reservation request at a plain drop, waiting for its batch. */
 interface PlainReservation {
   dropId: string;
@@ -45,6 +52,13 @@ export class ReservationService {
     run: (requests) => this.reserveBatch(requests),
   });
 
+  /** Drop lookups, grouped per drop (see `dropForCheckout`). */
+  private readonly dropLookups = new Batcher<DropLookup, DropCheckout>({
+    maxBatch: 256,
+    compatible: (first, other) => first.dropId === other.dropId,
+    run: (lookups) => this.lookUpDrop(lookups),
+  });
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: HeirloomConfig,
@@ -55,27 +69,34 @@ export class ReservationService {
    * The drop, the buyer's policy, whether an edition is free, and the buyer's order under this key —
    * in one statement, so one snapshot: a retry sees its original's order, or else the original's
    * reservation is not committed either and the edition still looks free (no false sold-out).
+   * Lookups at one drop that arrive while one runs share the next statement.
    */
   async dropForCheckout(dropId: string, buyerId: string, key: string): Promise<DropCheckout> {
-    const [row] = await preparedQuery<DropCheckout>(
+    return this.dropLookups.submit({ dropId, buyerId, key });
+  }
+
+  private async lookUpDrop(lookups: DropLookup[]): Promise<DropCheckout[]> {
+    const rows = await preparedQuery<DropCheckout & { request: number }>(
       this.dataSource.manager,
       'checkout:drop-for-checkout',
-      `SELECT d.id AS drop_id, d.starts_at, d.mode, d.drawn_at, d.creator_id, d.per_buyer_limit AS drop_limit,
-              c.per_buyer_limit AS collection_limit, coalesce(c.real_name_required, false) AS real_name,
-              -- The same two index ranges as the reservation in reserve().
+      `SELECT r.request::int AS request, d.id AS drop_id, d.starts_at, d.mode, d.drawn_at, d.creator_id,
+              d.per_buyer_limit AS drop_limit, c.per_buyer_limit AS collection_limit,
+              coalesce(c.real_name_required, false) AS real_name,
+              -- The same two index ranges as the reservation in reserve_from_drop.
               coalesce((SELECT true FROM listings WHERE drop_id = $1 AND status = 'active'
                           AND reserved_until IS NULL AND allocated_to IS NULL ORDER BY reserved_until LIMIT 1),
                         (SELECT true FROM listings WHERE drop_id = $1 AND status = 'active'
                           AND reserved_until < now() AND allocated_to IS NULL ORDER BY reserved_until LIMIT 1),
                         false) AS available,
               o.id AS previous_id
-       FROM (SELECT 1) AS one
+       FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS r(buyer_id, idempotency_key, request)
          LEFT JOIN drops d ON d.id = $1
          LEFT JOIN collections c ON c.id = d.collection_id
-         LEFT JOIN orders o ON o.buyer_id = $2 AND o.idempotency_key = $3`,
-      [dropId, buyerId, key],
+         LEFT JOIN orders o ON o.buyer_id = r.buyer_id AND o.idempotency_key = r.idempotency_key`,
+      [lookups[0].dropId, lookups.map((lookup) => lookup.buyerId), lookups.map((lookup) => lookup.key)],
     );
-    return row;
+    const byRequest = new Map(rows.map(({ request, ...drop }) => [request, drop]));
+    return lookups.map((_lookup, index) => byRequest.get(index + 1)!);
   }
 
   /**
