@@ -3,8 +3,15 @@ import { PaymentEventsService } from '../libs/checkout/src/index.js';
 import { ReservationService, type DropCheckout } from '../libs/checkout/src/reservation.service.js';
 import { pgErrorCode } from '../libs/database/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
-import { CARDS, cardCheckout, journalImbalance, listedEdition, signedEvent } from './support/checkout.js';
-import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
+import {
+  CARDS,
+  cardCheckout,
+  journalImbalance,
+  listedEdition,
+  openDrop,
+  signedEvent,
+} from './support/checkout.js';
+import { createUser, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 
 /**
@@ -74,19 +81,8 @@ describe('checkout batches (e2e, real PostgreSQL)', () => {
 
   /** A first-come drop of `editions`, as checkout reads it. */
   const newDrop = async (editions: number) => {
-    const collection = await createCollection(api, creator);
-    await mintEditions(api, creator, collection.id, editions);
-    const drop = await api('POST', '/drops', {
-      token: creator.token,
-      body: {
-        collectionId: collection.id,
-        priceMinor: PRICE,
-        currency: 'USD',
-        startsAt: new Date().toISOString(),
-      },
-    });
-    expect(drop.status).toBe(201);
-    return testApp.app.get(ReservationService).dropForCheckout(drop.body.dropId, creator.id, 'unused');
+    const { dropId } = await openDrop(api, creator, editions, { priceMinor: PRICE });
+    return testApp.app.get(ReservationService).dropForCheckout(dropId, creator.id, 'unused');
   };
   /** Hands every reservation request to the service in one tick. */
   const reserveTogether = async (drop: DropCheckout, requests: { buyer: TestUser; key: string }[]) => {

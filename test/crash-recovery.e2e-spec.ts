@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sequencer } from '../libs/ledger/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import { seedBuyers, startApiProcess, type ApiProcess } from './support/api-process.js';
-import { CARDS, cardCheckout, journalImbalance, listToken } from './support/checkout.js';
+import { CARDS, cardCheckout, journalImbalance, listToken, openDrop } from './support/checkout.js';
 import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 
@@ -111,18 +111,7 @@ describe('crash recovery (e2e): the API killed mid-checkout, then restarted', ()
 
   it('leaves every order consistent after kill -9 at a random moment of a checkout burst', async () => {
     const editions = 24;
-    const collection = await createCollection(api, creator);
-    const { tokenIds } = await mintEditions(api, creator, collection.id, editions);
-    const drop = await api('POST', '/drops', {
-      token: creator.token,
-      body: {
-        collectionId: collection.id,
-        priceMinor: 1500,
-        currency: 'EUR',
-        startsAt: new Date().toISOString(),
-      },
-    });
-    expect(drop.status).toBe(201);
+    const { dropId, tokenIds } = await openDrop(api, creator, editions, { currency: 'EUR' });
     const buyers = await seedBuyers(scratch.url, 40);
     const cards = [CARDS.visa, CARDS.visa, CARDS.visa, CARDS.declined, CARDS.visa, CARDS.threeDSecure];
     const victim = apiProcess ?? (await start());
@@ -135,7 +124,7 @@ describe('crash recovery (e2e): the API killed mid-checkout, then restarted', ()
       buyers.map(async (buyer, i) => {
         const response = await shop('POST', '/checkout', {
           token: buyer.token,
-          body: cardCheckout({ dropId: drop.body.dropId }, cards[i % cards.length]),
+          body: cardCheckout({ dropId: dropId }, cards[i % cards.length]),
         });
         if (++answered === killAfter) victim.child.kill('SIGKILL');
         return response;
@@ -221,12 +210,12 @@ describe('crash recovery (e2e): the API killed mid-checkout, then restarted', ()
     expect(await journalImbalance(scratch.url)).toEqual([]);
 
     // A released edition can be bought again.
-    const available = (await api('GET', `/drops/${drop.body.dropId}`)).body.available as number;
+    const available = (await api('GET', `/drops/${dropId}`)).body.available as number;
     if (available > 0) {
       const [late] = await seedBuyers(scratch.url, 1);
       const after = await client(restarted.url)('POST', '/checkout', {
         token: late.token,
-        body: cardCheckout({ dropId: drop.body.dropId }),
+        body: cardCheckout({ dropId: dropId }),
       });
       expect(after.body.status).toBe('paid');
     }
@@ -248,7 +237,7 @@ describe('crash recovery (e2e): the API killed mid-checkout, then restarted', ()
     expect(await journalImbalance(scratch.url)).toEqual([]);
 
     const statuses: Record<string, number> = {};
-    for (const order of await query(`SELECT status FROM orders WHERE drop_id = $1`, [drop.body.dropId])) {
+    for (const order of await query(`SELECT status FROM orders WHERE drop_id = $1`, [dropId])) {
       statuses[order.status] = (statuses[order.status] ?? 0) + 1;
     }
     console.info(

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sequencer } from '../libs/ledger/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import { seedBuyers, startApiProcess, type ApiProcess } from './support/api-process.js';
-import { CARDS, cardCheckout, journalImbalance, listToken } from './support/checkout.js';
+import { CARDS, cardCheckout, journalImbalance, listToken, openDrop } from './support/checkout.js';
 import { createCollection, createUser, mintEditions } from './support/factories.js';
 import { client, type ApiResponse } from './support/http.js';
 
@@ -40,20 +40,8 @@ describe('drop race (e2e): 200 buyers, 50 editions, 3 API processes on one datab
     const api = client(testApp.url);
     const creator = await createUser(testApp, api, ['creator']);
     const operator = await createUser(testApp, api, ['operator']);
-    const collection = await createCollection(api, creator);
-    const { tokenIds } = await mintEditions(api, creator, collection.id, EDITIONS);
-    const drop = await api('POST', '/drops', {
-      token: creator.token,
-      body: {
-        collectionId: collection.id,
-        priceMinor: PRICE,
-        currency: 'USD',
-        startsAt: new Date().toISOString(),
-      },
-    });
-    expect(drop.status).toBe(201);
-    expect(drop.body).toMatchObject({ editions: EDITIONS, available: EDITIONS, mode: 'first-come' });
-    const dropId: string = drop.body.dropId;
+    const { dropId, tokenIds, drop } = await openDrop(api, creator, EDITIONS, { priceMinor: PRICE });
+    expect(drop).toMatchObject({ editions: EDITIONS, available: EDITIONS, mode: 'first-come' });
     const buyers = await seedBuyers(scratch.url, BUYERS);
 
     // One in five cards is refused by the bank; the first 20 buyers also retry their request at

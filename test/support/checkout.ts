@@ -76,6 +76,23 @@ export async function listedEdition(api: Client, creator: TestUser, priceMinor: 
   return { listingId, tokenId: tokenIds[0] };
 }
 
+/** A fresh collection of `editions` of `creator`, on sale as a first-come drop that has opened. */
+export async function openDrop(
+  api: Client,
+  creator: TestUser,
+  editions: number,
+  { priceMinor = 1500, currency = 'USD' } = {},
+) {
+  const collection = await createCollection(api, creator);
+  const { tokenIds } = await mintEditions(api, creator, collection.id, editions);
+  const drop = await api('POST', '/drops', {
+    token: creator.token,
+    body: { collectionId: collection.id, priceMinor, currency, startsAt: new Date().toISOString() },
+  });
+  if (drop.status !== 201) throw new Error(`drop failed: ${JSON.stringify(drop.body)}`);
+  return { dropId: drop.body.dropId as string, tokenIds, drop: drop.body };
+}
+
 /** Currencies whose journal lines do not sum to zero (none, when every entry balances). */
 export function journalImbalance(databaseUrl: string) {
   return sql(
