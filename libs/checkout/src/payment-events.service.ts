@@ -251,6 +251,7 @@ async function markProcessed(
   events: readonly StoredEvent[],
   results: ReadonlyMap<string, SettlementOutcome>,
 ): Promise<(Exclude<ProcessOutcome, 'already-processed'> & { eventId: string })[]> {
+  if (events.length === 0) return [];
   const rows = await preparedQuery<
     { event_id: string; event_payment_id: string; others_waiting: boolean } & Partial<OrderRow>
   >(

@@ -87,6 +87,7 @@ export class SettlementService {
     manager: EntityManager,
     events: readonly PaymentProviderEvent[],
   ): Promise<SettlementOutcome[]> {
+    if (events.length === 0) return [];
     const orders = await lockOrdersForSale(
       manager,
       events.map((event) => ({ paymentId: event.paymentId, orderId: event.orderId })),

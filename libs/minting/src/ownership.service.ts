@@ -48,13 +48,15 @@ export class OwnershipService {
   }
 
   /**
-   * `change` for several tokens, each already locked by the caller as `change` describes, in one
-   * statement (rows and ledger entries together). Checks every transition before writing anything.
+   * `change` for several distinct tokens, each already locked by the caller as `change` describes,
+   * in one statement (rows and ledger entries together). Checks every transition before writing.
    */
   async changeLocked(
     manager: EntityManager,
     changes: readonly { tokenId: string; change: OwnershipChange; locked: LockedTokenState }[],
   ): Promise<TokenOwnership[]> {
+    if (new Set(changes.map((change) => change.tokenId)).size !== changes.length)
+      throw new Error('one token changed twice in one statement');
     const rows = changes.map(({ tokenId, change, locked }) => nextState(tokenId, change, locked));
     // The row updates and their ledger entries go in one statement.
     await this.ledger.appendWith(
