@@ -15,6 +15,7 @@ import type { CheckoutDto, PayDto } from './checkout.dto.js';
 import { HOLDING_STATUSES } from './order-state.js';
 import {
   findOrderByKey,
+  lockOrder,
   ORDER_COLUMNS,
   releaseListing,
   setOrderStatus,
@@ -196,9 +197,7 @@ export class CheckoutService {
       case 'requires_action':
       case 'processing':
         await this.dataSource.transaction(async (manager) => {
-          const [order]: OrderRow[] = await manager.query(`SELECT * FROM orders WHERE id = $1 FOR UPDATE`, [
-            orderId,
-          ]);
+          const order = (await lockOrder(manager, { orderId }))!;
           if (order.status === 'reserved') {
             await setOrderStatus(
               manager,
@@ -214,9 +213,7 @@ export class CheckoutService {
       case 'declined':
       case 'canceled':
         await this.dataSource.transaction(async (manager) => {
-          const [order]: OrderRow[] = await manager.query(`SELECT * FROM orders WHERE id = $1 FOR UPDATE`, [
-            orderId,
-          ]);
+          const order = (await lockOrder(manager, { orderId }))!;
           if (HOLDING_STATUSES.includes(order.status)) {
             await setOrderStatus(manager, orderId, 'failed', {
               payment_id: outcome.paymentId ?? null,
