@@ -5,6 +5,7 @@ export {
   assertOwnerOrOperator,
   CurrentPrincipal,
   hasRole,
+  OptionalPrincipal,
   type Principal,
   Public,
   Roles,

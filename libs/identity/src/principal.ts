@@ -27,6 +27,12 @@ export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: Execution
   return principal;
 });
 
+/** The caller of a public route when it sent valid credentials, else undefined. */
+export const OptionalPrincipal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Principal | undefined =>
+    ctx.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>().principal,
+);
+
 /** Ownership guard for services: the owner, or an operator acting for the platform. */
 export function assertOwnerOrOperator(principal: Principal, ownerAccountId: string): void {
   if (principal.accountId !== ownerAccountId && !principal.roles.includes('operator')) {
