@@ -63,4 +63,10 @@ function loadOrCreateKey(dataDir: string, name: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

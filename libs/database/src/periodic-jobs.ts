@@ -46,15 +46,17 @@ export class PeriodicJobs implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     this.started = false;
     for (const job of this.jobs.values()) clearTimeout(job.timer);
-    await Promise.allSettled([...this.jobs.values()].map((job) => job.running));
+    await Promise.allSettled([...this.jobs.values()].flatMap((job) => (job.running ? [job.running] : [])));
   }
 
   private schedule(job: Job): void {
-    job.timer = setTimeout(async () => {
-      await this.runLocked(job).catch((error: unknown) =>
-        this.logger.error({ job: job.name, error: String(error) }),
-      );
-      if (this.started) this.schedule(job);
+    job.timer = setTimeout(() => {
+      job.running = this.runLocked(job)
+        .catch((error: unknown) => this.logger.error({ job: job.name, error: String(error) }))
+        .finally(() => {
+          job.running = undefined;
+          if (this.started) this.schedule(job);
+        });
     }, job.intervalMs);
     job.timer.unref();
   }
