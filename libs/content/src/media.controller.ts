@@ -5,7 +5,21 @@ import { Readable } from 'node:stream';
 import { problems } from '#http';
 import { CurrentPrincipal, type Principal, Public, Roles } from '#identity';
 import { parseContentCid } from './cid.js';
+import { ALLOWED_MEDIA_TYPES } from './media-type.js';
 import { MediaService } from './media.service.js';
+
+/**
+ * Uploads come from creators, so media is served as untrusted content from our own origin: the
+ * browser must never sniff it into HTML or SVG (nosniff) nor run script in it if opened directly
+ * (a sandboxed document that may load only same-origin media; inline style lets browsers lay out
+ * their own image and video viewer pages). Media is public and meant to be embedded by other sites.
+ */
+export const MEDIA_RESPONSE_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'content-security-policy':
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox",
+  'cross-origin-resource-policy': 'cross-origin',
+};
 
 @ApiTags('media')
 @Controller()
@@ -37,15 +51,21 @@ export class MediaController {
     );
   }
 
+  /** Serves media bytes, verified against their CID, as inert content (see MEDIA_RESPONSE_HEADERS). */
   @Public()
   @Get('media/:cid')
   async serve(@Param('cid') cid: string, @Res() reply: FastifyReply) {
+    // Set first, so problem responses from this route (bad CID, not found, unavailable) carry them too.
+    void reply.headers(MEDIA_RESPONSE_HEADERS);
     parseContentCid(cid);
     const { mime, content } = await this.media.open(cid);
+    // Only allow-listed types are ever recorded; anything else would be downloaded, never rendered.
+    const inline = ALLOWED_MEDIA_TYPES.has(mime);
     // Content-Length is sent first: if verification fails mid-stream the connection is cut, so a
     // client can always tell a truncated (unverified) body from a complete one.
     return reply
-      .header('content-type', mime)
+      .header('content-type', inline ? mime : 'application/octet-stream')
+      .header('content-disposition', inline ? 'inline' : 'attachment')
       .header('content-length', String(content.size))
       .header('cache-control', 'public, max-age=31536000, immutable')
       .header('etag', `"${cid}"`)

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HeirloomConfig } from '#config';
+import { inTransaction } from '#database';
 import { problems } from '#http';
 import { chunksOf, type ByteSource } from './byte-channel.js';
 import { ContentTooLargeError } from './content.exception.js';
@@ -39,11 +40,25 @@ export class MediaService {
     if (head.length === 0) throw problems.badRequest('empty-upload', 'The upload has no bytes');
     const type = await sniffMediaType(head, declaredMime);
     const stored = await this.store.put(prepend(head, rest), { maxBytes });
-    await this.dataSource.query(
-      `INSERT INTO media (cid, mime, size, uploaded_by) VALUES ($1, $2, $3, $4) ON CONFLICT (cid) DO NOTHING`,
-      [stored.cid, type.mime, stored.size, uploaderId],
-    );
+    await this.record(stored.cid, type.mime, stored.size, uploaderId);
     return this.view(stored.cid, type.mime, stored.size);
+  }
+
+  /**
+   * Records the media (once per CID; `uploaded_by` keeps the first uploader) and this uploader of
+   * it: equal bytes share a CID, and minting asks whether the minting creator uploaded it.
+   */
+  private async record(cid: string, mime: string, size: number, uploaderId: string): Promise<void> {
+    await inTransaction(this.dataSource, async (manager) => {
+      await manager.query(
+        `INSERT INTO media (cid, mime, size, uploaded_by) VALUES ($1, $2, $3, $4) ON CONFLICT (cid) DO NOTHING`,
+        [cid, mime, size, uploaderId],
+      );
+      await manager.query(
+        `INSERT INTO media_uploads (cid, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+        [cid, uploaderId],
+      );
+    });
   }
 
   /** Opens media for serving; refuses content the integrity job found missing or corrupt. */

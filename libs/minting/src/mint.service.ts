@@ -12,6 +12,7 @@ import { inTransaction } from '#database';
 import { problems } from '#http';
 import type { Principal } from '#identity';
 import { LedgerWriter, type LedgerEntry } from '#ledger';
+import { assertMintableMedia, mediaReferences } from './mint-media.js';
 import { MAX_EDITIONS_PER_REQUEST, type MintDto } from './minting.dto.js';
 
 export interface MintResult {
@@ -65,7 +66,7 @@ export class MintService {
     if (replay) return replay;
 
     await this.assertCollectionOwner(principal, collectionId);
-    const items = await this.prepare(request);
+    const items = await this.prepare(principal.accountId, request);
     return inTransaction(this.dataSource, async (manager) => {
       const inserted: { token_ids: string[] }[] = await manager.query(
         `INSERT INTO mint_requests (creator_id, idempotency_key, request_hash, token_ids) VALUES ($1, $2, $3, '{}')
@@ -91,8 +92,8 @@ export class MintService {
     });
   }
 
-  /** Validates every item's metadata and referenced media before anything is written. */
-  private async prepare(request: MintDto): Promise<PreparedItem[]> {
+  /** Validates every item's metadata and the creator's right to its media before anything is written. */
+  private async prepare(creatorId: string, request: MintDto): Promise<PreparedItem[]> {
     const issues = request.items.flatMap((item, i) =>
       validateMetadata(item.metadata).map((issue) => ({ item: i, ...issue })),
     );
@@ -106,28 +107,13 @@ export class MintService {
       );
     }
     const metadata = request.items.map((item) => item.metadata as unknown as NftMetadata);
-    const imageCids = metadata.map((m) => m.image.replace(/^ipfs:\/\//, ''));
-    const known: { cid: string }[] = await this.dataSource.query(
-      `SELECT cid FROM media WHERE cid = ANY($1) AND integrity = 'ok'`,
-      [[...new Set(imageCids)]],
-    );
-    const knownCids = new Set(known.map((row) => row.cid));
-    const missing = imageCids.map((cid, item) => ({ item, cid })).filter(({ cid }) => !knownCids.has(cid));
-    if (missing.length > 0) {
-      throw problems.unprocessable(
-        'unknown-media',
-        'image must reference media uploaded to Heirloom; nothing was minted',
-        {
-          errors: missing,
-        },
-      );
-    }
+    await assertMintableMedia(this.dataSource, creatorId, mediaReferences(metadata));
     // Content-addressed and idempotent: storing before the transaction loses nothing if it rolls back.
     const stored = await Promise.all(metadata.map((m) => this.content.put(encodeMetadata(m))));
     return metadata.map((m, i) => ({
       metadata: m,
       metadataCid: stored[i].cid,
-      imageCid: imageCids[i],
+      imageCid: m.image.replace(/^ipfs:\/\//, ''),
       editions: request.items[i].editions ?? 1,
     }));
   }
