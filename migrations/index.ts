@@ -5,6 +5,7 @@ import { TuneCatalogueStatistics1764000300000 } from './1764000300000-TuneCatalo
 import { CreateCheckout1764000500000 } from './1764000500000-CreateCheckout.js';
 import { WriteLedgerEntriesOnce1764000600000 } from './1764000600000-WriteLedgerEntriesOnce.js';
 import { ReserveFromDropInOneCall1764000700000 } from './1764000700000-ReserveFromDropInOneCall.js';
+import { HashIdNumbersWithHmac1764000800000 } from './1764000800000-HashIdNumbersWithHmac.js';
 import { RecordMediaUploaders1764001000000 } from './1764001000000-RecordMediaUploaders.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
@@ -16,5 +17,6 @@ export const migrations = [
   CreateCheckout1764000500000,
   WriteLedgerEntriesOnce1764000600000,
   ReserveFromDropInOneCall1764000700000,
+  HashIdNumbersWithHmac1764000800000,
   RecordMediaUploaders1764001000000,
 ];

@@ -218,6 +218,6 @@ describe('identity (e2e, real HTTP on real PostgreSQL)', () => {
     const { rows } = await db.query('SELECT * FROM real_name_verifications WHERE account_id = $1', [user.id]);
     await db.end();
     expect(JSON.stringify(rows)).not.toContain(idNumber);
-    expect(rows[0].id_hash).toHaveLength(32);
+    expect(rows[0].id_hmac).toHaveLength(32); // a keyed digest (HMAC-SHA256), not the number
   });
 });

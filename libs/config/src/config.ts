@@ -75,6 +75,7 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
   if (quorum > witnessKeys.length) {
     problems.push(`LEDGER_WITNESS_QUORUM (${quorum}) exceeds the number of LEDGER_WITNESS_KEYS`);
   }
+  const idHashPepper = readIdHashPepper(reader, stripeSecretKey, problems);
   const publicUrl =
     reader.optional('PUBLIC_URL') ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
 
@@ -106,7 +107,7 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
     reader.int('CHECKPOINT_INTERVAL_MS', 5000, 100, 86_400_000),
     reader.int('LEDGER_SEQUENCE_INTERVAL_MS', 200, 10, 60_000),
     reader.int('MEDIA_INTEGRITY_INTERVAL_MS', 3_600_000, 1000, 7 * 86_400_000),
-    reader.string('ID_HASH_PEPPER', 'heirloom-dev-pepper'),
+    idHashPepper,
     reader.int('AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
     reader.int('AUTH_RATE_LIMIT_PER_ADDRESS', 60, 1, 1_000_000),
     reader.optional('HEIRLOOM_OPERATOR_EMAIL'),
@@ -118,6 +119,26 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * The key of the ID-number digests. They are deterministic and valid ID numbers are few enough to
+ * enumerate, so the pepper is what keeps a leaked digest from naming its number: a real one is a
+ * long random secret, and the public dev default is refused with a live Stripe key.
+ */
+function readIdHashPepper(
+  reader: EnvReader,
+  stripeSecretKey: string | undefined,
+  problems: string[],
+): string {
+  const pepper = reader.optional('ID_HASH_PEPPER');
+  if (pepper !== undefined && pepper.length < 32) {
+    problems.push('ID_HASH_PEPPER must be a random secret of at least 32 characters');
+  }
+  if (pepper === undefined && /^(sk|rk)_live_/.test(stripeSecretKey ?? '')) {
+    problems.push('ID_HASH_PEPPER must be set when STRIPE_SECRET_KEY is a live key (the default is public)');
+  }
+  return pepper ?? 'heirloom-dev-pepper';
 }
 
 class EnvReader {

@@ -1,14 +1,14 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { problems } from '#http';
-import type { Role } from './identity.entities.js';
+import { DomainError, problems } from '#http';
 import { IdentityService } from './identity.service.js';
-import { Principal, PUBLIC_ROUTE, REQUIRED_ROLES } from './principal.js';
+import { Principal, routeAccess } from './principal.js';
 
 /**
  * Global guard: every route needs a valid bearer credential unless marked @Public(),
- * and the caller must hold one of the roles named by @Roles(), if any.
+ * the caller must hold one of the roles named by @Roles(), if any, and a @SessionOnly()
+ * route refuses API keys.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -19,23 +19,32 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
-    const targets = [context.getHandler(), context.getClass()];
-    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) ?? false;
+    const access = routeAccess(this.reflector, context.getHandler(), context.getClass());
     const token = bearerToken(request.headers.authorization);
     if (token) {
       const principal = await this.identity.authenticate(token);
-      if (!principal && !isPublic)
+      if (!principal && !access.public)
         throw problems.unauthorized('The session or API key is invalid, expired or revoked');
       request.principal = principal ?? undefined;
     }
-    if (isPublic) return true;
-    if (!request.principal) throw problems.unauthorized();
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
-    if (roles && !roles.some((role) => request.principal!.roles.includes(role))) {
-      throw problems.forbidden(`This needs one of the roles: ${roles.join(', ')}`);
+    if (access.public) return true;
+    const principal = request.principal;
+    if (!principal) throw problems.unauthorized();
+    if (access.roles && !access.roles.some((role) => principal.roles.includes(role))) {
+      throw problems.forbidden(`This needs one of the roles: ${access.roles.join(', ')}`);
     }
+    if (access.sessionOnly && principal.via !== 'session') throw sessionRequired();
     return true;
   }
+}
+
+function sessionRequired(): DomainError {
+  return new DomainError(
+    'session-required',
+    403,
+    'Forbidden',
+    'API keys act for integrations only: sign in to manage credentials, roles or your account',
+  );
 }
 
 function bearerToken(header: string | undefined): string | undefined {

@@ -10,12 +10,12 @@ import {
   Post,
   Req,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { CreateApiKeyDto, RealNameDto, RoleDto, SignInDto, SignUpDto } from './identity.dto.js';
 import { ROLES, type Role } from './identity.entities.js';
 import { IdentityService } from './identity.service.js';
-import { CurrentPrincipal, type Principal, Public, Roles } from './principal.js';
+import { CurrentPrincipal, type Principal, Public, Roles, SessionOnly } from './principal.js';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -24,6 +24,15 @@ export class AuthController {
 
   @Public()
   @Post('sign-up')
+  @ApiOperation({
+    summary: 'Create a collector account',
+    description:
+      'Answers 409 `email-taken` when an account already has this email, and 409 `handle-taken` for a ' +
+      'taken handle. Saying that an email is taken is deliberate: sign-up must tell a person that ' +
+      'their address already has an account, and the per-address and per-email rate limits ' +
+      '(429 `rate-limited`) bound how fast anyone can probe addresses this way. Sign-in, by ' +
+      'contrast, answers an unknown email exactly like a wrong password, in the same time.',
+  })
   signUp(@Body() body: SignUpDto, @Req() request: FastifyRequest) {
     return this.identity.signUp(body, request.ip);
   }
@@ -31,6 +40,11 @@ export class AuthController {
   @Public()
   @Post('sign-in')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Open a session (bearer token `hls_…`)',
+    description:
+      'An unknown email and a wrong password both answer 401 `invalid-credentials`, in the same time.',
+  })
   signIn(@Body() body: SignInDto, @Req() request: FastifyRequest) {
     return this.identity.signIn(body.email, body.password, request.ip);
   }
@@ -38,6 +52,7 @@ export class AuthController {
   @ApiBearerAuth()
   @Post('sign-out')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke the calling session (no-op for an API key)' })
   async signOut(@CurrentPrincipal() principal: Principal) {
     if (principal.via === 'session')
       await this.identity.revokeSession(principal.accountId, principal.credentialId);
@@ -51,45 +66,69 @@ export class MeController {
   constructor(private readonly identity: IdentityService) {}
 
   @Get()
+  @ApiOperation({ summary: 'The calling account' })
   me(@CurrentPrincipal() principal: Principal) {
     return this.identity.getAccount(principal.accountId);
   }
 
+  @SessionOnly()
   @Get('sessions')
+  @ApiOperation({ summary: "The account's open sessions" })
   sessions(@CurrentPrincipal() principal: Principal) {
     return this.identity.listSessions(principal.accountId);
   }
 
+  @SessionOnly()
   @Delete('sessions/:id')
   @HttpCode(204)
+  @ApiOperation({ summary: "Revoke one of the account's sessions" })
   revokeSession(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
     return this.identity.revokeSession(principal.accountId, id);
   }
 
+  @SessionOnly()
   @Post('api-keys')
+  @ApiOperation({
+    summary: 'Issue an API key (`hlk_…`, shown once)',
+    description: 'Only with a session, so that a key can never make another key that outlives it.',
+  })
   createApiKey(@CurrentPrincipal() principal: Principal, @Body() body: CreateApiKeyDto) {
     return this.identity.createApiKey(principal.accountId, body.name);
   }
 
+  @SessionOnly()
   @Get('api-keys')
+  @ApiOperation({ summary: "The account's API keys (never their secrets)" })
   apiKeys(@CurrentPrincipal() principal: Principal) {
     return this.identity.listApiKeys(principal.accountId);
   }
 
+  @SessionOnly()
   @Delete('api-keys/:id')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke an API key' })
   revokeApiKey(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
     return this.identity.revokeApiKey(principal.accountId, id);
   }
 
+  @SessionOnly()
   @Post('creator-application')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Apply to become a creator' })
   applyAsCreator(@CurrentPrincipal() principal: Principal) {
     return this.identity.applyAsCreator(principal.accountId);
   }
 
+  @SessionOnly()
   @Post('real-name')
   @HttpCode(200)
+  @ApiOperation({
+    summary: "Verify the account holder's legal name and resident ID number",
+    description:
+      'One ID number verifies one account: 409 `id-number-in-use` when it ' +
+      'is verified on another. 422 `real-name-rejected` when the provider refuses it. Only a keyed ' +
+      'digest of the number is kept.',
+  })
   realName(@CurrentPrincipal() principal: Principal, @Body() body: RealNameDto) {
     return this.identity.verifyRealName(principal.accountId, body.fullName, body.idNumber);
   }
@@ -105,17 +144,24 @@ export class OperatorAccountsController {
   constructor(private readonly identity: IdentityService) {}
 
   @Get(':id')
+  @ApiOperation({ summary: 'An account (operator)' })
   account(@Param('id', ParseUUIDPipe) id: string) {
     return this.identity.getAccount(id);
   }
 
+  @SessionOnly()
   @Post(':id/roles')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Grant a role; granting `creator` approves a creator (operator)',
+  })
   grantRole(@Param('id', ParseUUIDPipe) id: string, @Body() body: RoleDto) {
     return this.identity.setRole(id, body.role, true);
   }
 
+  @SessionOnly()
   @Delete(':id/roles/:role')
+  @ApiOperation({ summary: 'Remove a role (operator)' })
   revokeRole(
     @Param('id', ParseUUIDPipe) id: string,
     @Param('role', new ParseEnumPipe(ROLE_ENUM)) role: Role,

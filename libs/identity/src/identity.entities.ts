@@ -41,9 +41,14 @@ export class RealNameVerification {
   @PrimaryColumn('uuid', { name: 'account_id' }) accountId!: string;
   @Column('text') status!: 'verified' | 'rejected';
   @Column('text') provider!: string;
-  /** Salted hash of the ID number; the number itself is never stored. */
-  @Column('bytea', { name: 'id_hash' }) idHash!: Buffer;
-  @Column('bytea') salt!: Buffer;
+  /**
+   * HMAC-SHA256 of the ID number under ID_HASH_PEPPER, unique among verified rows: one number
+   * verifies one account. The number itself is never stored. Null only on legacy rows.
+   */
+  @Column('bytea', { name: 'id_hmac', nullable: true }) idHmac!: Buffer | null;
+  /** Legacy rows (before HashIdNumbersWithHmac): a salted hash that cannot be compared; else null. */
+  @Column('bytea', { name: 'id_hash', nullable: true }) idHash!: Buffer | null;
+  @Column('bytea', { nullable: true }) salt!: Buffer | null;
   @CreateDateColumn({ name: 'verified_at', type: 'timestamptz' }) verifiedAt!: Date;
 }
 

@@ -4,6 +4,7 @@ import { PeriodicJobs } from '#database';
 import { AuthGuard } from './auth.guard.js';
 import { AuthController, MeController, OperatorAccountsController } from './identity.controller.js';
 import { IdentityService } from './identity.service.js';
+import { Passwords } from './passwords.js';
 import { RateLimiter } from './rate-limiter.js';
 import { IDENTITY_VERIFIER, SandboxIdentityVerifier } from './real-name.js';
 
@@ -11,6 +12,7 @@ import { IDENTITY_VERIFIER, SandboxIdentityVerifier } from './real-name.js';
   controllers: [AuthController, MeController, OperatorAccountsController],
   providers: [
     IdentityService,
+    Passwords,
     RateLimiter,
     { provide: IDENTITY_VERIFIER, useClass: SandboxIdentityVerifier },
     { provide: APP_GUARD, useClass: AuthGuard },

@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { HeirloomConfig } from '#config';
 import { Batcher, inTransaction, isUniqueViolation, preparedQuery } from '#database';
 import { DomainError, problems } from '#http';
 import { Account, ApiKey, RealNameVerification, Role, Session } from './identity.entities.js';
+import { Passwords } from './passwords.js';
 import type { Principal } from './principal.js';
 import { RateLimiter } from './rate-limiter.js';
-import { hashIdNumber, IDENTITY_VERIFIER, type IdentityVerifier } from './real-name.js';
+import { IDENTITY_VERIFIER, idNumberDigest, type IdentityVerifier, normalizeIdNumber } from './real-name.js';
 import { API_KEY_PREFIX, hashToken, newToken, SESSION_PREFIX } from './tokens.js';
 
 const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -43,6 +43,7 @@ export class IdentityService {
     private readonly dataSource: DataSource,
     private readonly config: HeirloomConfig,
     private readonly rateLimiter: RateLimiter,
+    private readonly passwords: Passwords,
     @Inject(IDENTITY_VERIFIER) private readonly verifier: IdentityVerifier,
   ) {}
 
@@ -64,7 +65,7 @@ export class IdentityService {
     input: { email: string; password: string; handle: string },
     roles: Role[],
   ): Promise<Account> {
-    const passwordHash = await argon2Hash(input.password); // argon2id, OWASP parameters by default
+    const passwordHash = await this.passwords.hash(input.password);
     try {
       return await this.dataSource.getRepository(Account).save({
         email: input.email.toLowerCase(),
@@ -94,7 +95,10 @@ export class IdentityService {
     await this.rateLimiter.consume(`sign-in:addr:${address}`, this.config.authLimitPerAddressPerMinute);
     await this.rateLimiter.consume(`sign-in:acct:${normalized}`, this.config.authLimitPerAccountPerMinute);
     const account = await this.dataSource.getRepository(Account).findOneBy({ email: normalized });
-    const valid = account !== null && (await argon2Verify(account.passwordHash, password));
+    // An unknown email costs one argon2 verification too, so timing does not tell it apart.
+    const valid = account
+      ? await this.passwords.verify(account.passwordHash, password)
+      : await this.passwords.verifyAgainstDummy(password);
     if (!account || !valid) {
       throw new DomainError('invalid-credentials', 401, 'Unauthorized', 'Email or password is wrong');
     }
@@ -219,21 +223,36 @@ export class IdentityService {
     });
   }
 
-  /** Runs real-name verification and stores only status and a salted hash of the ID number. */
+  /**
+   * Runs real-name verification and stores only its status and a keyed digest of the ID number.
+   * One number verifies one account (a unique index, so concurrent requests cannot both win);
+   * verifying the same account again with the same number is a no-op. The provider is asked first,
+   * so "in use" is told only to someone who holds a name and number that verify.
+   */
   async verifyRealName(accountId: string, fullName: string, idNumber: string): Promise<{ status: string }> {
-    const check = await this.verifier.verify({ fullName, idNumber });
+    const normalized = normalizeIdNumber(idNumber);
+    const check = await this.verifier.verify({ fullName, idNumber: normalized });
     if (check.status === 'rejected') {
       throw problems.unprocessable(
         'real-name-rejected',
         `Real-name verification failed: ${check.reason ?? 'rejected'}`,
       );
     }
-    const { hash, salt } = hashIdNumber(idNumber, this.config.idHashPepper);
-    await this.dataSource
-      .getRepository(RealNameVerification)
-      .upsert({ accountId, status: check.status, provider: this.verifier.name, idHash: hash, salt }, [
-        'accountId',
-      ]);
+    const idHmac = idNumberDigest(normalized, this.config.idHashPepper);
+    try {
+      await this.dataSource.query(
+        `INSERT INTO real_name_verifications (account_id, status, provider, id_hmac)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id) DO UPDATE SET status = excluded.status, provider = excluded.provider,
+           id_hmac = excluded.id_hmac, id_hash = NULL, salt = NULL, verified_at = now()`,
+        [accountId, check.status, this.verifier.name, idHmac],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error, 'real_name_verifications_id_hmac_key')) {
+        throw problems.conflict('id-number-in-use', 'This ID number is already verified on another account');
+      }
+      throw error;
+    }
     return { status: check.status };
   }
 

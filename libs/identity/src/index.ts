@@ -9,5 +9,8 @@ export {
   type Principal,
   Public,
   Roles,
+  routeAccess,
+  type RouteAccess,
+  SessionOnly,
 } from './principal.js';
 export { isValidResidentId } from './real-name.js';

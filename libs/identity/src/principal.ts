@@ -1,4 +1,5 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { problems } from '#http';
 import type { Role } from './identity.entities.js';
@@ -13,12 +14,45 @@ export interface Principal {
 
 export const PUBLIC_ROUTE = 'heirloom:public';
 export const REQUIRED_ROLES = 'heirloom:roles';
+export const SESSION_ONLY = 'heirloom:session-only';
 
 /** Marks a route as reachable without credentials. */
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 
 /** Requires the caller to hold at least one of the roles. */
 export const Roles = (...roles: Role[]) => SetMetadata(REQUIRED_ROLES, roles);
+
+/**
+ * Reserves a route for a signed-in person (a session): an API key acts for an integration and may
+ * not manage credentials, roles or the account owner's own acts; it gets 403 `session-required`.
+ */
+export const SessionOnly = () => SetMetadata(SESSION_ONLY, true);
+
+/** Who may call a route: what the auth guard enforces, for the guard and the API document alike. */
+export interface RouteAccess {
+  public: boolean;
+  /** Roles of which the caller needs one; undefined: any signed-in account. */
+  roles?: readonly Role[];
+  /** API keys are refused: a person's session is needed. */
+  sessionOnly: boolean;
+}
+
+/** A route handler or a controller class: what Nest's metadata is read from. */
+type MetadataTarget = Parameters<Reflector['getAllAndOverride']>[1][number];
+
+/** The access rules of a route handler, from its and its controller's decorators. */
+export function routeAccess(
+  reflector: Reflector,
+  handler: MetadataTarget,
+  controller: MetadataTarget,
+): RouteAccess {
+  const targets = [handler, controller];
+  return {
+    public: reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) ?? false,
+    roles: reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets),
+    sessionOnly: reflector.getAllAndOverride<boolean>(SESSION_ONLY, targets) ?? false,
+  };
+}
 
 /** The authenticated caller of this request. */
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /** Outcome of checking a person's legal name and ID number with a provider. */
 export interface RealNameCheck {
@@ -30,18 +30,23 @@ export class SandboxIdentityVerifier implements IdentityVerifier {
 
   async verify({ fullName, idNumber }: { fullName: string; idNumber: string }): Promise<RealNameCheck> {
     if (fullName.trim().length < 2) return { status: 'rejected', reason: 'name too short' };
-    if (!isValidResidentId(idNumber.toUpperCase()))
+    if (!isValidResidentId(normalizeIdNumber(idNumber)))
       return { status: 'rejected', reason: 'invalid ID number' };
     return { status: 'verified' };
   }
 }
 
-/** Salted, peppered hash of an ID number; lets us detect reuse without keeping the number. */
-export function hashIdNumber(
-  idNumber: string,
-  pepper: string,
-  salt = randomBytes(16),
-): { hash: Buffer; salt: Buffer } {
-  const hash = createHash('sha256').update(pepper).update(salt).update(idNumber.toUpperCase()).digest();
-  return { hash, salt };
+/** The canonical form of an ID number: full-width digits and letters folded, trimmed, `x` as `X`. */
+export function normalizeIdNumber(idNumber: string): string {
+  return idNumber.normalize('NFKC').trim().toUpperCase();
+}
+
+/**
+ * Keyed, deterministic digest of an ID number: HMAC-SHA256 under the pepper. The same number always
+ * gives the same digest, so a unique index lets one number verify one account, while the number
+ * itself is never stored; without the pepper the digest cannot be brute-forced over the (small)
+ * space of valid ID numbers.
+ */
+export function idNumberDigest(idNumber: string, pepper: string): Buffer {
+  return createHmac('sha256', pepper).update(normalizeIdNumber(idNumber), 'utf8').digest();
 }
