@@ -7,6 +7,7 @@ import { WriteLedgerEntriesOnce1764000600000 } from './1764000600000-WriteLedger
 import { ReserveFromDropInOneCall1764000700000 } from './1764000700000-ReserveFromDropInOneCall.js';
 import { HashIdNumbersWithHmac1764000800000 } from './1764000800000-HashIdNumbersWithHmac.js';
 import { RecordMediaUploaders1764001000000 } from './1764001000000-RecordMediaUploaders.js';
+import { CapHoldsAndTicketEntries1764000900000 } from './1764000900000-CapHoldsAndTicketEntries.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   ReserveFromDropInOneCall1764000700000,
   HashIdNumbersWithHmac1764000800000,
   RecordMediaUploaders1764001000000,
+  CapHoldsAndTicketEntries1764000900000,
 ];

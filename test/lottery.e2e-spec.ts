@@ -9,14 +9,17 @@ const PROBLEM = 'https://heirloom.dev/problems/';
 const EDITIONS = 10;
 const ENTRANTS = 30;
 
-/** The draw as anyone can recompute it: entrants ranked by SHA-256(seed ‖ account id), lowest first. */
-function recomputeWinners(seedHex: string, entrants: string[], editions: number): string[] {
+/** The draw as anyone can recompute it: tickets ranked by SHA-256(seed ‖ ticket bytes), lowest first. */
+function recomputeWinners(seedHex: string, tickets: string[], editions: number): string[] {
   const seed = Buffer.from(seedHex, 'hex');
-  return entrants
-    .map((id) => ({ id, rank: createHash('sha256').update(seed).update(id, 'utf8').digest('hex') }))
+  return tickets
+    .map((ticket) => ({
+      ticket,
+      rank: createHash('sha256').update(seed).update(Buffer.from(ticket, 'hex')).digest('hex'),
+    }))
     .sort((a, b) => (a.rank < b.rank ? -1 : 1))
     .slice(0, editions)
-    .map((entry) => entry.id);
+    .map((entry) => entry.ticket);
 }
 
 describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
@@ -60,8 +63,9 @@ describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
     expect(before.body).toMatchObject({
       seedHash,
       seed: null,
-      entrants: [],
-      winners: [],
+      entrantCount: 0,
+      tickets: [],
+      winningTickets: [],
       editions: EDITIONS,
     });
 
@@ -70,21 +74,30 @@ describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
     expect(early.status).toBe(409);
     expect(early.body.type).toBe(PROBLEM + 'lottery-not-drawn');
 
-    for (const response of await Promise.all(
+    // Each entry gets a random ticket; the draw runs over tickets, so no account id is published.
+    const buyerOfTicket = new Map<string, string>();
+    const entries = await Promise.all(
       buyers.map((b) => api('POST', `/drops/${dropId}/entries`, { token: b.token })),
-    )) {
+    );
+    entries.forEach((response, i) => {
       expect(response.status).toBe(201);
-      expect(response.body).toEqual({ dropId, entered: true });
-    }
-    // Entering twice is one entry.
-    expect((await api('POST', `/drops/${dropId}/entries`, { token: buyers[1].token })).status).toBe(201);
+      expect(response.body).toEqual({
+        dropId,
+        entered: true,
+        ticket: expect.stringMatching(/^[0-9a-f]{32}$/),
+      });
+      buyerOfTicket.set(response.body.ticket, buyers[i].id);
+    });
+    // Entering twice is one entry, with the same ticket.
+    const twice = await api('POST', `/drops/${dropId}/entries`, { token: buyers[1].token });
+    expect(twice.body.ticket).toBe(entries[1].body.ticket);
     const tooSoon = await api('POST', `/drops/${dropId}/draw`, { token: creator.token });
     expect(tooSoon.body.type).toBe(PROBLEM + 'entries-open');
     const notYours = await api('POST', `/drops/${dropId}/draw`, { token: buyers[0].token });
     expect(notYours.status).toBe(403);
     const open = await api('GET', `/drops/${dropId}`);
-    expect(open.body).toMatchObject({ seedHash, seed: null, winners: [] });
-    expect(open.body.entrants).toHaveLength(ENTRANTS);
+    expect(open.body).toMatchObject({ seedHash, seed: null, winningTickets: [], entrantCount: ENTRANTS });
+    expect(open.body.tickets).toHaveLength(ENTRANTS);
 
     // The entry window closes (moved in the database rather than waited for).
     await sql(
@@ -99,11 +112,16 @@ describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
 
     const draw = await api('POST', `/drops/${dropId}/draw`, { token: creator.token });
     expect(draw.status).toBe(200);
-    const { seed, entrants, winners } = draw.body as { seed: string; entrants: string[]; winners: string[] };
+    const { seed, tickets, winningTickets } = draw.body as {
+      seed: string;
+      tickets: string[];
+      winningTickets: string[];
+    };
     expect(createHash('sha256').update(Buffer.from(seed, 'hex')).digest('hex')).toBe(seedHash);
-    expect([...entrants].sort()).toEqual(buyers.map((b) => b.id).sort());
-    const expected = recomputeWinners(seed, entrants, EDITIONS);
-    expect([...winners].sort()).toEqual([...expected].sort());
+    expect([...tickets].sort()).toEqual([...buyerOfTicket.keys()].sort());
+    expect(winningTickets).toEqual(recomputeWinners(seed, tickets, EDITIONS));
+    expect(draw.body).toMatchObject({ entrantCount: ENTRANTS, winnerCount: EDITIONS });
+    const expected = winningTickets.map((ticket) => buyerOfTicket.get(ticket)!);
     // Editions are allocated in listing-id order to the winners in rank order.
     const allocations = await sql(
       testApp.databaseUrl,
@@ -178,7 +196,8 @@ describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
       [dropId],
     );
     const draw = await api('POST', `/drops/${dropId}/draw`, { token: creator.token });
-    expect([...draw.body.winners].sort()).toEqual(entrants.map((b) => b.id).sort());
+    expect([...draw.body.winningTickets].sort()).toEqual([...draw.body.tickets].sort());
+    expect(draw.body).toMatchObject({ entrantCount: 3, winnerCount: 3 });
 
     const checkout = (buyer: TestUser) =>
       api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ dropId }) });

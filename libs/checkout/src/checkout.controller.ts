@@ -13,10 +13,11 @@ import {
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { problems } from '#http';
-import { CurrentPrincipal, type Principal, Public, Roles } from '#identity';
+import { CurrentPrincipal, OptionalPrincipal, type Principal, Public, Roles } from '#identity';
 import { CheckoutDto, CreateDropDto, CreateListingDto, PayDto, SandboxChallengeDto } from './checkout.dto.js';
 import { CheckoutService } from './checkout.service.js';
 import { ListingService } from './listing.service.js';
+import { LotteryService } from './lottery.service.js';
 import { PaymentErrorFilter } from './payment-error.filter.js';
 import { PaymentEventsService } from './payment-events.service.js';
 import { renderChallengePage } from './sandbox-page.js';
@@ -29,6 +30,7 @@ export class CheckoutController {
   constructor(
     private readonly checkout: CheckoutService,
     private readonly listings: ListingService,
+    private readonly lotteries: LotteryService,
   ) {}
 
   /** Reserves an edition and pays for it; answers with the order (and a 3-D Secure step if needed). */
@@ -64,21 +66,22 @@ export class CheckoutController {
     return this.listings.createDrop(principal, body);
   }
 
+  /** A drop's public view: counts and the draw's data, never account ids; a signed-in caller also sees their entry. */
   @Public()
   @Get('drops/:id')
-  drop(@Param('id', ParseUUIDPipe) id: string) {
-    return this.listings.lotteryResult(id);
+  drop(@OptionalPrincipal() principal: Principal | undefined, @Param('id', ParseUUIDPipe) id: string) {
+    return this.lotteries.view(id, principal);
   }
 
   @Post('drops/:id/entries')
   enter(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
-    return this.listings.enterLottery(principal, id);
+    return this.lotteries.enter(principal, id);
   }
 
   @Post('drops/:id/draw')
   @HttpCode(200)
   draw(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
-    return this.listings.drawLottery(principal, id);
+    return this.lotteries.draw(principal, id);
   }
 }
 

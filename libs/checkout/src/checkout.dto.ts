@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsISO8601,
@@ -12,10 +13,15 @@ import {
   Length,
   Matches,
   Max,
+  MaxLength,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { CURRENCIES } from '#money';
+
+/** Optional, but `null` is not a way to leave it out: it is validated (and refused) like any value. */
+const OptionalNotNull = () => ValidateIf((_object, value) => value !== undefined);
 
 export class CardDto {
   @ApiProperty({ example: '4242 4242 4242 4242' }) @Matches(/^[\d -]{12,23}$/) number!: string;
@@ -27,25 +33,34 @@ export class CardDto {
 /** How to pay: a sandbox card or a Stripe PaymentMethod. */
 export class PayDto {
   @ApiPropertyOptional({ type: CardDto, description: 'Sandbox rail only; never sent in Stripe mode' })
-  @IsOptional()
+  @OptionalNotNull()
+  @IsDefined()
   @ValidateNested()
   @Type(() => CardDto)
   card?: CardDto;
-  @ApiPropertyOptional({ description: 'Stripe PaymentMethod id from the Payment Element (pm_…)' })
-  @IsOptional()
+  @ApiPropertyOptional({
+    description: 'Stripe PaymentMethod id from the Payment Element (pm_…)',
+    maxLength: 255,
+  })
+  @OptionalNotNull()
+  @MaxLength(255)
   @Matches(/^pm_\w+$/)
   paymentMethodId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsUrl({ require_tld: false }) returnUrl?: string;
+  @ApiPropertyOptional({ maxLength: 2048 })
+  @OptionalNotNull()
+  @MaxLength(2048)
+  @IsUrl({ require_tld: false })
+  returnUrl?: string;
 }
 
 /** Reserve an edition and, with payment details, pay at once; without them (sandbox) reserve only. */
 export class CheckoutDto extends PayDto {
-  @ApiPropertyOptional({ description: 'A specific listing (edition) to buy' })
-  @IsOptional()
+  @ApiPropertyOptional({ description: 'A specific listing (edition) to buy; give this or dropId' })
+  @OptionalNotNull()
   @IsUUID()
   listingId?: string;
-  @ApiPropertyOptional({ description: 'Any available edition of this drop' })
-  @IsOptional()
+  @ApiPropertyOptional({ description: 'Any available edition of this drop; give this or listingId' })
+  @OptionalNotNull()
   @IsUUID()
   dropId?: string;
   @ApiProperty({ description: 'Client-chosen key: retries return the same order' })

@@ -8,6 +8,7 @@ import { createPaymentProvider, PAYMENT_PROVIDER, type PaymentProvider } from '#
 import { CheckoutController, SandboxChallengeController, WebhookController } from './checkout.controller.js';
 import { CheckoutService } from './checkout.service.js';
 import { ListingService } from './listing.service.js';
+import { LotteryService } from './lottery.service.js';
 import { PaymentEventsService } from './payment-events.service.js';
 import { RefundService } from './refund.service.js';
 import { ReservationService } from './reservation.service.js';
@@ -37,6 +38,7 @@ function paymentProviderFactory(config: HeirloomConfig, moduleRef: ModuleRef): P
     { provide: PAYMENT_PROVIDER, useFactory: paymentProviderFactory, inject: [HeirloomConfig, ModuleRef] },
     CheckoutService,
     ListingService,
+    LotteryService,
     PaymentEventsService,
     RefundService,
     ReservationService,

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { HeirloomConfig } from '#config';
 import {
   Batcher,
   inLockedTransaction,
@@ -10,7 +11,13 @@ import {
 } from '#database';
 import { problems } from '#http';
 import { hasRole, type Principal } from '#identity';
-import { PAYMENT_PROVIDER, type PaymentOutcome, type PaymentProvider } from '#payments';
+import {
+  PAYMENT_PROVIDER,
+  PaymentRequestInvalidError,
+  type PaymentOutcome,
+  type PaymentProvider,
+} from '#payments';
+import { dropNotFound, paymentDetailsRefused, unpaidHoldLimit } from './checkout-errors.js';
 import type { CheckoutDto, PayDto } from './checkout.dto.js';
 import { HOLDING_STATUSES } from './order-state.js';
 import {
@@ -22,7 +29,7 @@ import {
   type OrderRow,
 } from './order.repository.js';
 import { PaymentEventsService } from './payment-events.service.js';
-import { assertDropOpen, ReservationService } from './reservation.service.js';
+import { assertDropOpen, ReservationService, type DropCheckout } from './reservation.service.js';
 
 export interface OrderView {
   orderId: string;
@@ -77,6 +84,7 @@ export class CheckoutService {
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly config: HeirloomConfig,
     private readonly reservations: ReservationService,
     private readonly events: PaymentEventsService,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
@@ -97,7 +105,8 @@ export class CheckoutService {
         : undefined;
     if (previous) return toOrderView(previous);
     // Most attempts at a popular drop come after it sold out: answer them without a transaction.
-    if (drop) assertDropOpen(drop);
+    if (drop && !drop.drop_id) throw await dropNotFound(this.dataSource.manager, request.dropId!);
+    if (drop) this.assertMayReserve(drop);
     let order: OrderRow;
     try {
       // Requests with one key queue on its lock, so a retry racing its original gets the original's
@@ -126,6 +135,13 @@ export class CheckoutService {
     return this.startPayment(order, request);
   }
 
+  /** Refuses checkout at a drop that is closed or sold out, or by a buyer at the cap on unpaid holds. */
+  private assertMayReserve(drop: DropCheckout): void {
+    assertDropOpen(drop);
+    // Enforced again under the buyer's lock when reserving; this answers most refusals cheaply.
+    if (drop.unpaid_holds >= this.config.maxUnpaidHolds) throw unpaidHoldLimit(this.config.maxUnpaidHolds);
+  }
+
   /** Pays for a reserved order (second step of a reserve-then-pay checkout); repeating it is harmless. */
   async pay(principal: Principal, orderId: string, payment: PaymentDetails): Promise<OrderView> {
     if (this.provider.rail === 'stripe' && payment.card) throw cardDataRefused();
@@ -142,15 +158,28 @@ export class CheckoutService {
   }
 
   private async startPayment(order: OrderRow, payment: PaymentDetails): Promise<OrderView> {
-    const outcome = await this.provider.createPayment({
-      orderId: order.id,
-      amount: Number(order.amount_minor),
-      currency: order.currency.toLowerCase(),
-      idempotencyKey: `order:${order.id}:pay`,
-      card: payment.card,
-      paymentMethodId: payment.paymentMethodId,
-      returnUrl: payment.returnUrl,
-    });
+    let outcome: PaymentOutcome;
+    try {
+      outcome = await this.provider.createPayment({
+        orderId: order.id,
+        amount: Number(order.amount_minor),
+        currency: order.currency.toLowerCase(),
+        idempotencyKey: `order:${order.id}:pay`,
+        card: payment.card,
+        paymentMethodId: payment.paymentMethodId,
+        returnUrl: payment.returnUrl,
+      });
+    } catch (error) {
+      if (!(error instanceof PaymentRequestInvalidError)) throw error;
+      // Refused details (e.g. an unknown payment method) are a failed attempt: the edition goes back
+      // on sale — unless another attempt has a payment under way, which may still settle the order.
+      await this.failOrder(
+        order.id,
+        { decline_code: 'payment_request_invalid' },
+        (locked) => locked.status === 'reserved' && locked.payment_id === null,
+      );
+      throw paymentDetailsRefused(error.message);
+    }
     return this.recordOutcome(order.id, outcome);
   }
 
@@ -212,15 +241,9 @@ export class CheckoutService {
         break;
       case 'declined':
       case 'canceled':
-        await this.dataSource.transaction(async (manager) => {
-          const order = (await lockOrder(manager, { orderId }))!;
-          if (HOLDING_STATUSES.includes(order.status)) {
-            await setOrderStatus(manager, orderId, 'failed', {
-              payment_id: outcome.paymentId ?? null,
-              decline_code: outcome.status === 'declined' ? outcome.declineCode : 'canceled',
-            });
-            await releaseListing(manager, order.listing_id, orderId);
-          }
+        await this.failOrder(orderId, {
+          payment_id: outcome.paymentId ?? null,
+          decline_code: outcome.status === 'declined' ? outcome.declineCode : 'canceled',
         });
         break;
     }
@@ -230,6 +253,20 @@ export class CheckoutService {
         ? { type: outcome.nextAction.type, url: outcome.nextAction.url, clientSecret: outcome.clientSecret }
         : undefined;
     return toOrderView(order, nextAction);
+  }
+
+  /** Marks a still-holding order failed and releases its edition, in one transaction. */
+  private async failOrder(
+    orderId: string,
+    fields: { payment_id?: string | null; decline_code: string },
+    mayFail = (order: OrderRow) => HOLDING_STATUSES.includes(order.status),
+  ): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const order = (await lockOrder(manager, { orderId }))!;
+      if (!mayFail(order)) return;
+      await setOrderStatus(manager, orderId, 'failed', fields);
+      await releaseListing(manager, order.listing_id, orderId);
+    });
   }
 
   /**

@@ -6,7 +6,7 @@ import { inTransaction } from '#database';
 import { problems } from '#http';
 import type { Principal } from '#identity';
 import type { CreateDropDto, CreateListingDto } from './checkout.dto.js';
-import { drawWinners, seedCommitment } from './lottery.js';
+import { seedCommitment } from './lottery.js';
 
 /** Primary listings, resale listings and timed drops (first-come or lottery). */
 @Injectable()
@@ -148,75 +148,6 @@ export class ListingService {
       seedHash: drop.seed_hash ? (drop.seed_hash as Buffer).toString('hex') : null,
       seed: drop.drawn_at ? (drop.seed as Buffer).toString('hex') : null,
       drawnAt: drop.drawn_at ? new Date(drop.drawn_at).toISOString() : null,
-    };
-  }
-
-  /** Enters a buyer into a lottery drop while its entry window is open. */
-  async enterLottery(principal: Principal, dropId: string) {
-    const drop = await this.getDrop(dropId);
-    const now = new Date();
-    if (drop.mode !== 'lottery') throw problems.conflict('not-a-lottery', 'This drop is first-come');
-    if (now < new Date(drop.startsAt) || now >= new Date(drop.entriesCloseAt!)) {
-      throw problems.conflict('entries-closed', 'The entry window is not open');
-    }
-    await this.dataSource.query(
-      `INSERT INTO drop_entries (drop_id, buyer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      [dropId, principal.accountId],
-    );
-    return { dropId, entered: true };
-  }
-
-  /** Draws the winners after the window, reveals the seed and allocates one edition to each winner. */
-  async drawLottery(principal: Principal, dropId: string) {
-    return inTransaction(this.dataSource, async (manager) => {
-      const [drop] = await manager.query(`SELECT * FROM drops WHERE id = $1 FOR UPDATE`, [dropId]);
-      if (!drop) throw problems.notFound('Drop');
-      if (drop.creator_id !== principal.accountId && !principal.roles.includes('operator')) {
-        throw problems.forbidden('Only the creator or an operator can draw');
-      }
-      if (drop.mode !== 'lottery') throw problems.conflict('not-a-lottery', 'This drop is first-come');
-      if (drop.drawn_at) return this.lotteryResult(dropId, manager);
-      if (new Date(drop.entries_close_at) > new Date())
-        throw problems.conflict('entries-open', 'Entries are still open');
-      const entrants: { buyer_id: string }[] = await manager.query(
-        `SELECT buyer_id FROM drop_entries WHERE drop_id = $1`,
-        [dropId],
-      );
-      const listings: { id: string }[] = await manager.query(
-        `SELECT id FROM listings WHERE drop_id = $1 AND status = 'active' ORDER BY id`,
-        [dropId],
-      );
-      const winners = drawWinners(
-        drop.seed,
-        entrants.map((e) => e.buyer_id),
-        listings.length,
-      );
-      const claimUntil = new Date(Date.now() + this.config.lotteryClaimSeconds * 1000);
-      await manager.query(
-        `UPDATE listings l SET allocated_to = w.buyer, allocated_until = $2
-         FROM unnest($1::uuid[], $3::uuid[]) AS w(listing, buyer) WHERE l.id = w.listing`,
-        [listings.slice(0, winners.length).map((l) => l.id), claimUntil, winners],
-      );
-      await manager.query(`UPDATE drop_entries SET won = (buyer_id = ANY($2::uuid[])) WHERE drop_id = $1`, [
-        dropId,
-        winners,
-      ]);
-      await manager.query(`UPDATE drops SET drawn_at = now() WHERE id = $1`, [dropId]);
-      return this.lotteryResult(dropId, manager);
-    });
-  }
-
-  /** Everything needed to recompute the draw independently. */
-  async lotteryResult(dropId: string, manager = this.dataSource.manager) {
-    const drop = await this.getDrop(dropId, manager);
-    const entries: { buyer_id: string; won: boolean | null }[] = await manager.query(
-      `SELECT buyer_id, won FROM drop_entries WHERE drop_id = $1 ORDER BY buyer_id`,
-      [dropId],
-    );
-    return {
-      ...drop,
-      entrants: entries.map((e) => e.buyer_id),
-      winners: drop.drawnAt ? entries.filter((e) => e.won).map((e) => e.buyer_id) : [],
     };
   }
 }

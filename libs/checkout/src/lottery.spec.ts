@@ -1,23 +1,36 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { drawWinners, seedCommitment } from './lottery.js';
+import { drawWinners, newTicket, seedCommitment } from './lottery.js';
 
 describe('lottery', () => {
-  const entrants = Array.from({ length: 50 }, (_, i) => `buyer-${i}`);
+  const tickets = Array.from({ length: 50 }, () => newTicket().toString('hex'));
 
   it('is deterministic for a seed and independent of entry order', () => {
     const seed = randomBytes(32);
-    const winners = drawWinners(seed, entrants, 10);
+    const winners = drawWinners(seed, tickets, 10);
     expect(winners).toHaveLength(10);
-    expect(drawWinners(seed, [...entrants].reverse(), 10)).toEqual(winners);
+    expect(drawWinners(seed, [...tickets].reverse(), 10)).toEqual(winners);
     expect(new Set(winners).size).toBe(10);
   });
 
-  it('changes with the seed and never exceeds the entrants', () => {
-    expect(drawWinners(randomBytes(32), entrants, 10)).not.toEqual(
-      drawWinners(randomBytes(32), entrants, 10),
-    );
-    expect(drawWinners(randomBytes(32), ['a', 'a', 'b'], 10)).toHaveLength(2);
+  it('changes with the seed and never exceeds the tickets', () => {
+    expect(drawWinners(randomBytes(32), tickets, 10)).not.toEqual(drawWinners(randomBytes(32), tickets, 10));
+    expect(drawWinners(randomBytes(32), ['0a', '0a', '0b'], 10)).toHaveLength(2);
+  });
+
+  it('ranks by SHA-256 of the seed followed by the ticket bytes, lowest first', () => {
+    const seed = Buffer.from('seed');
+    const rank = (ticket: string) =>
+      createHash('sha256')
+        .update(Buffer.concat([seed, Buffer.from(ticket, 'hex')]))
+        .digest('hex');
+    const expected = [...tickets].sort((a, b) => (rank(a) < rank(b) ? -1 : 1));
+    expect(drawWinners(seed, tickets, tickets.length)).toEqual(expected);
+  });
+
+  it('gives each entry 16 fresh random bytes', () => {
+    expect(newTicket()).toHaveLength(16);
+    expect(new Set(tickets).size).toBe(tickets.length);
   });
 
   it('commits to the seed with SHA-256 (known vector)', () => {

@@ -7,8 +7,12 @@ import {
   PaymentProviderUnavailableError,
   PaymentRequestInvalidError,
 } from '#payments';
+import { bounded } from './checkout-errors.js';
 
-/** Turns payment-port failures into problems: retry later (503), bad request (400) or unknown payment (404). */
+/**
+ * Turns payment-port failures into problems: retry later (503), bad request (400) or unknown payment
+ * (404). A provider's message may quote client input, so only a short prefix of it is passed on.
+ */
 @Catch(PaymentProviderError)
 export class PaymentErrorFilter implements ExceptionFilter {
   catch(error: PaymentProviderError, host: ArgumentsHost): void {
@@ -27,9 +31,9 @@ function toDomainError(error: PaymentProviderError): DomainError {
     );
   }
   if (error instanceof PaymentRequestInvalidError) {
-    return new DomainError('payment-request-invalid', 400, 'Bad request', error.message);
+    return new DomainError('payment-request-invalid', 400, 'Bad request', bounded(error.message));
   }
   if (error instanceof PaymentNotFoundError)
     return new DomainError('not-found', 404, 'Not found', 'Payment was not found');
-  return new DomainError('invalid-webhook', 400, 'Bad request', error.message);
+  return new DomainError('invalid-webhook', 400, 'Bad request', bounded(error.message));
 }

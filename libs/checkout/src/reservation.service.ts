@@ -5,6 +5,7 @@ import { HeirloomConfig } from '#config';
 import { Batcher, NEXT_BATCH, preparedQuery, updateReturning } from '#database';
 import { problems } from '#http';
 import { IdentityService } from '#identity';
+import { listingUnavailable, soldOut, unpaidHoldLimit } from './checkout-errors.js';
 import type { CheckoutDto } from './checkout.dto.js';
 import { findOrderByKey, ORDER_COLUMNS, type ListingRow, type OrderRow } from './order.repository.js';
 
@@ -22,6 +23,8 @@ export interface DropCheckout {
   available: boolean;
   /** The buyer's order under this idempotency key, if there is one. */
   previous_id: string | null;
+  /** The buyer's unpaid reservations holding an edition right now, anywhere. */
+  unpaid_holds: number;
 }
 
 /** A checkout's question about a drop, waiting for its batch. */
@@ -88,7 +91,7 @@ export class ReservationService {
                         (SELECT true FROM listings WHERE drop_id = $1 AND status = 'active'
                           AND reserved_until < now() AND allocated_to IS NULL ORDER BY reserved_until LIMIT 1),
                         false) AS available,
-              o.id AS previous_id
+              o.id AS previous_id, ${unpaidHoldsSql('r.buyer_id')} AS unpaid_holds
        FROM unnest($2::uuid[], $3::text[]) WITH ORDINALITY AS r(buyer_id, idempotency_key, request)
          LEFT JOIN drops d ON d.id = $1
          LEFT JOIN collections c ON c.id = d.collection_id
@@ -133,13 +136,14 @@ export class ReservationService {
     const orders = await preparedQuery<OrderRow>(
       this.dataSource.manager,
       'checkout:reserve-from-drop',
-      `SELECT ${ORDER_COLUMNS} FROM reserve_from_drop($1, $2, $3, $4, $5)`,
+      `SELECT ${ORDER_COLUMNS} FROM reserve_from_drop($1, $2, $3, $4, $5, $6)`,
       [
         requests[0].dropId,
         now.map((request) => request.orderId),
         now.map((request) => request.buyerId),
         now.map((request) => request.idempotencyKey),
         this.config.reservationTtlSeconds,
+        this.config.maxUnpaidHolds,
       ],
     );
     const byId = new Map(orders.map((order) => [order.id, order]));
@@ -148,7 +152,8 @@ export class ReservationService {
 
   /**
    * Under the key's lock: the order already made with this key, or else a new reservation — except
-   * at a plain drop, where `reserveFromPlainDrop` has just found no edition free: sold out then.
+   * at a plain drop, where `reserveFromPlainDrop` has just reserved nothing: the buyer's holds were
+   * at the cap, or else no edition was free.
    */
   async reserveOrReplay(
     manager: EntityManager,
@@ -158,7 +163,11 @@ export class ReservationService {
   ): Promise<{ order: OrderRow; replay?: undefined } | { replay: OrderRow }> {
     const replay = await findOrderByKey(manager, buyerId, request.idempotencyKey);
     if (replay) return { replay };
-    if (drop && isPlainDrop(drop, buyerId)) throw soldOut();
+    if (drop && isPlainDrop(drop, buyerId)) {
+      throw (await this.unpaidHolds(manager, buyerId)) >= this.config.maxUnpaidHolds
+        ? unpaidHoldLimit(this.config.maxUnpaidHolds)
+        : soldOut();
+    }
     return { order: await this.reserve(manager, buyerId, request, drop) };
   }
 
@@ -211,8 +220,7 @@ export class ReservationService {
        RETURNING *`,
       [listingId, orderId, buyerId, ttl],
     );
-    if (!listing)
-      throw problems.conflict('not-available', 'This edition is sold or reserved by another buyer');
+    if (!listing) throw await listingUnavailable(manager, listingId);
     return listing;
   }
 
@@ -245,7 +253,7 @@ export class ReservationService {
     return listing;
   }
 
-  /** Per-buyer limits and real-name requirements of the drop and the collection. */
+  /** The cap on unpaid holds, per-buyer limits and real-name requirements of the drop and the collection. */
   private async checkBuyerPolicy(
     manager: EntityManager,
     buyerId: string,
@@ -266,22 +274,46 @@ export class ReservationService {
     if (policy.real_name && !(await this.identity.isRealNameVerified(buyerId, manager))) {
       throw problems.forbidden('This collection requires real-name verification before buying');
     }
+    // One buyer's reservations are serialised (reserve_from_drop takes the same lock), so parallel
+    // requests slip past neither the cap on unpaid holds nor a per-buyer limit.
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`buyer:${buyerId}`]);
+    if ((await this.unpaidHolds(manager, buyerId)) >= this.config.maxUnpaidHolds) {
+      throw unpaidHoldLimit(this.config.maxUnpaidHolds);
+    }
     const limit = policy.drop_limit ?? policy.collection_limit;
     if (limit === null) return;
-    // One buyer's checkouts are serialised, so parallel requests cannot slip past the limit.
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [
-      `buyer-limit:${buyerId}:${policy.collection_id}`,
-    ]);
+    // Bought, or held right now: a lapsed hold no longer counts.
     const [{ count }]: { count: string }[] = await manager.query(
       `SELECT count(*) FROM orders o JOIN tokens t ON t.id = o.token_id
-       WHERE o.buyer_id = $1 AND t.collection_id = $2 AND o.status IN ('reserved', 'requires_action', 'paid', 'disputed')
+       WHERE o.buyer_id = $1 AND t.collection_id = $2
+         AND (o.status IN ('paid', 'disputed')
+              OR (o.status IN ('reserved', 'requires_action') AND o.reserved_until > now()))
          AND ($3::uuid IS NULL OR o.drop_id = $3)`,
       [buyerId, policy.collection_id, policy.drop_limit === null ? null : listing.drop_id],
     );
     if (Number(count) >= limit) {
-      throw problems.conflict('buyer-limit-reached', `At most ${limit} per buyer`);
+      throw problems.conflict(
+        'buyer-limit-reached',
+        `At most ${limit} per buyer, counting editions you hold unpaid`,
+      );
     }
   }
+
+  private async unpaidHolds(manager: EntityManager, buyerId: string): Promise<number> {
+    const [{ holds }] = await preparedQuery<{ holds: number }>(
+      manager,
+      'checkout:unpaid-holds',
+      `SELECT ${unpaidHoldsSql('$1::uuid')} AS holds`,
+      [buyerId],
+    );
+    return holds;
+  }
+}
+
+/** SQL: how many unpaid reservations the buyer holds right now (over orders_buyer_holds_idx). */
+function unpaidHoldsSql(buyer: string): string {
+  return `(SELECT count(*)::int FROM orders h WHERE h.buyer_id = ${buyer}
+            AND h.status IN ('reserved', 'requires_action') AND h.reserved_until > now())`;
 }
 
 /** First-come, no per-buyer limit, no real-name rule, and not the creator buying their own drop. */
@@ -304,8 +336,4 @@ export function assertDropOpen(drop: DropCheckout): void {
     throw problems.conflict('lottery-not-drawn', 'Enter the lottery; winners can check out after the draw');
   }
   if (drop.mode === 'first-come' && !drop.available) throw soldOut();
-}
-
-function soldOut() {
-  return problems.conflict('sold-out', 'No edition of this drop is available right now');
 }

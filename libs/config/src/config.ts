@@ -44,6 +44,8 @@ export class HeirloomConfig {
     readonly authLimitPerAddressPerMinute: number,
     readonly operatorSeedEmail: string | undefined,
     readonly operatorSeedPassword: string | undefined,
+    /** Unpaid reservations one account may hold at once, across the platform. */
+    readonly maxUnpaidHolds: number,
   ) {}
 
   get embedded(): boolean {
@@ -112,6 +114,7 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
     reader.int('AUTH_RATE_LIMIT_PER_ADDRESS', 60, 1, 1_000_000),
     reader.optional('HEIRLOOM_OPERATOR_EMAIL'),
     reader.optional('HEIRLOOM_OPERATOR_PASSWORD'),
+    reader.int('MAX_UNPAID_HOLDS', 2, 1, 1000),
   );
   if (!isAbsolute(config.dataDir)) problems.push('HEIRLOOM_DATA_DIR must resolve to an absolute path');
   if ((config.operatorSeedEmail === undefined) !== (config.operatorSeedPassword === undefined)) {
