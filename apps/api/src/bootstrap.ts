@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -10,7 +9,15 @@ import {
   withDatabase,
   type RunningPostgres,
 } from '#database';
-import { createLogger, PinoNestLogger, ProblemFilter, strictValidationPipe } from '#http';
+import {
+  createLogger,
+  PinoNestLogger,
+  ProblemFilter,
+  problemServerOptions,
+  registerBodyParsers,
+  registerRequestGuards,
+  strictValidationPipe,
+} from '#http';
 import { AppModule } from './app.module.js';
 import { schema } from './schema.js';
 
@@ -35,29 +42,23 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     bodyLimit: config.maxJsonBodyBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
     trustProxy: process.env.TRUST_PROXY === '1',
+    ...problemServerOptions(),
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, databaseUrl),
     adapter,
     {
       logger: new PinoNestLogger(logger),
+      // JSON is parsed by registerBodyParsers; the raw bytes stay for Stripe's signature check.
+      bodyParser: false,
       rawBody: true,
     },
   );
-  const fastify = app.getHttpAdapter().getInstance();
-  // Only JSON bodies (and the upload routes' own parsers): anything else is a 415, not a 500.
-  fastify.removeContentTypeParser('text/plain');
-  // Media uploads stream through untouched; the content lib sniffs, limits and hashes them.
-  fastify.addContentTypeParser(
-    /^(image|video|audio|model)\/|^application\/octet-stream/,
-    (_request, payload, done) => done(null, payload),
-  );
-  fastify.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-  });
+  // JSON everywhere; raw media bytes only where they are uploaded (the content lib sniffs,
+  // limits and hashes them); any other body is a 415 problem.
+  registerBodyParsers(app, { binaryRoutes: ['POST /media'], bodyLimit: config.maxJsonBodyBytes });
+  registerRequestGuards(app.getHttpAdapter().getInstance());
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(strictValidationPipe());
   app.enableShutdownHooks();

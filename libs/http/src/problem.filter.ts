@@ -11,11 +11,14 @@ const CODE_BY_STATUS: Record<number, string> = {
   404: 'not-found',
   405: 'method-not-allowed',
   406: 'not-acceptable',
+  408: 'request-timeout',
   409: 'conflict',
   413: 'payload-too-large',
+  414: 'uri-too-long',
   415: 'unsupported-media-type',
   422: 'unprocessable',
   429: 'rate-limited',
+  431: 'headers-too-large',
 };
 
 /** Converts any thrown value into an RFC 9457 problem; unknown errors become a bare 500. */
@@ -70,9 +73,13 @@ export function toProblem(error: unknown, requestId: string, instance?: string):
   };
 }
 
+/** Longer request targets are left out of a problem rather than echoed back. */
+const MAX_INSTANCE_LENGTH = 2048;
+
 /** Sends a problem as `application/problem+json`, logging server-side failures. */
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: unknown): void {
-  const problem = toProblem(error, String(request.id), request.url);
+  const instance = request.url.length <= MAX_INSTANCE_LENGTH ? request.url : undefined;
+  const problem = toProblem(error, String(request.id), instance);
   if (problem.status >= 500) request.log.error({ err: error }, 'unhandled error');
   if (problem.status === 429 && typeof problem.retryAfter === 'number') {
     void reply.header('retry-after', String(problem.retryAfter));

@@ -43,6 +43,8 @@ export const problems = {
     new DomainError(code, 409, 'Conflict', detail, extensions),
   unprocessable: (code: string, detail: string, extensions?: Record<string, unknown>) =>
     new DomainError(code, 422, 'Unprocessable content', detail, extensions),
+  unsupportedMediaType: (detail: string) =>
+    new DomainError('unsupported-media-type', 415, 'Unsupported media type', detail),
   tooManyRequests: (retryAfterSeconds: number) =>
     new DomainError('rate-limited', 429, 'Too many requests', 'Slow down and retry later', {
       retryAfter: retryAfterSeconds,

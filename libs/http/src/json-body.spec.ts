@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { scanJson } from './json-body.js';
+
+const scan = (text: string, maxDepth?: number) => scanJson(Buffer.from(text, 'utf8'), maxDepth);
+
+describe('scanJson', () => {
+  it('passes ordinary bodies, malformed ones included (JSON.parse refuses those)', () => {
+    expect(scan('{"name":"Ada","tags":["a",{"b":[1,2]}],"n":null}')).toBeUndefined();
+    expect(scan('')).toBeUndefined();
+    expect(scan('{"unclosed": [')).toBeUndefined();
+    expect(scan('"ünïcödé ✓ 😀"')).toBeUndefined();
+  });
+
+  it('counts depth outside strings only, up to the limit', () => {
+    expect(scan('[[[]]]', 3)).toBeUndefined();
+    expect(scan('[[[[]]]]', 3)).toBe('too-deep');
+    expect(scan('{"a":{"b":{"c":{}}}}', 3)).toBe('too-deep');
+    expect(scan('["[[[[[[", "{{{{{{"]', 2)).toBeUndefined();
+    expect(scan('[],[],[],[]', 1)).toBeUndefined();
+    expect(scan('['.repeat(5000))).toBe('too-deep');
+  });
+
+  it('finds NUL escaped in a value or a key, or as a raw byte', () => {
+    expect(scan('{"name":"a\\u0000b"}')).toBe('nul');
+    expect(scan('{"\\u0000":1}')).toBe('nul');
+    expect(scan('"\0"')).toBe('nul');
+    expect(scan('{}\0')).toBe('nul');
+  });
+
+  it('does not mistake escaped backslashes, quotes or other code points for NUL', () => {
+    expect(scan('{"name":"a\\\\u0000"}')).toBeUndefined(); // the six characters \u0000
+    expect(scan('{"name":"\\"\\u0001\\u0100\\u000A"}')).toBeUndefined();
+    expect(scan('{"a":"\\"[[[[","b":1}', 1)).toBeUndefined(); // an escaped quote does not end the string
+    expect(scan('"\\\\"[[', 1)).toBe('too-deep'); // an escaped backslash does not escape the quote
+  });
+});
