@@ -1,3 +1,4 @@
+export { ApiProblems, ProblemDetailsDto, problemResponse } from './api-problems.js';
 export { BINARY_MEDIA, registerBodyParsers, type BodyParserOptions } from './body-parsers.js';
 export { problemClientErrorHandler } from './client-error.js';
 export { invalidCharacters, MAX_JSON_DEPTH, scanJson } from './json-body.js';
