@@ -6,8 +6,8 @@ import { CreateCheckout1764000500000 } from './1764000500000-CreateCheckout.js';
 import { WriteLedgerEntriesOnce1764000600000 } from './1764000600000-WriteLedgerEntriesOnce.js';
 import { ReserveFromDropInOneCall1764000700000 } from './1764000700000-ReserveFromDropInOneCall.js';
 import { HashIdNumbersWithHmac1764000800000 } from './1764000800000-HashIdNumbersWithHmac.js';
-import { RecordMediaUploaders1764001000000 } from './1764001000000-RecordMediaUploaders.js';
 import { CapHoldsAndTicketEntries1764000900000 } from './1764000900000-CapHoldsAndTicketEntries.js';
+import { RecordMediaUploaders1764001000000 } from './1764001000000-RecordMediaUploaders.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -19,6 +19,6 @@ export const migrations = [
   WriteLedgerEntriesOnce1764000600000,
   ReserveFromDropInOneCall1764000700000,
   HashIdNumbersWithHmac1764000800000,
-  RecordMediaUploaders1764001000000,
   CapHoldsAndTicketEntries1764000900000,
+  RecordMediaUploaders1764001000000,
 ];
