@@ -41,7 +41,10 @@ export interface ApiProcess {
   output(): string;
   /** Sends `signal` (default SIGKILL: no cleanup, like a power cut) and waits for the process to end. */
   kill(signal?: NodeJS.Signals): Promise<ProcessExit>;
-  /** Stops gracefully (SIGTERM, then SIGKILL after a grace period) and removes its data folder. */
+  /**
+   * Stops gracefully (SIGTERM, then SIGKILL after a grace period) and removes its data folder
+   * (but not one given to `startEmbeddedApiProcess`).
+   */
   stop(): Promise<void>;
 }
 
@@ -60,10 +63,54 @@ export async function startApiProcess(
   env: Record<string, string> = {},
   options: ApiProcessOptions = {},
 ): Promise<ApiProcess> {
+  return launchWithRetry(
+    () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'heirloom-api-'));
+      return { env: { DATABASE_URL: databaseUrl, HEIRLOOM_DATA_DIR: dataDir }, dataDir, keepDataDir: false };
+    },
+    env,
+    options,
+  );
+}
+
+/**
+ * Starts the built API on the embedded default, as `npm start` does: no DATABASE_URL, its own
+ * PostgreSQL in `dataDir/postgres` on `postgresPort`. The data folder is left in place, so a
+ * test can start the API again on it (and must remove it itself).
+ */
+export async function startEmbeddedApiProcess(
+  dataDir: string,
+  postgresPort: number,
+  env: Record<string, string> = {},
+  options: ApiProcessOptions = {},
+): Promise<ApiProcess> {
+  return launchWithRetry(
+    () => ({
+      env: { HEIRLOOM_DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(postgresPort) },
+      dataDir,
+      keepDataDir: true,
+    }),
+    env,
+    options,
+  );
+}
+
+/** Where a child keeps its data: its database settings and data folder. */
+interface Placement {
+  env: Record<string, string>;
+  dataDir: string;
+  keepDataDir: boolean;
+}
+
+async function launchWithRetry(
+  place: () => Placement,
+  env: Record<string, string>,
+  options: ApiProcessOptions,
+): Promise<ApiProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launch(databaseUrl, env, options.readyTimeoutMs ?? 30_000);
+      return await launch(place(), env, options.readyTimeoutMs ?? 30_000);
     } catch (error) {
       // The free port was taken between probing and listening: try another one.
       if (!(error instanceof PortTakenError) || attempt >= 3) throw error;
@@ -74,21 +121,20 @@ export async function startApiProcess(
 class PortTakenError extends Error {}
 
 async function launch(
-  databaseUrl: string,
+  placement: Placement,
   env: Record<string, string>,
   readyTimeoutMs: number,
 ): Promise<ApiProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'heirloom-api-'));
+  const { dataDir } = placement;
   const child = spawn(process.execPath, ['--import', WATCHDOG, MAIN], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? tmpdir(),
-      DATABASE_URL: databaseUrl,
       HOST: '127.0.0.1',
       PORT: String(port),
-      HEIRLOOM_DATA_DIR: dataDir,
+      ...placement.env,
       ...TEST_APP_ENV,
       ...env,
     },
@@ -110,7 +156,7 @@ async function launch(
     child.once('error', () => resolve({ code: -1, signal: null }));
   });
   const cleanUp = () => rmSync(dataDir, { recursive: true, force: true });
-  void exited.then(cleanUp);
+  if (!placement.keepDataDir) void exited.then(cleanUp);
 
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -21,12 +21,16 @@ import {
 import { AppModule } from './app.module.js';
 import { schema } from './schema.js';
 
-/** The database to use: DATABASE_URL, or an embedded PostgreSQL under the data folder. */
+/**
+ * The database to use: DATABASE_URL, or an embedded PostgreSQL under the data folder. With
+ * `joinRunning` (the CLI) the embedded server the running API owns is used as it is.
+ */
 export async function resolveDatabase(
   config: HeirloomConfig,
+  { joinRunning = false }: { joinRunning?: boolean } = {},
 ): Promise<{ url: string; embedded?: RunningPostgres }> {
   if (config.databaseUrl) return { url: config.databaseUrl };
-  const embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort);
+  const embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort, { joinRunning });
   const url = withDatabase(embedded.url, 'heirloom');
   await ensureDatabase(url);
   return { url, embedded };

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { AuditRunner } from '#audit';
 import { ConfigError, loadConfig } from '#config';
-import { migrate } from '#database';
+import { EmbeddedPostgresError, migrate } from '#database';
 import { IdentityService } from '#identity';
 import { generateKey } from '#ledger-core';
 import { AppModule } from './app.module.js';
@@ -34,7 +34,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  const database = await resolveDatabase(config);
+  // A one-off command leaves the background jobs to the API.
+  process.env.HEIRLOOM_DISABLE_JOBS ??= '1';
+  // Beside a running API, use its embedded server: operator tasks need no downtime.
+  const database = await resolveDatabase(config, { joinRunning: true });
   try {
     switch (command) {
       case 'migrate': {
@@ -84,7 +87,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof UsageError) console.error(`${error.message}\n\n${USAGE}`);
-    else console.error(error instanceof ConfigError ? error.message : error);
+    else {
+      const known = error instanceof ConfigError || error instanceof EmbeddedPostgresError;
+      console.error(known ? error.message : error);
+    }
     process.exit(error instanceof UsageError ? 2 : 1);
   },
 );

@@ -1,6 +1,11 @@
 export { dataSourceOptions, migrate, type DatabaseSchema } from './data-source.js';
 export { ensureDatabase, withDatabase } from './database-url.js';
-export { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
+export {
+  startEmbeddedPostgres,
+  type EmbeddedPostgresOptions,
+  type RunningPostgres,
+} from './embedded-postgres.js';
+export { EmbeddedPostgresError } from './embedded-postgres.exception.js';
 export { preparedQuery } from './prepared-query.js';
 export {
   inLockedTransaction,
