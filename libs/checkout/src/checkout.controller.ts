@@ -10,12 +10,28 @@ import {
   Req,
   UseFilters,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiExcludeEndpoint,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { problems } from '#http';
+import { ApiProblems, problems } from '#http';
 import { CurrentPrincipal, OptionalPrincipal, type Principal, Public, Roles } from '#identity';
 import { CheckoutDto, CreateDropDto, CreateListingDto, PayDto, SandboxChallengeDto } from './checkout.dto.js';
 import { CheckoutService } from './checkout.service.js';
+import {
+  DropDetailView,
+  DropView,
+  EntryView,
+  ListingView,
+  OrderView,
+  WebhookReceiptView,
+} from './checkout.views.js';
 import { ListingService } from './listing.service.js';
 import { LotteryService } from './lottery.service.js';
 import { PaymentErrorFilter } from './payment-error.filter.js';
@@ -35,6 +51,38 @@ export class CheckoutController {
 
   /** Reserves an edition and pays for it; answers with the order (and a 3-D Secure step if needed). */
   @Post('checkout')
+  @ApiOperation({
+    summary: 'Reserve an edition and pay for it',
+    description:
+      'Reserves one edition: the listing `listingId`, or any free edition of the drop `dropId`. The hold ' +
+      'lasts `RESERVATION_TTL_SECONDS` (default 5 minutes; see `reservedUntil`), then the edition goes back ' +
+      'on sale. With payment details (`paymentMethodId`, or `card` on the sandbox rail) it pays at once; ' +
+      'without them it only reserves (`status` `reserved`) and the client pays with POST /orders/{id}/pay ' +
+      '(reserve-then-pay, the Stripe Payment Element flow). Send a fresh `idempotencyKey` per purchase: ' +
+      'retrying with the same key answers the same order instead of buying twice (also after a 503).\n\n' +
+      '`status` `requires_action` means 3-D Secure: follow `nextAction` (`redirect_to_url`: send the buyer ' +
+      'to `url`; `use_stripe_sdk`: confirm with Stripe.js and `clientSecret`), then read GET /orders/{id}. ' +
+      'An account holds at most `MAX_UNPAID_HOLDS` (default 2) unpaid reservations at once: 409 ' +
+      '`unpaid-hold-limit` says pay for one or let one expire. A lottery drop sells only after its draw, ' +
+      "each winner's edition first. Payment details the rail refuses (400 `payment-request-invalid`) end " +
+      'the attempt and release the edition.',
+  })
+  @ApiCreatedResponse({ type: OrderView, description: 'The order; a retried key answers the same order' })
+  @ApiProblems({
+    400: ['bad-checkout', 'card-data-refused', 'payment-request-invalid', 'listing-in-drop'],
+    403: ['forbidden'],
+    404: ['not-found'],
+    409: [
+      'sold-out',
+      'not-available',
+      'own-listing',
+      'drop-not-started',
+      'lottery-not-drawn',
+      'buyer-limit-reached',
+      'unpaid-hold-limit',
+    ],
+    503: ['payment-provider-unavailable'],
+  })
   create(@CurrentPrincipal() principal: Principal, @Body() body: CheckoutDto) {
     return this.checkout.checkout(principal, body);
   }
@@ -42,6 +90,21 @@ export class CheckoutController {
   /** Pays for a reserved order (reserve-then-pay checkout). */
   @Post('orders/:id/pay')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Pay for a reserved order',
+    description:
+      'Second step of reserve-then-pay: pays for an order of yours that POST /checkout only reserved, ' +
+      'before its `reservedUntil`. Repeating it is harmless: an order already paying, paid or failed is ' +
+      'answered as it is. `status` `requires_action` means 3-D Secure: follow `nextAction`, then read ' +
+      'GET /orders/{id}. After 409 `reservation-expired` or `order-not-payable`, check out again.',
+  })
+  @ApiOkResponse({ type: OrderView, description: 'The order, paying, paid or failed' })
+  @ApiProblems({
+    400: ['card-data-refused', 'payment-request-invalid'],
+    404: ['not-found'],
+    409: ['order-not-payable', 'reservation-expired'],
+    503: ['payment-provider-unavailable'],
+  })
   pay(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseUUIDPipe) id: string,
@@ -51,17 +114,47 @@ export class CheckoutController {
   }
 
   @Get('orders/:id')
+  @ApiOperation({
+    summary: 'Get an order',
+    description:
+      'Your own order (operators and auditors may read any). Poll it after a 3-D Secure step or while ' +
+      'a payment is settling: the webhook moves it to `paid` or `failed`.',
+  })
+  @ApiOkResponse({ type: OrderView, description: 'The order' })
+  @ApiProblems({ 404: ['not-found'] })
   order(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
     return this.checkout.getOrder(principal, id);
   }
 
   @Post('listings')
+  @ApiOperation({
+    summary: 'List a token you own for sale',
+    description:
+      'A primary listing while the creator still holds the token, else a resale, which the collection ' +
+      'must allow after its hold period. A token has one active listing at a time.',
+  })
+  @ApiCreatedResponse({ type: ListingView, description: 'The new listing' })
+  @ApiProblems({
+    403: ['forbidden'],
+    404: ['not-found'],
+    409: ['token-state', 'resale-not-allowed', 'hold-period', 'already-listed'],
+  })
   list(@CurrentPrincipal() principal: Principal, @Body() body: CreateListingDto) {
     return this.listings.createListing(principal, body);
   }
 
   @Roles('creator')
   @Post('drops')
+  @ApiOperation({
+    summary: 'Start a drop of your collection',
+    description:
+      'Every unlisted edition of the collection you still hold goes on sale at one price from ' +
+      '`startsAt`. `first-come` sells to whoever checks out first; `lottery` takes entries from ' +
+      '`startsAt` until `entriesCloseAt` and publishes `seedHash` (SHA-256 of a secret seed) now, ' +
+      'before any entry, so the draw can be verified.',
+  })
+  @ApiCreatedResponse({ type: DropView, description: 'The new drop' })
+  @ApiProblems({ 400: ['bad-drop'], 403: ['forbidden'], 404: ['not-found'], 409: ['nothing-to-drop'] })
   createDrop(@CurrentPrincipal() principal: Principal, @Body() body: CreateDropDto) {
     return this.listings.createDrop(principal, body);
   }
@@ -69,17 +162,47 @@ export class CheckoutController {
   /** A drop's public view: counts and the draw's data, never account ids; a signed-in caller also sees their entry. */
   @Public()
   @Get('drops/:id')
+  @ApiOperation({
+    summary: 'Get a drop',
+    description:
+      'Counts, price and timing, and for a lottery everything needed to verify its draw, never account ' +
+      "ids: every entry's ticket, the winning tickets (best first) and, once drawn, the seed. To verify: " +
+      'check SHA-256(seed) = `seedHash`, rank the tickets by SHA-256(seed bytes ‖ ticket bytes) (hex ' +
+      'decoded), lowest first; the first `winnerCount` are `winningTickets`. A signed-in caller also sees ' +
+      '`yourEntry`.',
+  })
+  @ApiOkResponse({ type: DropDetailView, description: 'The drop' })
+  @ApiProblems({ 404: ['not-found'] })
   drop(@OptionalPrincipal() principal: Principal | undefined, @Param('id', ParseUUIDPipe) id: string) {
     return this.lotteries.view(id, principal);
   }
 
   @Post('drops/:id/entries')
+  @ApiOperation({
+    summary: 'Enter a lottery drop',
+    description:
+      'While its entry window is open (`startsAt` to `entriesCloseAt`). Answers your random ticket; ' +
+      'entering again is the same entry with the same ticket. The creator cannot enter their own drop. ' +
+      "After the draw, winners check out with POST /checkout and the drop's `dropId`; each winner's " +
+      'edition is kept for them for `LOTTERY_CLAIM_SECONDS` (default 24 hours).',
+  })
+  @ApiCreatedResponse({ type: EntryView, description: 'Your entry' })
+  @ApiProblems({ 403: ['own-drop'], 404: ['not-found'], 409: ['not-a-lottery', 'entries-closed'] })
   enter(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
     return this.lotteries.enter(principal, id);
   }
 
   @Post('drops/:id/draw')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Draw a lottery drop',
+    description:
+      "By the drop's creator or an operator, once entries have closed. Ranks the tickets with the " +
+      'committed seed, reveals the seed and allocates one edition per winner. Drawing again answers the ' +
+      'same result. Verify it as described for GET /drops/{id}.',
+  })
+  @ApiOkResponse({ type: DropDetailView, description: 'The drawn drop' })
+  @ApiProblems({ 403: ['forbidden'], 404: ['not-found'], 409: ['not-a-lottery', 'entries-open'] })
   draw(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
     return this.lotteries.draw(principal, id);
   }
@@ -94,6 +217,16 @@ export class WebhookController {
 
   @Post('stripe')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Receive a payment event',
+    description:
+      'For Stripe (and the sandbox rail) only: the body must be the raw event signed in the ' +
+      '`Stripe-Signature` header. Each event is stored once by id and then applied; a repeated delivery ' +
+      'is acknowledged with `duplicate: true` and changes nothing.',
+  })
+  @ApiBody({ description: 'The provider’s event, byte for byte as signed', schema: { type: 'object' } })
+  @ApiOkResponse({ type: WebhookReceiptView, description: 'The event was stored (or had been)' })
+  @ApiProblems({ 400: ['invalid-webhook'] })
   receive(@Req() request: FastifyRequest & { rawBody?: Buffer }) {
     if (!request.rawBody) throw problems.badRequest('invalid-webhook', 'Expected a JSON body');
     return this.events.receive(request.rawBody, request.headers['stripe-signature'] as string | undefined);
@@ -117,6 +250,15 @@ export class SandboxChallengeController {
 
   @Post(':paymentId')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Complete a sandbox 3-D Secure challenge',
+    description:
+      "Sandbox rail only, standing in for the card issuer's page that `nextAction.url` points to: " +
+      '`approve: true` pays the order, `false` fails it (`declineCode` `authentication_failed`). Repeating ' +
+      'it answers the first result.',
+  })
+  @ApiOkResponse({ type: OrderView, description: 'The order after the challenge' })
+  @ApiProblems({ 404: ['not-found'] })
   complete(@Param('paymentId') paymentId: string, @Body() body: SandboxChallengeDto) {
     return this.checkout.completeChallenge(paymentId, body.approve);
   }

@@ -1,0 +1,145 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CURRENCIES } from '#money';
+import type { OrderView as OrderShape } from './checkout.service.js';
+import type { ListingService } from './listing.service.js';
+import type { LotteryService, OwnEntry } from './lottery.service.js';
+import { ORDER_TRANSITIONS } from './order-state.js';
+import type { PaymentEventsService } from './payment-events.service.js';
+
+// The response schemas of the checkout routes. Each view implements what its service answers, so a
+// field the service gains or changes fails the type check here instead of drifting from the docs.
+
+type Answer<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
+type ListingShape = Answer<ListingService['createListing']>;
+type DropShape = Answer<ListingService['getDrop']>;
+/** The drop view with its tickets; `yourEntry` is added for a signed-in caller only. */
+type DropDetailShape = Omit<Answer<LotteryService['view']>, 'yourEntry'>;
+type EntryShape = Answer<LotteryService['enter']>;
+type WebhookReceiptShape = Answer<PaymentEventsService['receive']>;
+
+export class OrderCardView implements NonNullable<OrderShape['card']> {
+  @ApiProperty({ example: 'visa' }) brand!: string;
+  @ApiProperty({ example: '4242' }) last4!: string;
+}
+
+export class NextActionView implements NonNullable<OrderShape['nextAction']> {
+  @ApiProperty({
+    enum: ['redirect_to_url', 'use_stripe_sdk'],
+    description:
+      '`redirect_to_url`: send the buyer to `url` (the issuer’s 3-D Secure page); ' +
+      '`use_stripe_sdk`: confirm the payment in the browser with Stripe.js and `clientSecret`',
+  })
+  type!: string;
+  @ApiPropertyOptional({ description: 'redirect_to_url only' }) url?: string;
+  @ApiPropertyOptional({ description: 'The PaymentIntent’s client secret, for Stripe.js' })
+  clientSecret?: string;
+}
+
+export class OrderView implements OrderShape {
+  @ApiProperty({ format: 'uuid' }) orderId!: string;
+  @ApiProperty({
+    enum: Object.keys(ORDER_TRANSITIONS),
+    description:
+      '`reserved`: the edition is held for you until `reservedUntil` (pay with POST /orders/{id}/pay); ' +
+      '`requires_action`: follow `nextAction`; `paid`: the token is yours; `failed`: see `declineCode`, ' +
+      'the edition was released; `expired`: the hold lapsed unpaid',
+  })
+  status!: OrderShape['status'];
+  @ApiProperty() tokenId!: string;
+  @ApiProperty({ format: 'uuid' }) listingId!: string;
+  @ApiProperty({ type: 'integer', description: 'Integer minor units' }) amountMinor!: number;
+  @ApiProperty({ enum: CURRENCIES }) currency!: string;
+  @ApiProperty({ format: 'date-time', description: 'The hold lapses at this time unless paid' })
+  reservedUntil!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'The provider’s payment id; null until paying' })
+  paymentId!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'card_declined',
+    description:
+      'Why the order failed: card_declined, insufficient_funds, expired_card, incorrect_cvc, ' +
+      'incorrect_number, authentication_failed, processing_error, payment_request_invalid or canceled',
+  })
+  declineCode!: string | null;
+  @ApiProperty({ type: () => OrderCardView, nullable: true, description: 'The card that paid' })
+  card!: OrderCardView | null;
+  @ApiPropertyOptional({
+    type: () => NextActionView,
+    description: 'Only while `status` is `requires_action`: what the buyer must do to finish paying',
+  })
+  nextAction?: NextActionView;
+}
+
+export class ListingView implements ListingShape {
+  @ApiProperty({ format: 'uuid' }) listingId!: string;
+  @ApiProperty() tokenId!: string;
+  @ApiProperty({ type: 'integer', description: 'Integer minor units' }) priceMinor!: number;
+  @ApiProperty({ enum: CURRENCIES }) currency!: string;
+}
+
+export class DropView implements DropShape {
+  @ApiProperty({ format: 'uuid' }) dropId!: string;
+  @ApiProperty({ format: 'uuid' }) collectionId!: string;
+  @ApiProperty({ type: 'integer', description: 'Price per edition, integer minor units' })
+  priceMinor!: number;
+  @ApiProperty({ enum: CURRENCIES }) currency!: string;
+  @ApiProperty({ format: 'date-time' }) startsAt!: string;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'null: no per-buyer limit of the drop' })
+  perBuyerLimit!: number | null;
+  @ApiProperty({ enum: ['first-come', 'lottery'] }) mode!: string;
+  @ApiProperty({ type: 'integer', description: 'Editions in the drop' }) editions!: number;
+  @ApiProperty({ type: 'integer', description: 'Editions not sold yet' }) available!: number;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Lottery: entries close at this time',
+  })
+  entriesCloseAt!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Lottery: SHA-256 of the seed (hex), published before any entry',
+  })
+  seedHash!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Lottery: the seed (hex), revealed at the draw; null before it',
+  })
+  seed!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) drawnAt!: string | null;
+}
+
+export class OwnEntryView implements OwnEntry {
+  @ApiProperty() entered!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'Your ticket (hex)' }) ticket!: string | null;
+  @ApiProperty({ type: Boolean, nullable: true, description: 'null before the draw' }) won!: boolean | null;
+}
+
+export class DropDetailView extends DropView implements DropDetailShape {
+  @ApiProperty({ type: 'integer' }) entrantCount!: number;
+  @ApiProperty({ type: 'integer' }) winnerCount!: number;
+  @ApiProperty({ type: [String], description: 'Every entry’s ticket (hex), in ticket order' })
+  tickets!: string[];
+  @ApiProperty({ type: [String], description: 'The winning tickets, best first; empty before the draw' })
+  winningTickets!: string[];
+  @ApiPropertyOptional({
+    type: () => OwnEntryView,
+    description: 'A lottery seen by a signed-in caller: their own entry',
+  })
+  yourEntry?: OwnEntryView;
+}
+
+export class EntryView implements EntryShape {
+  @ApiProperty({ format: 'uuid' }) dropId!: string;
+  @ApiProperty() entered!: boolean;
+  @ApiProperty({ description: 'Your ticket (hex); entering again answers the same one' }) ticket!: string;
+}
+
+export class WebhookReceiptView implements WebhookReceiptShape {
+  @ApiProperty({ type: Boolean, enum: [true] }) received!: true;
+  @ApiProperty({ description: 'true: this event id was received before (nothing was applied again)' })
+  duplicate!: boolean;
+}
