@@ -18,6 +18,7 @@ import {
   registerRequestGuards,
   strictValidationPipe,
 } from '#http';
+import { completeApiDocument } from './api-docs.js';
 import { AppModule } from './app.module.js';
 import { schema } from './schema.js';
 
@@ -73,7 +74,8 @@ export async function createApp(
     .setVersion('0.1.0')
     .addBearerAuth()
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApi), {
+  const document = () => completeApiDocument(SwaggerModule.createDocument(app, openApi), app);
+  SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
   });
   await app.init();
