@@ -10,9 +10,29 @@ import {
   Post,
   Req,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { CreateApiKeyDto, RealNameDto, RoleDto, SignInDto, SignUpDto } from './identity.dto.js';
+import { ApiProblems } from '#http';
+import {
+  AccountView,
+  ApiKeyView,
+  CreateApiKeyDto,
+  IssuedApiKeyView,
+  RealNameDto,
+  RealNameView,
+  RoleDto,
+  SessionView,
+  SignInDto,
+  SignInView,
+  SignUpDto,
+} from './identity.dto.js';
 import { ROLES, type Role } from './identity.entities.js';
 import { IdentityService } from './identity.service.js';
 import { CurrentPrincipal, type Principal, Public, Roles, SessionOnly } from './principal.js';
@@ -33,6 +53,8 @@ export class AuthController {
       '(429 `rate-limited`) bound how fast anyone can probe addresses this way. Sign-in, by ' +
       'contrast, answers an unknown email exactly like a wrong password, in the same time.',
   })
+  @ApiCreatedResponse({ type: AccountView, description: 'The new account; sign in to open a session' })
+  @ApiProblems({ 409: ['email-taken', 'handle-taken'], 429: ['rate-limited'] })
   signUp(@Body() body: SignUpDto, @Req() request: FastifyRequest) {
     return this.identity.signUp(body, request.ip);
   }
@@ -43,8 +65,11 @@ export class AuthController {
   @ApiOperation({
     summary: 'Open a session (bearer token `hls_…`)',
     description:
-      'An unknown email and a wrong password both answer 401 `invalid-credentials`, in the same time.',
+      'An unknown email and a wrong password both answer 401 `invalid-credentials`, in the same time. ' +
+      'Attempts are limited per address and per email (429 `rate-limited`, with Retry-After).',
   })
+  @ApiOkResponse({ type: SignInView })
+  @ApiProblems({ 401: ['invalid-credentials'], 429: ['rate-limited'] })
   signIn(@Body() body: SignInDto, @Req() request: FastifyRequest) {
     return this.identity.signIn(body.email, body.password, request.ip);
   }
@@ -53,6 +78,7 @@ export class AuthController {
   @Post('sign-out')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke the calling session (no-op for an API key)' })
+  @ApiNoContentResponse({ description: 'Signed out; the token no longer works' })
   async signOut(@CurrentPrincipal() principal: Principal) {
     if (principal.via === 'session')
       await this.identity.revokeSession(principal.accountId, principal.credentialId);
@@ -66,14 +92,16 @@ export class MeController {
   constructor(private readonly identity: IdentityService) {}
 
   @Get()
-  @ApiOperation({ summary: 'The calling account' })
+  @ApiOperation({ summary: 'Get the calling account' })
+  @ApiOkResponse({ type: AccountView })
   me(@CurrentPrincipal() principal: Principal) {
     return this.identity.getAccount(principal.accountId);
   }
 
   @SessionOnly()
   @Get('sessions')
-  @ApiOperation({ summary: "The account's open sessions" })
+  @ApiOperation({ summary: "List the account's open sessions", description: 'Newest first.' })
+  @ApiOkResponse({ type: [SessionView] })
   sessions(@CurrentPrincipal() principal: Principal) {
     return this.identity.listSessions(principal.accountId);
   }
@@ -82,6 +110,8 @@ export class MeController {
   @Delete('sessions/:id')
   @HttpCode(204)
   @ApiOperation({ summary: "Revoke one of the account's sessions" })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiProblems({ 404: ['not-found'] })
   revokeSession(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
     return this.identity.revokeSession(principal.accountId, id);
   }
@@ -92,13 +122,15 @@ export class MeController {
     summary: 'Issue an API key (`hlk_…`, shown once)',
     description: 'Only with a session, so that a key can never make another key that outlives it.',
   })
+  @ApiCreatedResponse({ type: IssuedApiKeyView })
   createApiKey(@CurrentPrincipal() principal: Principal, @Body() body: CreateApiKeyDto) {
     return this.identity.createApiKey(principal.accountId, body.name);
   }
 
   @SessionOnly()
   @Get('api-keys')
-  @ApiOperation({ summary: "The account's API keys (never their secrets)" })
+  @ApiOperation({ summary: "List the account's API keys (never their secrets)" })
+  @ApiOkResponse({ type: [ApiKeyView] })
   apiKeys(@CurrentPrincipal() principal: Principal) {
     return this.identity.listApiKeys(principal.accountId);
   }
@@ -107,6 +139,8 @@ export class MeController {
   @Delete('api-keys/:id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an API key' })
+  @ApiNoContentResponse({ description: 'Revoked; the key no longer works' })
+  @ApiProblems({ 404: ['not-found'] })
   revokeApiKey(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
     return this.identity.revokeApiKey(principal.accountId, id);
   }
@@ -114,7 +148,13 @@ export class MeController {
   @SessionOnly()
   @Post('creator-application')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Apply to become a creator' })
+  @ApiOperation({
+    summary: 'Apply to become a creator',
+    description:
+      'Sets creatorStatus to `pending` for an operator to decide; applying again, or as an approved ' +
+      'creator, changes nothing.',
+  })
+  @ApiOkResponse({ type: AccountView })
   applyAsCreator(@CurrentPrincipal() principal: Principal) {
     return this.identity.applyAsCreator(principal.accountId);
   }
@@ -129,6 +169,8 @@ export class MeController {
       'is verified on another. 422 `real-name-rejected` when the provider refuses it. Only a keyed ' +
       'digest of the number is kept.',
   })
+  @ApiOkResponse({ type: RealNameView })
+  @ApiProblems({ 409: ['id-number-in-use'], 422: ['real-name-rejected'] })
   realName(@CurrentPrincipal() principal: Principal, @Body() body: RealNameDto) {
     return this.identity.verifyRealName(principal.accountId, body.fullName, body.idNumber);
   }
@@ -144,7 +186,9 @@ export class OperatorAccountsController {
   constructor(private readonly identity: IdentityService) {}
 
   @Get(':id')
-  @ApiOperation({ summary: 'An account (operator)' })
+  @ApiOperation({ summary: 'Get an account (operator)' })
+  @ApiOkResponse({ type: AccountView })
+  @ApiProblems({ 404: ['not-found'] })
   account(@Param('id', ParseUUIDPipe) id: string) {
     return this.identity.getAccount(id);
   }
@@ -154,14 +198,23 @@ export class OperatorAccountsController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Grant a role; granting `creator` approves a creator (operator)',
+    description: 'Granting a role the account holds already changes nothing.',
   })
+  @ApiOkResponse({ type: AccountView, description: 'The account with its roles now' })
+  @ApiProblems({ 404: ['not-found'] })
   grantRole(@Param('id', ParseUUIDPipe) id: string, @Body() body: RoleDto) {
     return this.identity.setRole(id, body.role, true);
   }
 
   @SessionOnly()
   @Delete(':id/roles/:role')
-  @ApiOperation({ summary: 'Remove a role (operator)' })
+  @ApiOperation({
+    summary: 'Remove a role (operator)',
+    description:
+      'Removing `creator` sets creatorStatus back to `none`; removing a role not held changes nothing.',
+  })
+  @ApiOkResponse({ type: AccountView, description: 'The account with its roles now' })
+  @ApiProblems({ 404: ['not-found'] })
   revokeRole(
     @Param('id', ParseUUIDPipe) id: string,
     @Param('role', new ParseEnumPipe(ROLE_ENUM)) role: Role,

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { ROLES, type Role } from './identity.entities.js';
+import type * as service from './identity.service.js';
 
 /** Text people type: no control characters (NUL, newlines, escapes). */
 const PRINTABLE = /^[^\p{Cc}]*$/u;
@@ -53,4 +54,54 @@ export class RealNameDto {
   @IsString()
   @Length(18, 18)
   idNumber!: string;
+}
+
+/** What an IdentityService method answers (one item, for lists): views implement it, so they cannot drift. */
+type Answer<
+  K extends keyof service.IdentityService,
+  Item = Awaited<ReturnType<service.IdentityService[K]>>,
+> = Item extends readonly (infer One)[] ? One : Item;
+
+export class AccountView implements service.AccountView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'ada@example.com' }) email!: string;
+  @ApiProperty({ example: 'ada' }) handle!: string;
+  @ApiProperty({ enum: ROLES, isArray: true, example: ['collector'] }) roles!: Role[];
+  @ApiProperty({
+    enum: ['none', 'pending', 'approved'],
+    description: 'pending: applied to become a creator; approved: holds the creator role',
+  })
+  creatorStatus!: service.AccountView['creatorStatus'];
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class SignInView implements Answer<'signIn'> {
+  @ApiProperty({ description: 'Bearer token `hls_…`; shown only here, send it as `Authorization: Bearer …`' })
+  token!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+  @ApiProperty({ type: () => AccountView }) account!: AccountView;
+}
+
+export class SessionView implements Answer<'listSessions'> {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+}
+
+export class ApiKeyView implements Answer<'listApiKeys'> {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'shop integration' }) name!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class IssuedApiKeyView implements Answer<'createApiKey'> {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ example: 'shop integration' }) name!: string;
+  @ApiProperty({ description: 'The secret `hlk_…`, shown only in this answer; it is stored hashed' })
+  key!: string;
+}
+
+export class RealNameView implements Answer<'verifyRealName'> {
+  @ApiProperty({ enum: ['verified'], description: 'A refused name and number answer 422 instead' })
+  status!: string;
 }
