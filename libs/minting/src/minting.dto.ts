@@ -16,6 +16,8 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import type { CollectionView as CollectionShape } from './collection.service.js';
+import type { MintResult } from './mint.service.js';
 
 export const MAX_ROYALTY_BPS = 2500;
 export const MAX_EDITIONS_PER_REQUEST = 10_000;
@@ -78,4 +80,41 @@ export class MintDto {
   @ValidateNested({ each: true })
   @Type(() => MintItemDto)
   items!: MintItemDto[];
+}
+
+/** Views implement what the services answer, so they cannot drift from it. */
+type CollectionPolicyShape = CollectionShape['policy'];
+
+export class CollectionPolicyView implements CollectionPolicyShape {
+  @ApiProperty() resaleAllowed!: boolean;
+  @ApiProperty({ type: 'integer', description: 'Days a buyer must hold before resale or gift' })
+  holdDays!: number;
+  @ApiProperty({ description: 'Buyers must have passed real-name verification' }) realNameRequired!: boolean;
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Most tokens one buyer may hold; null: no limit',
+  })
+  perBuyerLimit!: number | null;
+}
+
+export class CollectionView implements CollectionShape {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) creatorId!: string;
+  @ApiProperty() creatorHandle!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ description: 'Empty when none was given' }) description!: string;
+  @ApiProperty({ type: 'integer', description: 'Creator royalty in basis points' }) royaltyBps!: number;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'null: no cap' }) supplyCap!: number | null;
+  @ApiProperty({ type: 'integer', description: 'Tokens minted so far' }) minted!: number;
+  @ApiProperty({ type: () => CollectionPolicyView }) policy!: CollectionPolicyView;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export class MintResultView implements MintResult {
+  @ApiProperty({ format: 'uuid' }) collectionId!: string;
+  @ApiProperty({ type: [String], description: 'One id per token, editions of an item in order' })
+  tokenIds!: string[];
+  @ApiProperty({ description: 'false: this idempotency key had minted these tokens already' })
+  created!: boolean;
 }
