@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -14,10 +14,12 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { ledgerCore } from '#ledger';
 
 export const TOKEN_SORTS = ['newest', 'oldest', 'price_asc', 'price_desc'] as const;
 export type TokenSort = (typeof TOKEN_SORTS)[number];
 export const COLLECTION_SORTS = ['newest', 'oldest'] as const;
+export const TOKEN_STATUSES = ['active', 'frozen', 'burned'] as const;
 export type CollectionSort = (typeof COLLECTION_SORTS)[number];
 
 export const DEFAULT_PAGE_SIZE = 24;
@@ -112,42 +114,62 @@ export class CollectionSearchQuery extends PageQuery {
 }
 
 export class TokenIdParam {
+  @ApiProperty({ example: 'tok_3q2Zk1m0aB4xY7cD' })
   @Matches(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { message: 'id must be a token id' })
   @MaxLength(128)
   id!: string;
 }
 
 /** A listing price in integer minor units. */
-export interface PriceView {
-  amountMinor: number;
-  currency: string;
+export class PriceView {
+  @ApiProperty({ type: 'integer', example: 2500, description: 'Integer minor units (2500 = 25.00 USD)' })
+  amountMinor!: number;
+  @ApiProperty({ example: 'USD', description: 'ISO 4217' }) currency!: string;
+}
+
+export class EditionView {
+  @ApiProperty({ type: 'integer', example: 3 }) number!: number;
+  @ApiProperty({ type: 'integer', example: 10 }) total!: number;
+  @ApiProperty({ example: '3 of 10' }) label!: string;
+}
+
+export class TokenCollectionView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
 }
 
 /** One token in a listing. */
-export interface TokenSummaryView {
-  id: string;
-  name: string;
-  edition: { number: number; total: number; label: string };
-  collection: { id: string; name: string };
-  creatorHandle: string;
-  ownerHandle: string | null;
-  image: string;
-  mediaUrl: string;
-  status: 'active' | 'frozen' | 'burned';
-  price: PriceView | null;
-  mintedAt: string;
+export class TokenSummaryView {
+  @ApiProperty({ example: 'tok_3q2Zk1m0aB4xY7cD' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: () => EditionView }) edition!: EditionView;
+  @ApiProperty({ type: () => TokenCollectionView }) collection!: TokenCollectionView;
+  @ApiProperty() creatorHandle!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'null after a burn' })
+  ownerHandle!: string | null;
+  @ApiProperty({ example: 'ipfs://bafkrei…' }) image!: string;
+  @ApiProperty({ example: '/media/bafkrei…', description: 'Path of the image on this API' })
+  mediaUrl!: string;
+  @ApiProperty({ enum: TOKEN_STATUSES }) status!: (typeof TOKEN_STATUSES)[number];
+  @ApiProperty({
+    type: () => PriceView,
+    nullable: true,
+    description: 'The price while listed for sale; null when not for sale',
+  })
+  price!: PriceView | null;
+  @ApiProperty({ format: 'date-time' }) mintedAt!: string;
 }
 
 /** One collection in a listing. */
-export interface CollectionSummaryView {
-  id: string;
-  name: string;
-  description: string;
-  creatorHandle: string;
-  royaltyBps: number;
-  supplyCap: number | null;
-  minted: number;
-  createdAt: string;
+export class CollectionSummaryView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty() description!: string;
+  @ApiProperty() creatorHandle!: string;
+  @ApiProperty({ type: 'integer', description: 'Creator royalty in basis points' }) royaltyBps!: number;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'null: no cap' }) supplyCap!: number | null;
+  @ApiProperty({ type: 'integer' }) minted!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
 /** A page of a keyset listing; nextCursor is null on the last page. */
@@ -156,25 +178,60 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+const NEXT_CURSOR = {
+  type: String,
+  nullable: true,
+  description: 'Pass as `cursor` for the next page, with the same filters and sort; null on the last page',
+};
+
+export class TokenListView implements Page<TokenSummaryView> {
+  @ApiProperty({ type: [TokenSummaryView] }) items!: TokenSummaryView[];
+  @ApiProperty(NEXT_CURSOR) nextCursor!: string | null;
+}
+
+export class CollectionListView implements Page<CollectionSummaryView> {
+  @ApiProperty({ type: [CollectionSummaryView] }) items!: CollectionSummaryView[];
+  @ApiProperty(NEXT_CURSOR) nextCursor!: string | null;
+}
+
 /** One ledger event of a token, as the token page shows it. */
-export interface ProvenanceView {
-  index: number;
-  seq: number;
-  type: string;
-  at: string;
-  /** Public handle of the account holding the token after the event, when it still exists. */
-  ownerHandle: string | null;
+export class ProvenanceView {
+  @ApiProperty({ type: 'integer', description: 'Position in the ledger log' }) index!: number;
+  @ApiProperty({ type: 'integer', description: "The token's own event number: 0 for the mint" }) seq!: number;
+  @ApiProperty({ enum: ledgerCore.ENTRY_TYPES }) type!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Public handle of the holder after the event; null after a burn or for a deleted account',
+  })
+  ownerHandle!: string | null;
+}
+
+export class TokenPageCollectionView extends TokenCollectionView {
+  @ApiProperty({ type: 'integer', description: 'Creator royalty in basis points' }) royaltyBps!: number;
 }
 
 /** A token's public page. */
-export interface TokenPageView extends TokenSummaryView {
-  description: string;
-  collection: { id: string; name: string; royaltyBps: number };
-  metadataCid: string;
-  /** The metadata document from the content store; null if it cannot be read and verified. */
-  metadata: Record<string, unknown> | null;
-  /** Integrated ledger entries in log order (with proofs at /ledger/tokens/:id/history). */
-  history: ProvenanceView[];
-  /** Entries committed but not yet integrated into the Merkle tree (usually for < 1 s). */
-  historyPending: number;
+export class TokenPageView extends OmitType(TokenSummaryView, ['collection'] as const) {
+  @ApiProperty() description!: string;
+  @ApiProperty({ type: () => TokenPageCollectionView }) collection!: TokenPageCollectionView;
+  @ApiProperty({ description: 'CID of the metadata document' }) metadataCid!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'The NFT metadata document; null when it cannot be read and verified right now',
+  })
+  metadata!: Record<string, unknown> | null;
+  @ApiProperty({
+    type: [ProvenanceView],
+    description: 'Ledger events in log order (with proofs at GET /ledger/tokens/{tokenId}/history)',
+  })
+  history!: ProvenanceView[];
+  @ApiProperty({
+    type: 'integer',
+    description: 'Events committed but not yet in the ledger tree (usually for under a second)',
+  })
+  historyPending!: number;
 }
