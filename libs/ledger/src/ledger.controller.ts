@@ -1,18 +1,25 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { problems } from '#http';
+import { ApiProblems, problems } from '#http';
 import { Public } from '#identity';
 import { fromHex, toBase64, toHex } from './core/index.js';
 import { CertificateService } from './certificate.service.js';
 import { CheckpointService } from './checkpoint.service.js';
 import {
+  CertificateView,
   CheckpointQuery,
+  ConsistencyProofView,
   ConsistencyQuery,
   CosignatureDto,
+  CosignatureView,
   EntriesQuery,
+  InclusionProofView,
   InclusionQuery,
+  LedgerEntryView,
   SizeParam,
+  TokenHistoryView,
+  VerifierKeysView,
 } from './ledger.dto.js';
 import { ProofService, type StoredEntry } from './proof.service.js';
 
@@ -31,6 +38,18 @@ export class LedgerController {
 
   @Get('checkpoint')
   @Header('content-type', 'text/plain; charset=utf-8')
+  @ApiOperation({
+    summary: 'Get the newest signed checkpoint',
+    description:
+      'The checkpoint note (C2SP tlog-checkpoint and signed-note formats): origin, tree size and root ' +
+      'hash, signed by the operator and co-signed by witnesses. `final=true`: the newest one that ' +
+      'reached the witness quorum.',
+  })
+  @ApiOkResponse({
+    description: 'The signed checkpoint note',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @ApiProblems({ 404: ['not-found'] })
   async checkpoint(@Query() query: CheckpointQuery): Promise<string> {
     const latest = await this.checkpoints.latest(query.final === 'true');
     if (!latest) throw problems.notFound('A checkpoint');
@@ -38,12 +57,20 @@ export class LedgerController {
   }
 
   @Get('keys')
+  @ApiOperation({ summary: 'Get the keys that verify checkpoints: the operator and the witnesses' })
+  @ApiOkResponse({ type: VerifierKeysView })
   keys() {
     return this.checkpoints.verifierKeys();
   }
 
   @Get('entries')
-  async entries(@Query() query: EntriesQuery) {
+  @ApiOperation({
+    summary: 'List log entries by index',
+    description: `Entries with start <= index < end, at most ${MAX_ENTRIES_PER_CALL} per call; fewer past the end of the log.`,
+  })
+  @ApiOkResponse({ type: [LedgerEntryView] })
+  @ApiProblems({ 400: ['bad-range'] })
+  async entries(@Query() query: EntriesQuery): Promise<LedgerEntryView[]> {
     if (query.end <= query.start || query.end - query.start > MAX_ENTRIES_PER_CALL) {
       throw problems.badRequest(
         'bad-range',
@@ -54,7 +81,16 @@ export class LedgerController {
   }
 
   @Get('proof/inclusion')
-  async inclusion(@Query() query: InclusionQuery) {
+  @ApiOperation({
+    summary: 'Prove an entry is in the log (RFC 9162 inclusion proof)',
+    description: 'Give exactly one of `index` or `leafHash`; `size` defaults to the current tree size.',
+  })
+  @ApiOkResponse({ type: InclusionProofView })
+  @ApiProblems({
+    400: ['bad-query', 'index-out-of-range', 'size-out-of-range'],
+    404: ['not-found'],
+  })
+  async inclusion(@Query() query: InclusionQuery): Promise<InclusionProofView> {
     if ((query.index === undefined) === (query.leafHash === undefined)) {
       throw problems.badRequest('bad-query', 'give exactly one of index or leafHash');
     }
@@ -64,13 +100,25 @@ export class LedgerController {
   }
 
   @Get('proof/consistency')
-  async consistency(@Query() query: ConsistencyQuery) {
+  @ApiOperation({
+    summary: 'Prove the log only grew between two sizes (RFC 9162 consistency proof)',
+    description: '`to` defaults to the current tree size.',
+  })
+  @ApiOkResponse({ type: ConsistencyProofView })
+  @ApiProblems({ 400: ['size-out-of-range'] })
+  async consistency(@Query() query: ConsistencyQuery): Promise<ConsistencyProofView> {
     const { from, to, proof } = await this.proofs.consistencyProof(query.from, query.to);
     return { from, to, proof: proof.map(toBase64) };
   }
 
   @Get('tokens/:tokenId/history')
-  async history(@Param('tokenId') tokenId: string) {
+  @ApiOperation({
+    summary: "Get a token's ledger history with inclusion proofs",
+    description: 'Every entry of the token in the current tree, each with its proof against rootHash.',
+  })
+  @ApiOkResponse({ type: TokenHistoryView })
+  @ApiProblems({ 404: ['not-found'] })
+  async history(@Param('tokenId') tokenId: string): Promise<TokenHistoryView> {
     const state = await this.proofs.treeState();
     const entries = await this.proofs.tokenEntries(tokenId);
     if (entries.length === 0) throw problems.notFound(`Ledger history of token ${tokenId}`);
@@ -84,6 +132,15 @@ export class LedgerController {
   }
 
   @Get('tokens/:tokenId/certificate')
+  @ApiOperation({
+    summary: "Download a token's ownership certificate",
+    description:
+      'A self-contained JSON file (sent as an attachment) proving the token history as of the newest ' +
+      'checkpoint that reached the witness quorum; verify it offline. 409 `not-yet-checkpointed` ' +
+      'for a token too new for such a checkpoint: retry shortly.',
+  })
+  @ApiOkResponse({ type: CertificateView })
+  @ApiProblems({ 404: ['not-found'], 409: ['not-yet-checkpointed'] })
   async certificate(@Param('tokenId') tokenId: string, @Res({ passthrough: true }) reply: FastifyReply) {
     const certificate = await this.certificates.certificate(tokenId);
     void reply.header('content-disposition', `attachment; filename="heirloom-${tokenId}.cert.json"`);
@@ -93,11 +150,19 @@ export class LedgerController {
   /** Witnesses post their co-signed copy; the signature itself is the credential. */
   @Post('checkpoints/:size/cosignatures')
   @HttpCode(200)
+  @ApiOperation({
+    summary: 'Add a witness co-signature to a checkpoint',
+    description:
+      'For witnesses: post the checkpoint note as you co-signed it. Only signatures of allow-listed ' +
+      'witness keys over exactly this checkpoint are kept; sending one again changes nothing.',
+  })
+  @ApiOkResponse({ type: CosignatureView })
+  @ApiProblems({ 404: ['not-found'], 422: ['cosignature-rejected'] })
   cosign(@Param() params: SizeParam, @Body() body: CosignatureDto) {
     return this.checkpoints.addCosignatures(params.size, body.note);
   }
 }
 
-function entryView(e: StoredEntry) {
+function entryView(e: StoredEntry): LedgerEntryView {
   return { index: e.index, leafHash: toHex(e.leafHash), entryBase64: toBase64(e.bytes), entry: e.entry };
 }
