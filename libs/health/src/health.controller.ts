@@ -1,7 +1,9 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
+import { ApiProblems } from '#http';
 import { Public } from '#identity';
+import { HealthView, ReadyView } from './health.dto.js';
 
 @ApiTags('health')
 @Public()
@@ -11,13 +13,21 @@ export class HealthController {
 
   /** Liveness: the process answers. */
   @Get('health')
-  health() {
+  @ApiOperation({ summary: 'Check that the service is alive', description: 'For liveness probes.' })
+  @ApiOkResponse({ type: HealthView })
+  health(): HealthView {
     return { status: 'ok' };
   }
 
   /** Readiness: the database answers too. */
   @Get('ready')
-  async ready() {
+  @ApiOperation({
+    summary: 'Check that the service can serve requests',
+    description: 'For readiness probes: 503 while the database does not answer.',
+  })
+  @ApiOkResponse({ type: ReadyView })
+  @ApiProblems({ 503: ['http-error'] })
+  async ready(): Promise<ReadyView> {
     try {
       await this.dataSource.query('SELECT 1');
       return { status: 'ready', database: 'ok' };
