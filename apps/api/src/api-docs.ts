@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { RequestMethod, type INestApplication, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { ModulesContainer, Reflector } from '@nestjs/core';
@@ -29,6 +30,9 @@ export function completeApiDocument(document: OpenAPIObject, app: INestApplicati
     operation.security = access.public ? [] : [{ bearer: [] }];
     for (const [status, codes] of sharedProblems(access, operation.requestBody !== undefined)) {
       addProblem(operation, status, codes);
+    }
+    for (const [status, response] of Object.entries(operation.responses)) {
+      if (/^2/.test(status) && !response.description) response.description = STATUS_CODES[status];
     }
   }
   return document;

@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -139,13 +139,14 @@ export class MediaOperatorController {
   }
 
   @Post('integrity/check')
+  @HttpCode(200)
   @ApiOperation({
     summary: 'Re-hash every stored media item now',
     description:
       'Checks all media against its CID and marks failures (they stop being served); the answer ' +
       'lists them. Runs in the request, so it takes a while for a large store.',
   })
-  @ApiCreatedResponse({ type: IntegrityCheckView })
+  @ApiOkResponse({ type: IntegrityCheckView })
   @ApiProblems({ 503: ['content-store-unavailable'] })
   check() {
     return this.media.checkIntegrity();

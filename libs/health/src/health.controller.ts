@@ -1,7 +1,7 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { ApiProblems } from '#http';
+import { ApiProblems, DomainError } from '#http';
 import { Public } from '#identity';
 import { HealthView, ReadyView } from './health.dto.js';
 
@@ -26,13 +26,18 @@ export class HealthController {
     description: 'For readiness probes: 503 while the database does not answer.',
   })
   @ApiOkResponse({ type: ReadyView })
-  @ApiProblems({ 503: ['http-error'] })
+  @ApiProblems({ 503: ['database-unavailable'] })
   async ready(): Promise<ReadyView> {
     try {
       await this.dataSource.query('SELECT 1');
       return { status: 'ready', database: 'ok' };
     } catch {
-      throw new ServiceUnavailableException('database unreachable');
+      throw new DomainError(
+        'database-unavailable',
+        503,
+        'Service unavailable',
+        'The database does not answer',
+      );
     }
   }
 }

@@ -22,8 +22,14 @@ export class ProblemDetailsDto {
   @ApiPropertyOptional({ description: 'The request path' }) instance?: string;
   @ApiPropertyOptional({ description: 'Quote it when reporting a problem; also in x-request-id' })
   requestId?: string;
-  @ApiPropertyOptional({ description: 'validation-failed: one message per invalid field', type: [String] })
-  errors?: string[];
+  @ApiPropertyOptional({
+    description:
+      'What was wrong, one item per problem: a message per invalid field (validation-failed), or ' +
+      'an object naming the item and field (e.g. invalid-metadata, media-not-yours)',
+    type: 'array',
+    items: { oneOf: [{ type: 'string' }, { type: 'object', additionalProperties: true }] },
+  })
+  errors?: unknown[];
 }
 
 /** The OpenAPI response object of a problem answer listing its stable codes. */
