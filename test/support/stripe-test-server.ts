@@ -88,7 +88,7 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
 
   const server = createServer((req, res) => {
     void readBody(req).then((raw) => {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const [path = '/', query = ''] = (req.url ?? '/').split('?');
       const method = req.method ?? 'GET';
       const idempotencyKey = header(req, 'idempotency-key');
       const body = parseForm(raw);
@@ -115,20 +115,20 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
       }
       if (cached) return send(res, cached.reply, { 'Idempotent-Replayed': 'true' });
       // Snapshot the reply: a replay returns the original response, not the object's current state.
-      const reply = JSON.parse(JSON.stringify(route(method, path, body))) as Reply;
+      const reply = JSON.parse(JSON.stringify(route(method, path, body, expansionsOf(query)))) as Reply;
       if (method === 'POST' && idempotencyKey) replies.set(idempotencyKey, { fingerprint, reply });
       send(res, reply);
     });
   });
 
-  function route(method: string, path: string, body: FormObject): Reply {
+  function route(method: string, path: string, body: FormObject, expand: string[]): Reply {
     const match = /^\/v1\/payment_intents\/([^/]+)(?:\/(confirm|cancel))?$/.exec(path);
     if (method === 'POST' && path === '/v1/payment_intents') return createIntent(body);
     if (method === 'POST' && path === '/v1/refunds') return createRefund(body);
     if (match?.[1]) {
       const intent = intents.get(match[1]);
       if (!intent) return notFound(match[1]);
-      if (method === 'GET' && !match[2]) return { status: 200, body: intent };
+      if (method === 'GET' && !match[2]) return { status: 200, body: expanded(intent, expand) };
       if (method === 'POST' && match[2] === 'confirm') return confirm(intent, body);
       if (method === 'POST' && match[2] === 'cancel') return cancel(intent, body);
     }
@@ -288,6 +288,31 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** The `expand[]` parameters of a query string (the SDK sends `expand[0]=…`). */
+function expansionsOf(query: string): string[] {
+  return [...new URLSearchParams(query)].filter(([key]) => /^expand\[\d*\]$/.test(key)).map(([, v]) => v);
+}
+
+/** An intent as Stripe returns it with `expand`: only `latest_charge` is supported (with the card used). */
+function expanded(intent: Record<string, unknown>, expand: string[]): Record<string, unknown> {
+  const chargeId = intent.latest_charge;
+  if (!expand.includes('latest_charge') || typeof chargeId !== 'string') return intent;
+  const card = TEST_PAYMENT_METHODS[String(intent.payment_method)];
+  const charge = {
+    id: chargeId,
+    object: 'charge',
+    amount: intent.amount,
+    currency: intent.currency,
+    payment_intent: intent.id,
+    payment_method: intent.payment_method,
+    status: 'succeeded',
+    payment_method_details: card
+      ? { type: 'card', card: { brand: card.brand, last4: card.last4, exp_month: 12, exp_year: 2034 } }
+      : null,
+  };
+  return { ...intent, latest_charge: charge };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

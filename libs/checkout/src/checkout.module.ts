@@ -19,7 +19,11 @@ function paymentProviderFactory(config: HeirloomConfig, moduleRef: ModuleRef): P
   return createPaymentProvider({
     stripeSecretKey: config.stripeSecretKey,
     webhookSecret: config.stripeWebhookSecret,
-    stripe: config.stripeApiHost ? { apiUrl: config.stripeApiHost } : undefined,
+    stripe: {
+      apiUrl: config.stripeApiHost,
+      timeoutMs: config.stripeTimeoutMs,
+      maxNetworkRetries: config.stripeMaxNetworkRetries,
+    },
     sandbox: {
       // Same verification and storage as POST /webhooks/stripe, without a loopback HTTP hop.
       deliver: async (rawBody, signature) => {

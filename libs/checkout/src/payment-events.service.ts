@@ -77,6 +77,8 @@ export class PaymentEventsService {
       }
       throw error;
     }
+    // Stripe's events lack the card's brand and last four; the provider reads them where it can.
+    if (this.provider.completeEvent) event = await this.provider.completeEvent(event);
     if (event.type !== 'ignored') {
       const { duplicate } = await this.settle({ eventId: event.id, store: event });
       return { received: true, duplicate };

@@ -46,6 +46,10 @@ export class HeirloomConfig {
     readonly operatorSeedPassword: string | undefined,
     /** Unpaid reservations one account may hold at once, across the platform. */
     readonly maxUnpaidHolds: number,
+    /** How long one Stripe request may wait for its answer. */
+    readonly stripeTimeoutMs: number,
+    /** Retries of a Stripe request that failed on the network or with a 5xx (same idempotency key). */
+    readonly stripeMaxNetworkRetries: number,
   ) {}
 
   get embedded(): boolean {
@@ -115,6 +119,9 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
     reader.optional('HEIRLOOM_OPERATOR_EMAIL'),
     reader.optional('HEIRLOOM_OPERATOR_PASSWORD'),
     reader.int('MAX_UNPAID_HOLDS', 2, 1, 1000),
+    // Worst case for a Stripe outage: (1 + retries) × timeout + ~0.5 s backoff, ~6.5 s by default.
+    reader.int('STRIPE_TIMEOUT_MS', 3000, 100, 120_000),
+    reader.int('STRIPE_MAX_NETWORK_RETRIES', 1, 0, 5),
   );
   if (!isAbsolute(config.dataDir)) problems.push('HEIRLOOM_DATA_DIR must resolve to an absolute path');
   if ((config.operatorSeedEmail === undefined) !== (config.operatorSeedPassword === undefined)) {

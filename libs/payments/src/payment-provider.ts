@@ -163,4 +163,11 @@ export interface PaymentProvider {
 
   /** Verifies the `Stripe-Signature` of a raw webhook body and normalises the event. */
   parseWebhook(rawBody: Buffer | string, signatureHeader: string): ProviderEvent;
+
+  /**
+   * Adds to a verified event what its payload leaves out: Stripe's webhooks do not expand a succeeded
+   * intent's charge, so its card brand and last four are read from the API. Best effort: the event
+   * comes back unchanged when that fails. Absent where events are complete (the sandbox).
+   */
+  completeEvent?(event: ProviderEvent): Promise<ProviderEvent>;
 }

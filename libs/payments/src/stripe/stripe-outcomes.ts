@@ -50,6 +50,13 @@ function nextActionOf(intent: Stripe.PaymentIntent): {
   return { type: 'use_stripe_sdk' };
 }
 
+/** Brand and last four of the card that paid, from an intent retrieved with `latest_charge` expanded. */
+export function cardOfIntent(intent: Stripe.PaymentIntent): { cardBrand?: string; cardLast4?: string } {
+  const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+  const card = charge?.payment_method_details?.card;
+  return card?.brand && card.last4 ? { cardBrand: card.brand, cardLast4: card.last4 } : {};
+}
+
 /** A card error as a `declined` outcome; undefined for any other error. */
 export function declinedOutcomeOf(error: unknown): PaymentOutcome | undefined {
   if (!(error instanceof Stripe.errors.StripeCardError)) return undefined;

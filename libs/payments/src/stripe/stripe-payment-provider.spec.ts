@@ -1,7 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStripeTestServer, type StripeTestServer } from '../../../../test/support/stripe-test-server.js';
-import type { CreatePaymentRequest } from '../payment-provider.js';
+import type { CreatePaymentRequest, PaymentProviderEvent } from '../payment-provider.js';
 import {
   PaymentNotFoundError,
   PaymentProviderUnavailableError,
@@ -239,6 +241,57 @@ describe('StripePaymentProvider against a local Stripe API', () => {
     expect(await viaUrl.createPayment(payment())).toMatchObject({ status: 'succeeded' });
   });
 
+  it('gives up on a Stripe that never answers after its timeout and one retry with the same key', async () => {
+    const silent = await startSilentServer();
+    try {
+      const hurried = provider({ port: silent.port, timeoutMs: 300, maxNetworkRetries: 1 });
+      const request = payment();
+      const started = Date.now();
+      await expect(hurried.createPayment(request)).rejects.toThrow(PaymentProviderUnavailableError);
+      const elapsed = Date.now() - started;
+      // Two attempts of 300 ms with the SDK's 0.5 s backoff between them, not 80 s per attempt.
+      expect(elapsed).toBeGreaterThanOrEqual(600);
+      expect(elapsed).toBeLessThan(3_000);
+      expect(silent.idempotencyKeys).toEqual([request.idempotencyKey, request.idempotencyKey]);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('adds the card of a succeeded payment to its webhook event, read with the charge expanded', async () => {
+    const { paymentId } = await stripe.createPayment(payment({ paymentMethodId: 'pm_card_mastercard' }));
+    const event: PaymentProviderEvent = {
+      id: 'evt_card',
+      type: 'payment_intent.succeeded',
+      created: 1,
+      livemode: false,
+      paymentId: paymentId!,
+      amount: 2_500,
+      currency: 'eur',
+    };
+    expect(await stripe.completeEvent(event)).toEqual({
+      ...event,
+      cardBrand: 'mastercard',
+      cardLast4: '4444',
+    });
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'GET',
+      path: `/v1/payment_intents/${paymentId}`,
+      idempotencyKey: `card:${paymentId}`,
+    });
+
+    // Best effort: with Stripe failing the event goes on without the card.
+    server.failNext(1, 503);
+    expect(await provider({ maxNetworkRetries: 0 }).completeEvent(event)).toEqual(event);
+    // Events that carry their card, and other types, cost no request.
+    const calls = server.requests.length;
+    const withCard = { ...event, cardBrand: 'visa', cardLast4: '4242' };
+    expect(await stripe.completeEvent(withCard)).toBe(withCard);
+    const refunded: PaymentProviderEvent = { ...event, type: 'charge.refunded', amountRefunded: 2_500 };
+    expect(await stripe.completeEvent(refunded)).toBe(refunded);
+    expect(server.requests).toHaveLength(calls);
+  });
+
   it('throws PaymentNotFoundError for an unknown payment', async () => {
     await expect(stripe.confirmAction('pi_missing', { approve: true })).rejects.toThrow(PaymentNotFoundError);
     await expect(stripe.refund('pi_missing', { reason: 'duplicate', idempotencyKey: 'x' })).rejects.toThrow(
@@ -346,3 +399,23 @@ describe('StripePaymentProvider.parseWebhook', () => {
     });
   });
 });
+
+/** An HTTP server that takes requests and never answers them, noting each one's idempotency key. */
+async function startSilentServer() {
+  const idempotencyKeys: (string | undefined)[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((req) => {
+    idempotencyKeys.push(req.headers['idempotency-key'] as string | undefined);
+  });
+  server.on('connection', (socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    idempotencyKeys,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
