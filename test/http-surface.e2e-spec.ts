@@ -115,6 +115,23 @@ describe('HTTP surface (e2e): hostile input is refused with problem+json, never 
       expect(await uploadImage(api, creator)).toMatch(/^b/);
     });
 
+    it('keeps a connection usable after refusing an upload from its first bytes', async () => {
+      // 1.2 MB that is no image, declared image/png: refused after sniffing, the rest unread.
+      const notAnImage = new Uint8Array(1_200_000).fill(0x41);
+      const response = await api('POST', '/media', {
+        token: creator.token,
+        rawBody: notAnImage,
+        headers: { 'content-type': 'image/png' },
+      });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      // Requests that follow reuse the pooled connection; each must be answered, not hang.
+      for (let i = 0; i < 3; i++) {
+        const health = await fetch(`${testApp.url}/health`, { signal: AbortSignal.timeout(5000) });
+        expect(health.status).toBe(200);
+      }
+    });
+
     it('tells a multipart upload to send the raw bytes with their Content-Type', async () => {
       const form = new FormData();
       form.append('file', new Blob([uniquePng()], { type: 'image/png' }), 'a.png');
@@ -173,6 +190,25 @@ describe('HTTP surface (e2e): hostile input is refused with problem+json, never 
       for (const response of await Promise.all(attempts)) expectProblem(response, 400, 'invalid-characters');
       const keys = await api('GET', '/me/api-keys', { token: creator.token });
       expect(JSON.stringify(keys.body)).not.toContain('key\\u0000name');
+    });
+
+    it('answers 400 invalid-characters to a lone surrogate in a JSON string', async () => {
+      const attempts = [
+        api('POST', '/auth/sign-in', {
+          rawBody: '{"email":"\\ud800","password":"          "}',
+          headers: { 'content-type': 'application/json' },
+        }),
+        api('POST', '/auth/sign-up', {
+          rawBody: '{"email":"a\\ud800@example.com","password":"long enough password","handle":"lone"}',
+          headers: { 'content-type': 'application/json' },
+        }),
+      ];
+      for (const response of await Promise.all(attempts)) expectProblem(response, 400, 'invalid-characters');
+      const pair = await api('POST', '/me/api-keys', {
+        token: creator.token,
+        body: { name: 'key \ud83d\ude00' },
+      });
+      expect(pair.status, JSON.stringify(pair.body)).toBe(201);
     });
 
     it('accepts the six characters \\u0000 as text (an escaped backslash), not as NUL', async () => {

@@ -33,4 +33,16 @@ describe('scanJson', () => {
     expect(scan('{"a":"\\"[[[[","b":1}', 1)).toBeUndefined(); // an escaped quote does not end the string
     expect(scan('"\\\\"[[', 1)).toBe('too-deep'); // an escaped backslash does not escape the quote
   });
+
+  it('refuses an escaped surrogate that is not half of a pair, and keeps pairs', () => {
+    expect(scan('{"email":"\\\\ud800"}')).toBeUndefined(); // an escaped backslash, then the text ud800
+    expect(scan('{"email":"\\ud800"}')).toBe('lone-surrogate');
+    expect(scan('{"email":"a\\uD800@example.com"}')).toBe('lone-surrogate');
+    expect(scan('{"x":"\\udc00"}')).toBe('lone-surrogate');
+    expect(scan('{"x":"\\ud800\\u0041"}')).toBe('lone-surrogate');
+    expect(scan('{"\\ud800":1}')).toBe('lone-surrogate');
+    expect(scan('{"x":"\\ud83d\\ude00 ok"}')).toBeUndefined(); // 😀 as an escaped pair
+    expect(scan('{"x":"😀 仙鹤"}')).toBeUndefined();
+    expect(scan('{"x":"\\ud83d\\ude00","y":[[1]]}', 1)).toBe('too-deep'); // the scan goes on after a pair
+  });
 });

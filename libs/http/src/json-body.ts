@@ -6,18 +6,18 @@ export const MAX_JSON_DEPTH = 32;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const LETTER_U = 0x75;
-const DIGIT_ZERO = 0x30;
 const OPENERS = new Set([0x7b, 0x5b]); // { [
 const CLOSERS = new Set([0x7d, 0x5d]); // } ]
 
 /** Why a JSON body is refused before it is parsed. */
-export type JsonScanFailure = 'too-deep' | 'nul';
+export type JsonScanFailure = 'too-deep' | 'nul' | 'lone-surrogate';
 
 /**
- * One linear pass over the raw bytes, before JSON.parse: a body nested deeper than `maxDepth` or
- * with a NUL character (`\u0000`, or a raw 0 byte) is refused. Deep nesting overflows the stack of
- * the DTO transformation, and PostgreSQL cannot store NUL in text, so both must fail here, cheaply.
- * Malformed JSON passes the scan; JSON.parse refuses it.
+ * One linear pass over the raw bytes, before JSON.parse: a body nested deeper than `maxDepth`, with
+ * a NUL character (`\u0000`, or a raw 0 byte) or with an escaped UTF-16 surrogate that is not
+ * half of a pair is refused. Deep nesting overflows the stack of the DTO transformation, PostgreSQL
+ * cannot store NUL in text, and a lone surrogate is no character at all (validators and encoders
+ * throw on it), so each must fail here, cheaply. Malformed JSON passes the scan; JSON.parse refuses it.
  */
 export function scanJson(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): JsonScanFailure | undefined {
   let depth = 0;
@@ -28,8 +28,20 @@ export function scanJson(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): JsonScan
     if (inString) {
       if (byte === QUOTE) inString = false;
       else if (byte === BACKSLASH) {
-        if (bytes[i + 1] === LETTER_U && isZeroCodeUnit(bytes, i + 2)) return 'nul';
-        i++; // the escaped character cannot end the string
+        if (bytes[i + 1] !== LETTER_U) {
+          i++; // the escaped character cannot end the string
+          continue;
+        }
+        const unit = codeUnitAt(bytes, i + 2);
+        if (unit === 0) return 'nul';
+        if (isLowSurrogate(unit)) return 'lone-surrogate';
+        if (isHighSurrogate(unit)) {
+          const next =
+            bytes[i + 6] === BACKSLASH && bytes[i + 7] === LETTER_U ? codeUnitAt(bytes, i + 8) : -1;
+          if (!isLowSurrogate(next)) return 'lone-surrogate';
+          i += 6; // the pair's low half is consumed with it
+        }
+        i += 5;
       }
     } else if (byte === QUOTE) inString = true;
     else if (OPENERS.has(byte)) {
@@ -39,19 +51,32 @@ export function scanJson(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): JsonScan
   return undefined;
 }
 
-function isZeroCodeUnit(bytes: Uint8Array, start: number): boolean {
-  for (let i = start; i < start + 4; i++) if (bytes[i] !== DIGIT_ZERO) return false;
-  return true;
+/** The UTF-16 code unit of the four hex digits at `start`, or -1 when they are not hex digits. */
+function codeUnitAt(bytes: Uint8Array, start: number): number {
+  let unit = 0;
+  for (let i = start; i < start + 4; i++) {
+    const digit = HEX_DIGITS.indexOf(String.fromCharCode(bytes[i] ?? 0).toLowerCase());
+    if (digit < 0) return -1;
+    unit = unit * 16 + digit;
+  }
+  return unit;
 }
+
+const HEX_DIGITS = '0123456789abcdef';
+const isHighSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;
+const isLowSurrogate = (unit: number) => unit >= 0xdc00 && unit <= 0xdfff;
 
 /** The 400 a refused JSON body answers. */
 export function jsonScanProblem(failure: JsonScanFailure, maxDepth = MAX_JSON_DEPTH): DomainError {
-  return failure === 'nul' ? invalidCharacters() : tooDeeplyNested(maxDepth);
+  return failure === 'too-deep' ? tooDeeplyNested(maxDepth) : invalidCharacters();
 }
 
 /** NUL in any string of a request: refused before it reaches PostgreSQL. */
 export const invalidCharacters = () =>
-  problems.badRequest('invalid-characters', 'Strings must not contain the NUL character (U+0000)');
+  problems.badRequest(
+    'invalid-characters',
+    'Strings must not contain the NUL character (U+0000) or a lone UTF-16 surrogate',
+  );
 
 const tooDeeplyNested = (maxDepth: number) =>
   problems.badRequest(

@@ -34,7 +34,24 @@ export function registerRequestGuards(fastify: FastifyInstance, maxUrlLength = M
   });
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id).headers(STANDARD_HEADERS);
+    drainUnreadBody(request);
   });
+}
+
+/**
+ * An answer given before the body was read whole (an upload refused from its first bytes): the
+ * unread rest would otherwise sit in front of the next request on this keep-alive connection, which
+ * then never gets an answer. Read and drop it, as Node does for a body nobody started to read.
+ */
+function drainUnreadBody(request: FastifyRequest): void {
+  const body = request.raw;
+  if (body.complete || body.destroyed) return;
+  // read() rather than resume(): a half-used async iterator keeps the stream in paused mode.
+  const drain = () => {
+    while (body.read() !== null);
+  };
+  body.on('readable', drain);
+  drain();
 }
 
 const uriTooLong = (maxUrlLength: number) =>
