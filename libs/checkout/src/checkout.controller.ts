@@ -138,6 +138,7 @@ export class CheckoutController {
     403: ['forbidden'],
     404: ['not-found'],
     409: ['token-state', 'resale-not-allowed', 'hold-period', 'already-listed'],
+    422: ['price-below-minimum'],
   })
   list(@CurrentPrincipal() principal: Principal, @Body() body: CreateListingDto) {
     return this.listings.createListing(principal, body);
@@ -154,7 +155,13 @@ export class CheckoutController {
       'before any entry, so the draw can be verified.',
   })
   @ApiCreatedResponse({ type: DropView, description: 'The new drop' })
-  @ApiProblems({ 400: ['bad-drop'], 403: ['forbidden'], 404: ['not-found'], 409: ['nothing-to-drop'] })
+  @ApiProblems({
+    400: ['bad-drop'],
+    403: ['forbidden'],
+    404: ['not-found'],
+    409: ['nothing-to-drop'],
+    422: ['price-below-minimum'],
+  })
   createDrop(@CurrentPrincipal() principal: Principal, @Body() body: CreateDropDto) {
     return this.listings.createDrop(principal, body);
   }

@@ -68,15 +68,23 @@ export class CheckoutDto extends PayDto {
   idempotencyKey!: string;
 }
 
+/** A price's description: one below the card processor's minimum charge is refused (422 `price-below-minimum`). */
+const priceDescription = (what: string) =>
+  `${what}, at least the card processor’s minimum charge for the currency (USD/EUR 50, GBP 30, JPY 50, …)`;
+
 export class CreateListingDto {
   @ApiProperty() @IsString() @Length(1, 128) tokenId!: string;
-  @ApiProperty({ description: 'Integer minor units' }) @IsInt() @Min(1) @Max(1e12) priceMinor!: number;
+  @ApiProperty({ description: priceDescription('Integer minor units') })
+  @IsInt()
+  @Min(1)
+  @Max(1e12)
+  priceMinor!: number;
   @ApiProperty({ enum: CURRENCIES }) @IsIn(CURRENCIES) currency!: string;
 }
 
 export class CreateDropDto {
   @ApiProperty() @IsUUID() collectionId!: string;
-  @ApiProperty({ description: 'Price per edition, integer minor units' })
+  @ApiProperty({ description: priceDescription('Price per edition, integer minor units') })
   @IsInt()
   @Min(1)
   @Max(1e12)

@@ -5,6 +5,7 @@ import { HeirloomConfig } from '#config';
 import { inTransaction } from '#database';
 import { problems } from '#http';
 import type { Principal } from '#identity';
+import { formatMoney, minimumChargeMinor } from '#money';
 import type { CreateDropDto, CreateListingDto } from './checkout.dto.js';
 import { seedCommitment } from './lottery.js';
 
@@ -18,6 +19,7 @@ export class ListingService {
 
   /** Lists a token its owner holds: primary while the creator still holds it, else a resale under policy. */
   async createListing(principal: Principal, input: CreateListingDto) {
+    assertChargeable(input.priceMinor, input.currency);
     return inTransaction(this.dataSource, async (manager) => {
       const [token]: {
         owner_id: string;
@@ -76,6 +78,7 @@ export class ListingService {
 
   /** A timed drop: every edition of the collection the creator still holds goes on sale at one price. */
   async createDrop(principal: Principal, input: CreateDropDto) {
+    assertChargeable(input.priceMinor, input.currency);
     const lottery = input.mode === 'lottery';
     if (lottery && (!input.entriesCloseAt || new Date(input.entriesCloseAt) <= new Date(input.startsAt))) {
       throw problems.badRequest('bad-drop', 'A lottery needs entriesCloseAt after startsAt');
@@ -150,4 +153,19 @@ export class ListingService {
       drawnAt: drop.drawn_at ? new Date(drop.drawn_at).toISOString() : null,
     };
   }
+}
+
+/**
+ * Refuses a price the card processor could never charge (below its minimum for the currency): such a
+ * listing would hold its edition through checkouts that all fail. Both rails apply it, the sandbox
+ * imitating Stripe.
+ */
+function assertChargeable(priceMinor: number, currency: string): void {
+  const minimum = minimumChargeMinor(currency);
+  if (priceMinor >= minimum) return;
+  throw problems.unprocessable(
+    'price-below-minimum',
+    `The price is below ${formatMoney(minimum, currency)}, the smallest amount a card payment in ${currency} can have`,
+    { minimumPriceMinor: minimum, currency },
+  );
 }

@@ -1,1 +1,9 @@
-export { basisPoints, CURRENCIES, formatMoney, minorDigits, splitSale, type SaleSplit } from './money.js';
+export {
+  basisPoints,
+  CURRENCIES,
+  formatMoney,
+  minimumChargeMinor,
+  minorDigits,
+  splitSale,
+  type SaleSplit,
+} from './money.js';

@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { basisPoints, formatMoney, minorDigits, splitSale } from './money.js';
+import { basisPoints, CURRENCIES, formatMoney, minimumChargeMinor, minorDigits, splitSale } from './money.js';
 
 describe('money', () => {
   it('knows currency exponents', () => {
     expect(minorDigits('USD')).toBe(2);
     expect(minorDigits('JPY')).toBe(0);
     expect(() => minorDigits('XXX')).toThrow();
+  });
+
+  it("knows Stripe's minimum charge for every accepted currency", () => {
+    expect(minimumChargeMinor('USD')).toBe(50);
+    expect(minimumChargeMinor('EUR')).toBe(50);
+    expect(minimumChargeMinor('GBP')).toBe(30);
+    expect(minimumChargeMinor('HKD')).toBe(400);
+    expect(minimumChargeMinor('JPY')).toBe(50);
+    expect(formatMoney(minimumChargeMinor('CNY'), 'CNY')).toBe('4.00 CNY');
+    for (const currency of CURRENCIES) expect(minimumChargeMinor(currency)).toBeGreaterThan(1);
+    expect(() => minimumChargeMinor('XXX')).toThrow();
   });
 
   it('formats minor units without floats', () => {

@@ -1,24 +1,46 @@
-/** Currencies we accept, with the number of minor-unit digits ISO 4217 gives them. */
-const MINOR_DIGITS: Record<string, number> = {
-  CNY: 2,
-  EUR: 2,
-  GBP: 2,
-  USD: 2,
-  HKD: 2,
-  SGD: 2,
-  CHF: 2,
-  JPY: 0,
-  KRW: 0,
+/** What we know of each currency we accept. */
+interface CurrencyFacts {
+  /** Minor-unit digits ISO 4217 gives it. */
+  minorDigits: number;
+  /** The smallest amount the card processor will charge, in minor units. */
+  minimumChargeMinor: number;
+}
+
+/**
+ * Currencies we accept. Minimum charges are Stripe's ("Minimum and maximum charge amounts" in its
+ * supported-currencies guide): a smaller charge is refused, so a price below it could never be paid.
+ * Stripe's table names settlement currencies only; for CNY and KRW, which it leaves out, a charge must
+ * convert to at least USD 0.50, so theirs are that amount rounded up with a margin for the exchange rate.
+ */
+const CURRENCY_FACTS: Record<string, CurrencyFacts> = {
+  CNY: { minorDigits: 2, minimumChargeMinor: 400 }, // CNY 4.00
+  EUR: { minorDigits: 2, minimumChargeMinor: 50 }, // EUR 0.50
+  GBP: { minorDigits: 2, minimumChargeMinor: 30 }, // GBP 0.30
+  USD: { minorDigits: 2, minimumChargeMinor: 50 }, // USD 0.50
+  HKD: { minorDigits: 2, minimumChargeMinor: 400 }, // HKD 4.00
+  SGD: { minorDigits: 2, minimumChargeMinor: 50 }, // SGD 0.50
+  CHF: { minorDigits: 2, minimumChargeMinor: 50 }, // CHF 0.50
+  JPY: { minorDigits: 0, minimumChargeMinor: 50 }, // JPY 50
+  KRW: { minorDigits: 0, minimumChargeMinor: 1000 }, // KRW 1000
 };
 
 /** Supported ISO 4217 codes. */
-export const CURRENCIES = Object.keys(MINOR_DIGITS);
+export const CURRENCIES = Object.keys(CURRENCY_FACTS);
+
+function factsOf(currency: string): CurrencyFacts {
+  const facts = CURRENCY_FACTS[currency];
+  if (facts === undefined) throw new Error(`unsupported currency ${currency}`);
+  return facts;
+}
 
 /** Minor-unit exponent of a currency (2 for cents, 0 for yen); throws for unsupported codes. */
 export function minorDigits(currency: string): number {
-  const digits = MINOR_DIGITS[currency];
-  if (digits === undefined) throw new Error(`unsupported currency ${currency}`);
-  return digits;
+  return factsOf(currency).minorDigits;
+}
+
+/** The smallest price a card payment can have in `currency`, in minor units; throws for unsupported codes. */
+export function minimumChargeMinor(currency: string): number {
+  return factsOf(currency).minimumChargeMinor;
 }
 
 /** Human display of an integer minor amount, e.g. 1999 USD → "19.99 USD". */
