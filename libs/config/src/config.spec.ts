@@ -9,6 +9,15 @@ describe('loadConfig', () => {
     expect(config.stripeSecretKey).toBeUndefined();
   });
 
+  it('bounds Stripe requests to seconds by default, and reads its timeout and retries', () => {
+    expect(loadConfig({})).toMatchObject({ stripeTimeoutMs: 3000, stripeMaxNetworkRetries: 1 });
+    const config = loadConfig({ STRIPE_TIMEOUT_MS: '8000', STRIPE_MAX_NETWORK_RETRIES: '0' });
+    expect(config).toMatchObject({ stripeTimeoutMs: 8000, stripeMaxNetworkRetries: 0 });
+    expect(() => loadConfig({ STRIPE_TIMEOUT_MS: '0', STRIPE_MAX_NETWORK_RETRIES: '9' })).toThrow(
+      /STRIPE_TIMEOUT_MS[\s\S]*STRIPE_MAX_NETWORK_RETRIES/,
+    );
+  });
+
   it('names every bad variable', () => {
     try {
       loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', STRIPE_SECRET_KEY: 'sk_test_abc' });
