@@ -8,6 +8,7 @@ import { ReserveFromDropInOneCall1764000700000 } from './1764000700000-ReserveFr
 import { HashIdNumbersWithHmac1764000800000 } from './1764000800000-HashIdNumbersWithHmac.js';
 import { CapHoldsAndTicketEntries1764000900000 } from './1764000900000-CapHoldsAndTicketEntries.js';
 import { RecordMediaUploaders1764001000000 } from './1764001000000-RecordMediaUploaders.js';
+import { StoreSandboxPayments1764001100000 } from './1764001100000-StoreSandboxPayments.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   HashIdNumbersWithHmac1764000800000,
   CapHoldsAndTicketEntries1764000900000,
   RecordMediaUploaders1764001000000,
+  StoreSandboxPayments1764001100000,
 ];

@@ -1,5 +1,6 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import { HeirloomConfig } from '#config';
 import { PeriodicJobs } from '#database';
 import { IdentityModule } from '#identity';
@@ -15,7 +16,12 @@ import { ReservationService } from './reservation.service.js';
 import { SettlementService } from './settlement.service.js';
 
 /** Stripe when STRIPE_SECRET_KEY is set; otherwise the sandbox rail, whose events enter the same inbox. */
-function paymentProviderFactory(config: HeirloomConfig, moduleRef: ModuleRef): PaymentProvider {
+function paymentProviderFactory(
+  config: HeirloomConfig,
+  moduleRef: ModuleRef,
+  dataSource: DataSource,
+  jobs: PeriodicJobs,
+): PaymentProvider {
   return createPaymentProvider({
     stripeSecretKey: config.stripeSecretKey,
     webhookSecret: config.stripeWebhookSecret,
@@ -25,6 +31,9 @@ function paymentProviderFactory(config: HeirloomConfig, moduleRef: ModuleRef): P
       maxNetworkRetries: config.stripeMaxNetworkRetries,
     },
     sandbox: {
+      // The sandbox keeps its payments and undelivered events in its own tables; any process delivers.
+      dataSource,
+      jobs,
       // Same verification and storage as POST /webhooks/stripe, without a loopback HTTP hop.
       deliver: async (rawBody, signature) => {
         await moduleRef.get(PaymentEventsService, { strict: false }).receive(rawBody, signature);
@@ -39,7 +48,11 @@ function paymentProviderFactory(config: HeirloomConfig, moduleRef: ModuleRef): P
   imports: [IdentityModule, MintingModule],
   controllers: [CheckoutController, WebhookController, SandboxChallengeController],
   providers: [
-    { provide: PAYMENT_PROVIDER, useFactory: paymentProviderFactory, inject: [HeirloomConfig, ModuleRef] },
+    {
+      provide: PAYMENT_PROVIDER,
+      useFactory: paymentProviderFactory,
+      inject: [HeirloomConfig, ModuleRef, DataSource, PeriodicJobs],
+    },
     CheckoutService,
     ListingService,
     LotteryService,

@@ -39,7 +39,13 @@ export {
   type PaymentState,
 } from './payment-state.js';
 export { DEFAULT_WEBHOOK_TOLERANCE_SECONDS } from './webhook-event.js';
-export { createPaymentProvider, type PaymentProviderConfig } from './create-payment-provider.js';
+export {
+  createPaymentProvider,
+  paymentRailOf,
+  SANDBOX_JOB_INTERVAL_MS,
+  type PaymentJobScheduler,
+  type PaymentProviderConfig,
+} from './create-payment-provider.js';
 export {
   SandboxPaymentProvider,
   type SandboxChallenge,

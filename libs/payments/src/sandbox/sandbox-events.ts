@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import type { ProviderEventType } from '../payment-provider.js';
 import type { PaymentState } from '../payment-state.js';
 import { sandboxId, type SandboxIntent } from './sandbox-intent.js';
-import type { WebhookDelivery } from './webhook-delivery.js';
+import type { OutboxEvent } from './webhook-delivery.js';
 
 type StripeLikeObject = Record<string, unknown>;
 
@@ -139,35 +139,35 @@ function paymentMethodIdOf(intent: SandboxIntent): string {
   return sandboxId('pm', intent.id);
 }
 
-/** Emits sandbox facts as signed webhooks through `WebhookDelivery`. */
+/**
+ * Builds the events that report sandbox facts, for the outbox: each is stored in the transaction
+ * that makes the change it reports, and delivered (signed) once that has committed.
+ */
 export class SandboxEvents {
-  constructor(
-    private readonly delivery: WebhookDelivery,
-    private readonly nowSeconds: () => number,
-  ) {}
+  constructor(private readonly nowSeconds: () => number) {}
 
   /** `payment_intent.succeeded` / `payment_failed` / `canceled` for the intent's current state. */
-  paymentIntent(type: ProviderEventType & `payment_intent.${string}`, intent: SandboxIntent): void {
-    this.send(type, paymentIntentObject(intent), intent);
+  paymentIntent(type: ProviderEventType & `payment_intent.${string}`, intent: SandboxIntent): OutboxEvent {
+    return this.event(type, paymentIntentObject(intent), intent);
   }
 
   /** `charge.refunded` after the refund `refundId` was applied. */
-  chargeRefunded(intent: SandboxIntent, refundId: string): void {
-    this.send('charge.refunded', chargeObject(intent), intent, refundId);
+  chargeRefunded(intent: SandboxIntent, refundId: string): OutboxEvent {
+    return this.event('charge.refunded', chargeObject(intent), intent, refundId);
   }
 
   /** `charge.dispute.created` / `charge.dispute.closed` for the intent's dispute. */
-  dispute(type: 'charge.dispute.created' | 'charge.dispute.closed', intent: SandboxIntent): void {
-    this.send(type, disputeObject(intent), intent);
+  dispute(type: 'charge.dispute.created' | 'charge.dispute.closed', intent: SandboxIntent): OutboxEvent {
+    return this.event(type, disputeObject(intent), intent);
   }
 
-  private send(
+  private event(
     type: ProviderEventType,
     object: StripeLikeObject,
     intent: SandboxIntent,
     discriminator = '',
-  ): void {
-    const event = eventJson(type, object, intent, this.nowSeconds(), discriminator);
-    this.delivery.send(event.id, event.body);
+  ): OutboxEvent {
+    const { id, body } = eventJson(type, object, intent, this.nowSeconds(), discriminator);
+    return { id, type, paymentId: intent.id, body };
   }
 }

@@ -1,4 +1,4 @@
-// The sandbox's in-memory PaymentIntent and the helpers that keep its ids deterministic.
+// The sandbox's PaymentIntent and the helpers that keep its ids deterministic.
 import { createHash } from 'node:crypto';
 import { normaliseDeclineCode } from '../decline-code.js';
 import type { DisputeStatus, PaymentOutcome, RefundOutcome } from '../payment-provider.js';
@@ -12,7 +12,10 @@ export interface SandboxFailure {
   message: string;
 }
 
-/** A sandbox payment. Holds brand and last four only; the card number and CVC are never stored. */
+/**
+ * A sandbox payment as the sandbox's own table holds it (see sandbox-store.ts). Holds brand and last
+ * four only; the card number and CVC are never stored.
+ */
 export interface SandboxIntent {
   id: string;
   orderId: string;
@@ -31,10 +34,9 @@ export interface SandboxIntent {
   returnUrl?: string;
   failure?: SandboxFailure;
   amountRefunded: number;
-  /** Refund outcomes by idempotency key. */
-  refunds: Map<string, RefundOutcome>;
   dispute?: { id: string; status: DisputeStatus; created: number };
-  disputeTimer?: NodeJS.Timeout;
+  /** The card's own dispute is due to open (the `…0259` card), at a time kept in the table. */
+  disputeScheduled: boolean;
 }
 
 /**
@@ -91,39 +93,4 @@ export function refundRejectionOf(
     return { reason: 'amount_too_large', message: `Refund ${amount} exceeds the unrefunded ${remaining}` };
   }
   return undefined;
-}
-
-/** Insertion-ordered map that forgets its oldest entries beyond `capacity`. */
-export class BoundedMap<K, V> {
-  private readonly entries = new Map<K, V>();
-
-  constructor(
-    private readonly capacity: number,
-    private readonly onEvict: (value: V) => void = () => {},
-  ) {
-    if (!(capacity >= 1)) throw new RangeError('BoundedMap capacity must be at least 1');
-  }
-
-  get(key: K): V | undefined {
-    return this.entries.get(key);
-  }
-
-  set(key: K, value: V): void {
-    this.entries.delete(key);
-    this.entries.set(key, value);
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value as K;
-      const evicted = this.entries.get(oldest) as V;
-      this.entries.delete(oldest);
-      this.onEvict(evicted);
-    }
-  }
-
-  values(): IterableIterator<V> {
-    return this.entries.values();
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }

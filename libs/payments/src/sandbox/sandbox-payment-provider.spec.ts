@@ -1,5 +1,9 @@
+import pg from 'pg';
 import Stripe from 'stripe';
-import { afterEach, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { withDatabase } from '#database';
+import { StoreSandboxPayments1764001100000 } from '../../../../migrations/1764001100000-StoreSandboxPayments.js';
 import type { CreatePaymentRequest, PaymentProviderEvent, SandboxCard } from '../payment-provider.js';
 import {
   PaymentNotFoundError,
@@ -19,14 +23,46 @@ interface Delivered {
   signature: string;
 }
 
-const open: SandboxPaymentProvider[] = [];
-afterEach(() => {
-  for (const provider of open.splice(0)) provider.close();
+// The sandbox's own tables, in a database of this file's own: each test starts from empty tables.
+const databaseName = `heirloom_sandbox_spec_${Date.now()}_${process.pid}`;
+let dataSource: DataSource;
+
+async function adminQuery(text: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: withDatabase(inject('databaseUrl'), 'postgres') });
+  await admin.connect();
+  try {
+    await admin.query(text);
+  } finally {
+    await admin.end();
+  }
+}
+
+beforeAll(async () => {
+  await adminQuery(`CREATE DATABASE ${databaseName}`);
+  dataSource = new DataSource({ type: 'postgres', url: withDatabase(inject('databaseUrl'), databaseName) });
+  await dataSource.initialize();
+  const runner = dataSource.createQueryRunner();
+  await new StoreSandboxPayments1764001100000().up(runner);
+  await runner.release();
+});
+afterAll(async () => {
+  await dataSource?.destroy();
+  await adminQuery(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+});
+beforeEach(async () => {
+  await dataSource.query(`TRUNCATE sandbox_events, sandbox_refunds, sandbox_payment_intents`);
 });
 
+const open: SandboxPaymentProvider[] = [];
+afterEach(async () => {
+  for (const provider of open.splice(0)) await provider.beforeApplicationShutdown();
+});
+
+/** A sandbox instance on the shared tables: two of them stand for two API processes (or a restart). */
 function sandbox(options: Partial<SandboxPaymentProviderOptions> = {}) {
   const delivered: Delivered[] = [];
   const provider = new SandboxPaymentProvider({
+    dataSource,
     webhookSecret: SECRET,
     deliver: async (body, signature) => {
       delivered.push({ body, signature });
@@ -42,6 +78,9 @@ function sandbox(options: Partial<SandboxPaymentProviderOptions> = {}) {
   };
   return { provider, delivered, events };
 }
+
+const outbox = () =>
+  dataSource.query(`SELECT id, type, attempts, delivered_at IS NOT NULL AS delivered FROM sandbox_events`);
 
 function leafValues(value: unknown): unknown[] {
   if (typeof value !== 'object' || value === null) return [value];
@@ -127,7 +166,7 @@ describe('SandboxPaymentProvider', () => {
     expect(outcome.nextAction).toEqual({ type: 'redirect_to_url', url: `/sandbox/3ds/${outcome.paymentId}` });
     expect(outcome.clientSecret).toMatch(new RegExp(`^${outcome.paymentId}_secret_`));
     expect(await events()).toHaveLength(0);
-    expect(provider.describeChallenge(outcome.paymentId)).toMatchObject({
+    expect(await provider.describeChallenge(outcome.paymentId)).toMatchObject({
       pending: true,
       amount: 5_000,
       cardLast4: '3155',
@@ -139,14 +178,14 @@ describe('SandboxPaymentProvider', () => {
       paymentId: outcome.paymentId,
     });
     // Completing twice (double click, retried request) changes nothing.
-    expect(provider.completeChallenge(outcome.paymentId, false)).toMatchObject({ status: 'succeeded' });
+    expect(await provider.completeChallenge(outcome.paymentId, false)).toMatchObject({ status: 'succeeded' });
     expect((await events()).map((e) => e.type)).toEqual(['payment_intent.succeeded']);
   });
 
   it('declines an abandoned 3-D Secure challenge as authentication_failed', async () => {
     const { provider, events } = sandbox();
     const outcome = await provider.createPayment(request(SANDBOX_TEST_CARDS.threeDSecure));
-    const result = provider.completeChallenge(outcome.paymentId!, false);
+    const result = await provider.completeChallenge(outcome.paymentId!, false);
     expect(result).toMatchObject({ status: 'declined', declineCode: 'authentication_failed' });
     expect(await events()).toMatchObject([
       { type: 'payment_intent.payment_failed', failureCode: 'authentication_failed' },
@@ -154,11 +193,11 @@ describe('SandboxPaymentProvider', () => {
   });
 
   it('disputes 4000 0000 0000 0259 after the configured delay and closes the dispute on request', async () => {
-    const { provider, events } = sandbox({ disputeDelayMs: 10, now: Date.now });
+    const { provider, events, delivered } = sandbox({ disputeDelayMs: 10, now: Date.now });
     const outcome = await provider.createPayment(request(SANDBOX_TEST_CARDS.disputed));
     expect(outcome.status).toBe('succeeded');
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    provider.closeDispute(outcome.paymentId!, 'lost');
+    await expect.poll(() => delivered.length).toBe(2);
+    await provider.closeDispute(outcome.paymentId!, 'lost');
     const received = await events();
     expect(received.map((e) => e.type)).toEqual([
       'payment_intent.succeeded',
@@ -177,9 +216,9 @@ describe('SandboxPaymentProvider', () => {
   it('lets operators open and win a dispute by hand', async () => {
     const { provider, events } = sandbox();
     const { paymentId } = await provider.createPayment(request(SANDBOX_TEST_CARDS.disputed));
-    provider.openDispute(paymentId!);
-    provider.openDispute(paymentId!);
-    provider.closeDispute(paymentId!, 'won');
+    await provider.openDispute(paymentId!);
+    await provider.openDispute(paymentId!);
+    await provider.closeDispute(paymentId!, 'won');
     expect((await events()).map(stateForEvent)).toEqual(['succeeded', 'disputed', 'dispute_won']);
   });
 
@@ -194,9 +233,84 @@ describe('SandboxPaymentProvider', () => {
       PaymentRequestInvalidError,
     );
 
+    // The payment is in the sandbox's tables: a new instance answers it and emits nothing again.
+    first.provider.close();
     const restarted = sandbox();
     expect(await restarted.provider.createPayment(req)).toEqual(a);
-    expect((await restarted.events())[0]!.id).toBe((await first.events())[0]!.id);
+    expect(await restarted.provider.createPayment({ ...req, card: card('4242424242424241') })).toEqual(a);
+    await expect(restarted.provider.createPayment({ ...req, amount: 1 })).rejects.toThrow(
+      PaymentRequestInvalidError,
+    );
+    expect(await restarted.events()).toHaveLength(0);
+  });
+
+  it('answers concurrent calls with one key with one payment and one event', async () => {
+    const { provider, events } = sandbox();
+    const req = request(SANDBOX_TEST_CARDS.success, { idempotencyKey: 'order-1:concurrent' });
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => provider.createPayment(req)));
+    expect(new Set(outcomes.map((o) => o.paymentId)).size).toBe(1);
+    expect(outcomes.every((o) => o.status === 'succeeded')).toBe(true);
+    expect(await events()).toHaveLength(1);
+    expect(await dataSource.query(`SELECT count(*)::int AS n FROM sandbox_payment_intents`)).toEqual([
+      { n: 1 },
+    ]);
+  });
+
+  it('finishes a 3-D Secure step and refunds on another instance than the one that took the payment', async () => {
+    const a = sandbox();
+    const pending = await a.provider.createPayment(request(SANDBOX_TEST_CARDS.threeDSecure));
+    expect(pending.status).toBe('requires_action');
+    a.provider.close();
+
+    const b = sandbox();
+    expect(await b.provider.describeChallenge(pending.paymentId!)).toMatchObject({ pending: true });
+    expect(await b.provider.confirmAction(pending.paymentId!, { approve: true })).toEqual({
+      status: 'succeeded',
+      paymentId: pending.paymentId,
+    });
+    const c = sandbox();
+    expect(
+      await c.provider.refund(pending.paymentId!, { reason: 'requested_by_customer', idempotencyKey: 'r-1' }),
+    ).toMatchObject({ status: 'succeeded', amount: 5_000 });
+    // A repeated refund on yet another instance is the same refund.
+    expect(
+      await b.provider.refund(pending.paymentId!, { reason: 'requested_by_customer', idempotencyKey: 'r-1' }),
+    ).toMatchObject({ status: 'succeeded', amount: 5_000 });
+    expect((await b.events()).map((e) => e.type)).toEqual(['payment_intent.succeeded']);
+    expect((await c.events()).map((e) => [e.type, e.amountRefunded])).toEqual([['charge.refunded', 5_000]]);
+    expect(await a.events()).toEqual([]);
+  });
+
+  it('delivers an event stored by an instance that died before sending it', async () => {
+    // The first instance stores the payment and its event, then hangs in delivery (then "dies").
+    const dying = sandbox({
+      deliver: () => new Promise<void>(() => {}),
+      delivery: { claimMs: 50 },
+    });
+    void dying.provider.createPayment(request(SANDBOX_TEST_CARDS.success));
+    await expect.poll(async () => (await outbox()).length).toBe(1);
+    open.splice(open.indexOf(dying.provider), 1);
+    dying.provider.close();
+
+    const survivor = sandbox();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await survivor.provider.runDueWork();
+    expect((await survivor.events()).map((e) => e.type)).toEqual(['payment_intent.succeeded']);
+    expect(await outbox()).toMatchObject([{ type: 'payment_intent.succeeded', delivered: true }]);
+  });
+
+  it("opens a …0259 card's dispute when due, also after its instance is gone", async () => {
+    const gone = sandbox({ disputeDelayMs: 30, now: Date.now });
+    const { paymentId } = await gone.provider.createPayment(request(SANDBOX_TEST_CARDS.disputed));
+    gone.provider.close(); // its timer with it
+    const next = sandbox({ now: Date.now });
+    await next.provider.runDueWork();
+    expect(await next.events()).toEqual([]); // not due yet
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await next.provider.runDueWork();
+    expect(await next.events()).toMatchObject([{ type: 'charge.dispute.created', paymentId }]);
+    await next.provider.runDueWork();
+    expect(await next.events()).toHaveLength(1);
   });
 
   it('refunds in parts up to the paid amount, idempotently', async () => {
@@ -238,7 +352,7 @@ describe('SandboxPaymentProvider', () => {
       status: 'canceled',
       paymentId: pending.paymentId,
     });
-    expect(provider.completeChallenge(pending.paymentId!, true)).toMatchObject({ status: 'canceled' });
+    expect(await provider.completeChallenge(pending.paymentId!, true)).toMatchObject({ status: 'canceled' });
     const paid = await provider.createPayment(request(SANDBOX_TEST_CARDS.success));
     expect(await provider.cancelPayment(paid.paymentId!, 'cancel-2')).toEqual({
       status: 'not_cancelable',
@@ -301,6 +415,14 @@ describe('SandboxPaymentProvider', () => {
         card: { brand: 'visa', last4: expect.stringMatching(/^\d{4}$/) },
       });
     }
+    const [{ stored }] = await dataSource.query(
+      `SELECT (SELECT json_agg(i)::text FROM sandbox_payment_intents i) ||
+              (SELECT json_agg(e)::text FROM sandbox_events e) AS stored`,
+    );
+    expect(stored).toContain('"card_last4":"9995"');
+    expect(stored).not.toContain(number);
+    expect(stored).not.toContain(SANDBOX_TEST_CARDS.success);
+    expect(stored).not.toMatch(new RegExp(`\\b${CVC}\\b`));
   });
 
   it('emits Stripe-shaped events that verify only with the right secret and untouched body', async () => {
@@ -341,5 +463,6 @@ describe('SandboxPaymentProvider', () => {
     await provider.whenIdle();
     expect(attempts).toHaveLength(3);
     expect(failures).toHaveLength(2);
+    expect(await outbox()).toMatchObject([{ attempts: 2, delivered: true }]);
   });
 });

@@ -1,10 +1,15 @@
 // The built-in card rail: behaves like Stripe test mode and reports through the same signed
 // webhooks, so settlement is one code path for both rails.
 //
-// Limitation: intents live in memory only and do not survive a restart. That is acceptable because
-// (1) every outcome is emitted as a webhook at once and settlement stores events before acting, and
-// (2) ids derive from the request (order id + idempotency key), so a retried call after a restart
-// yields the same payment id and the same event ids, which settlement de-duplicates.
+// It stands in for a remote processor, so it keeps its books in PostgreSQL (its own tables; see
+// sandbox-store.ts), never in process memory: any API process can finish a 3-D Secure step or refund
+// a payment that another (perhaps dead) process started. Every change commits together with the
+// events that report it (an outbox); they are delivered at once and, failing that, retried by
+// whichever process runs the delivery job, so a crash between "captured" and "delivered" still
+// delivers. Ids derive from the request (order id + idempotency key), so a retried call yields the
+// same payment and settlement de-duplicates repeated events.
+import type { DataSource, EntityManager } from 'typeorm';
+import { Batcher, inTransaction, NEXT_BATCH } from '#database';
 import type {
   CancelOutcome,
   CreatePaymentRequest,
@@ -19,22 +24,26 @@ import {
   assertValidIdempotencyKey,
   assertValidPaymentRequest,
   assertValidRefundRequest,
-  paymentMetadata,
 } from '../payment-request.js';
-import { assertTransition, canTransition } from '../payment-state.js';
 import { parseStripeWebhook } from '../webhook-event.js';
+import { IntentChanges, type Mutation } from './intent-changes.js';
 import { checkSandboxCard, testPaymentMethodCard } from './sandbox-cards.js';
+import { SandboxEvents } from './sandbox-events.js';
+import { outcomeOfIntent, sandboxId, type SandboxIntent } from './sandbox-intent.js';
 import {
-  BoundedMap,
-  outcomeOfIntent,
-  refundRejectionOf,
-  sandboxId,
-  type SandboxIntent,
-} from './sandbox-intent.js';
-import { SandboxEvents, stripeStatusOf } from './sandbox-events.js';
+  dueDisputes,
+  findIntent,
+  insertIntents,
+  lockIntent,
+  saveChange,
+  type NewIntent,
+  type StoredIntent,
+} from './sandbox-store.js';
 import { WebhookDelivery, type DeliverWebhook, type WebhookDeliveryOptions } from './webhook-delivery.js';
 
 export interface SandboxPaymentProviderOptions {
+  /** The database holding the sandbox's own tables. */
+  dataSource: DataSource;
   /** Secret the sandbox signs its events with and `parseWebhook` verifies against. */
   webhookSecret: string;
   /** Hands each signed event to the app's webhook handler; retried with backoff until it resolves. */
@@ -43,11 +52,9 @@ export interface SandboxPaymentProviderOptions {
   challengePath?: string;
   /** Delay before a `…0259` payment is disputed; `null` means only `openDispute()` opens it. */
   disputeDelayMs?: number | null;
-  /** How many intents are remembered for idempotency, 3-D Secure, refunds and disputes. */
-  maxIntents?: number;
   webhookToleranceSeconds?: number;
-  delivery?: Pick<WebhookDeliveryOptions, 'initialDelayMs' | 'maxDelayMs' | 'onError'>;
-  /** Clock in milliseconds, for tests. */
+  delivery?: Pick<WebhookDeliveryOptions, 'initialDelayMs' | 'maxDelayMs' | 'claimMs' | 'onError'>;
+  /** Clock in milliseconds (event times, signatures), for tests. Due times use the database's clock. */
   now?: () => number;
 }
 
@@ -62,26 +69,39 @@ export interface SandboxChallenge {
   pending: boolean;
 }
 
+const DEFAULT_DISPUTE_DELAY_MS = 2_000;
+/** Scheduled disputes opened per `runDueWork` call, at most. */
+const DUE_DISPUTES_BATCH = 100;
+
 /** Sandbox implementation of the payment port (the default rail when no Stripe key is set). */
 export class SandboxPaymentProvider implements PaymentProvider {
   readonly rail = 'sandbox';
-  private readonly intents: BoundedMap<string, SandboxIntent>;
   private readonly delivery: WebhookDelivery;
-  private readonly events: SandboxEvents;
+  private readonly changes: IntentChanges;
   private readonly now: () => number;
+  /** New payments stored together: concurrent checkouts share one statement and one commit. */
+  private readonly creations: Batcher<NewIntent, StoredIntent>;
+  /** Prompt openings of scheduled disputes; the due time in the table covers a restart. */
+  private readonly disputeTimers = new Set<NodeJS.Timeout>();
+  private readonly running = new Set<Promise<unknown>>();
+  private closed = false;
 
   constructor(private readonly options: SandboxPaymentProviderOptions) {
     this.now = options.now ?? Date.now;
-    this.intents = new BoundedMap(options.maxIntents ?? 10_000, (intent) =>
-      clearTimeout(intent.disputeTimer),
-    );
     this.delivery = new WebhookDelivery({
       ...options.delivery,
+      dataSource: options.dataSource,
       secret: options.webhookSecret,
       deliver: options.deliver,
       now: this.now,
     });
-    this.events = new SandboxEvents(this.delivery, () => this.nowSeconds());
+    const nowSeconds = () => Math.floor(this.now() / 1000);
+    this.changes = new IntentChanges(
+      new SandboxEvents(nowSeconds),
+      nowSeconds,
+      options.disputeDelayMs !== null,
+    );
+    this.creations = new Batcher({ maxBatch: 256, run: (items) => this.storeNewIntents(items) });
   }
 
   /** Charges a sandbox card (or a Stripe test PaymentMethod id) and emits the outcome as a webhook. */
@@ -97,90 +117,41 @@ export class SandboxPaymentProvider implements PaymentProvider {
       request.returnUrl ?? null,
       request.metadata ?? {},
     ]);
-    const existing = this.intents.get(id);
-    if (existing) {
-      if (existing.fingerprint !== fingerprint) {
-        throw new PaymentRequestInvalidError('Idempotency key was already used with different parameters');
-      }
-      return outcomeOfIntent(existing, this.challengeUrl(existing.id));
-    }
-
     const check = checkSandboxCard(card, new Date(this.now()));
-    // Like Stripe.js validation: a malformed card never becomes a payment, so there is no id or event.
-    if (!check.ok) return { status: 'declined', declineCode: check.declineCode, message: check.message };
-
-    const intent: SandboxIntent = {
-      id,
-      orderId: request.orderId,
-      amount: request.amount,
-      currency: request.currency,
-      metadata: paymentMetadata(request),
-      state: 'created',
-      card: check.card,
-      behaviour: check.behaviour,
-      created: this.nowSeconds(),
-      idempotencyKey: request.idempotencyKey,
-      fingerprint,
-      clientSecret: `${id}_secret_${sandboxId('cs', id).slice(3)}`,
-      returnUrl: request.returnUrl,
-      amountRefunded: 0,
-      refunds: new Map(),
-    };
-    this.intents.set(id, intent);
-
-    switch (check.behaviour) {
-      case 'three_d_secure':
-        this.move(intent, 'requires_action');
-        break;
-      case 'decline':
-        this.fail(intent, {
-          code: 'card_declined',
-          declineCode: 'generic_decline',
-          message: 'Your card was declined.',
-        });
-        break;
-      case 'insufficient_funds':
-        this.fail(intent, {
-          code: 'card_declined',
-          declineCode: 'insufficient_funds',
-          message: 'Your card has insufficient funds.',
-        });
-        break;
-      case 'succeed':
-      case 'dispute':
-        this.succeed(intent);
-        break;
+    if (!check.ok) {
+      const existing = await findIntent(this.manager, id);
+      if (existing) return this.replay(existing, fingerprint);
+      // Like Stripe.js validation: a malformed card never becomes a payment, so there is no id or event.
+      return { status: 'declined', declineCode: check.declineCode, message: check.message };
     }
-    await this.delivery.firstAttemptsMade();
-    return outcomeOfIntent(intent, this.challengeUrl(intent.id));
+    const created = this.changes.create(id, request, fingerprint, check);
+    const stored = await this.creations.submit(created);
+    if (!stored.created) {
+      const existing = stored.existing ?? (await findIntent(this.manager, id));
+      if (!existing) throw new Error(`Sandbox payment ${id} was stored but cannot be read`);
+      return this.replay(existing, fingerprint);
+    }
+    if (created.intent.disputeScheduled) this.disputeLater(id);
+    await this.delivery.deliverNow(created.event ? [created.event] : []);
+    return outcomeOfIntent(created.intent, this.challengeUrl(id));
   }
 
   /** Same as `completeChallenge`: the buyer approved or abandoned the 3-D Secure step. */
-  async confirmAction(paymentId: string, decision: { approve: boolean }): Promise<PaymentOutcome> {
-    const outcome = this.completeChallenge(paymentId, decision.approve);
-    await this.delivery.firstAttemptsMade();
-    return outcome;
+  confirmAction(paymentId: string, decision: { approve: boolean }): Promise<PaymentOutcome> {
+    return this.completeChallenge(paymentId, decision.approve);
   }
 
   /** Completes the sandbox 3-D Secure challenge; repeating it returns the first result. */
-  completeChallenge(paymentId: string, approve: boolean): PaymentOutcome {
-    const intent = this.intentOf(paymentId);
-    if (intent.state === 'requires_action') {
-      if (approve) this.succeed(intent);
-      else {
-        this.fail(intent, {
-          code: 'payment_intent_authentication_failure',
-          message:
-            'We are unable to authenticate your payment method. Please choose a different payment method.',
-        });
-      }
-    }
-    return outcomeOfIntent(intent, this.challengeUrl(intent.id));
+  async completeChallenge(paymentId: string, approve: boolean): Promise<PaymentOutcome> {
+    const { intent } = await this.change(paymentId, (intent) =>
+      this.changes.completeChallenge(intent, approve),
+    );
+    return outcomeOfIntent(intent, this.challengeUrl(paymentId));
   }
 
   /** What the HTTP layer needs to render the challenge page; undefined for an unknown payment. */
-  describeChallenge(paymentId: string): SandboxChallenge | undefined {
-    const intent = this.intents.get(paymentId);
+  async describeChallenge(paymentId: string): Promise<SandboxChallenge | undefined> {
+    const intent = await findIntent(this.manager, paymentId);
     if (!intent) return undefined;
     return {
       paymentId,
@@ -197,62 +168,39 @@ export class SandboxPaymentProvider implements PaymentProvider {
   /** Cancels a payment that has not succeeded; emits `payment_intent.canceled`. */
   async cancelPayment(paymentId: string, idempotencyKey: string): Promise<CancelOutcome> {
     assertValidIdempotencyKey(idempotencyKey);
-    const intent = this.intentOf(paymentId);
-    if (intent.state === 'canceled') return { status: 'canceled', paymentId };
-    if (!canTransition(intent.state, 'canceled')) {
-      return { status: 'not_cancelable', paymentId, paymentStatus: stripeStatusOf(intent.state) };
-    }
-    this.move(intent, 'canceled');
-    clearTimeout(intent.disputeTimer);
-    this.events.paymentIntent('payment_intent.canceled', intent);
-    return { status: 'canceled', paymentId };
+    const { result } = await this.change(paymentId, (intent) => this.changes.cancel(intent));
+    return result;
   }
 
   /** Refunds all or part of a succeeded payment; emits `charge.refunded` with the cumulative amount. */
   async refund(paymentId: string, request: RefundRequest): Promise<RefundOutcome> {
     assertValidRefundRequest(request);
-    const intent = this.intentOf(paymentId);
-    const previous = intent.refunds.get(request.idempotencyKey);
-    if (previous) return previous;
-
-    const remaining = intent.amount - intent.amountRefunded;
-    const amount = request.amount ?? remaining;
-    const rejection = refundRejectionOf(intent, amount, remaining);
-    if (rejection) return { status: 'rejected', paymentId, ...rejection };
-
-    intent.amountRefunded += amount;
-    this.move(intent, intent.amountRefunded >= intent.amount ? 'refunded' : 'partially_refunded');
-    const refundId = sandboxId('re', paymentId, request.idempotencyKey);
-    const outcome: RefundOutcome = { status: 'succeeded', refundId, paymentId, amount };
-    intent.refunds.set(request.idempotencyKey, outcome);
-    this.events.chargeRefunded(intent, refundId);
-    return outcome;
+    const { result } = await this.change(
+      paymentId,
+      (intent, previous) => this.changes.refund(intent, request, previous),
+      request.idempotencyKey,
+    );
+    return result;
   }
 
   /** Opens a dispute on a succeeded payment now (the `…0259` card does this by itself after `disputeDelayMs`). */
-  openDispute(paymentId: string): void {
-    const intent = this.intentOf(paymentId);
-    clearTimeout(intent.disputeTimer);
-    intent.disputeTimer = undefined;
-    if (intent.dispute) return;
-    if (!canTransition(intent.state, 'disputed')) {
-      throw new PaymentRequestInvalidError(
-        `Payment ${paymentId} in state ${intent.state} cannot be disputed`,
-      );
-    }
-    intent.dispute = { id: sandboxId('dp', paymentId), status: 'needs_response', created: this.nowSeconds() };
-    this.move(intent, 'disputed');
-    this.events.dispute('charge.dispute.created', intent);
+  async openDispute(paymentId: string): Promise<void> {
+    await this.change(paymentId, (intent) => this.changes.openDispute(intent));
   }
 
   /** Closes an open dispute as won or lost (for tests and operators); emits `charge.dispute.closed`. */
-  closeDispute(paymentId: string, result: 'won' | 'lost'): void {
-    const intent = this.intentOf(paymentId);
-    if (!intent.dispute) throw new PaymentRequestInvalidError(`Payment ${paymentId} has no dispute`);
-    if (intent.dispute.status === result) return;
-    this.move(intent, result === 'won' ? 'dispute_won' : 'dispute_lost');
-    intent.dispute.status = result;
-    this.events.dispute('charge.dispute.closed', intent);
+  async closeDispute(paymentId: string, result: 'won' | 'lost'): Promise<void> {
+    await this.change(paymentId, (intent) => this.changes.closeDispute(intent, result));
+  }
+
+  /**
+   * The sandbox's background work, for a periodic job (one process at a time): opens disputes that
+   * are due and delivers events that are due (retries, and those of a process that died).
+   */
+  async runDueWork(): Promise<void> {
+    for (const paymentId of await dueDisputes(this.manager, DUE_DISPUTES_BATCH))
+      await this.openScheduledDispute(paymentId);
+    await this.delivery.deliverDue();
   }
 
   /** Verifies and normalises a webhook signed by this sandbox. */
@@ -264,53 +212,106 @@ export class SandboxPaymentProvider implements PaymentProvider {
     });
   }
 
-  /** Resolves once every event emitted so far has been accepted by `deliver`. */
-  whenIdle(): Promise<void> {
-    return this.delivery.whenIdle();
+  /** Resolves once no event is left undelivered (for tests; runs due deliveries itself). */
+  async whenIdle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    await this.delivery.whenIdle();
   }
 
-  /** Stops delivery retries and dispute timers (shutdown, end of a test). */
+  /** Stops dispute timers and delivery attempts (end of a test); what is owed stays in the tables. */
   close(): void {
+    this.closed = true;
+    for (const timer of this.disputeTimers) clearTimeout(timer);
+    this.disputeTimers.clear();
     this.delivery.stop();
-    for (const intent of this.intents.values()) clearTimeout(intent.disputeTimer);
   }
 
-  private succeed(intent: SandboxIntent): void {
-    this.move(intent, 'succeeded');
-    this.events.paymentIntent('payment_intent.succeeded', intent);
-    if (intent.behaviour === 'dispute' && this.options.disputeDelayMs !== null) {
-      intent.disputeTimer = setTimeout(() => this.disputeLater(intent), this.options.disputeDelayMs ?? 2_000);
-      intent.disputeTimer.unref();
+  /** Nest hook: stop, and let work under way end before the connection pool closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.close();
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    await this.delivery.settled();
+  }
+
+  /** One statement for a batch of new payments; a repeated id waits for the next batch. */
+  private async storeNewIntents(items: NewIntent[]): Promise<(StoredIntent | typeof NEXT_BATCH)[]> {
+    const ids = new Set<string>();
+    const first: NewIntent[] = [];
+    for (const item of items) {
+      if (ids.has(item.intent.id)) continue;
+      ids.add(item.intent.id);
+      first.push(item);
     }
+    const stored = await insertIntents(this.manager, first, this.storeOptions);
+    const byItem = new Map(first.map((item, index) => [item, stored[index]]));
+    return items.map((item) => byItem.get(item) ?? NEXT_BATCH);
   }
 
-  // Timer callback: the payment may have been refunded or forgotten meanwhile, and a timer must not throw.
-  private disputeLater(intent: SandboxIntent): void {
-    if (this.intents.get(intent.id) === intent && canTransition(intent.state, 'disputed'))
-      this.openDispute(intent.id);
+  private replay(existing: SandboxIntent, fingerprint: string): PaymentOutcome {
+    if (existing.fingerprint !== fingerprint) {
+      throw new PaymentRequestInvalidError('Idempotency key was already used with different parameters');
+    }
+    return outcomeOfIntent(existing, this.challengeUrl(existing.id));
   }
 
-  private fail(intent: SandboxIntent, failure: NonNullable<SandboxIntent['failure']>): void {
-    intent.failure = failure;
-    this.move(intent, 'declined');
-    this.events.paymentIntent('payment_intent.payment_failed', intent);
+  /**
+   * Changes one stored intent under its row lock: `mutate` edits the intent read (with the refund
+   * already made under `refundKey`, if any) and says what to write; the change and its events commit
+   * together, then the events are delivered. Throws `PaymentNotFoundError` for an unknown payment.
+   */
+  private async change<T>(
+    paymentId: string,
+    mutate: (intent: SandboxIntent, previousRefund?: RefundOutcome) => Mutation<T>,
+    refundKey?: string,
+  ): Promise<{ intent: SandboxIntent; result: T }> {
+    const done = await inTransaction(this.options.dataSource, async (manager) => {
+      const locked = await lockIntent(manager, paymentId, refundKey);
+      if (!locked) throw new PaymentNotFoundError(paymentId);
+      const { intent } = locked;
+      const wasScheduled = intent.disputeScheduled;
+      const {
+        result,
+        events = [],
+        refund,
+        changed = events.length > 0,
+      } = mutate(intent, locked.previousRefund);
+      if (changed) await saveChange(manager, { intent, refund, events }, this.storeOptions);
+      return { intent, result, events, scheduled: !wasScheduled && intent.disputeScheduled };
+    });
+    if (done.scheduled) this.disputeLater(paymentId);
+    await this.delivery.deliverNow(done.events);
+    return done;
   }
 
-  private move(intent: SandboxIntent, to: SandboxIntent['state']): void {
-    intent.state = assertTransition(intent.state, to);
+  private async openScheduledDispute(paymentId: string): Promise<void> {
+    await this.change(paymentId, (intent) => this.changes.openScheduledDispute(intent));
+  }
+
+  // A timer for promptness only: if it is lost with its process, the periodic job opens the dispute.
+  private disputeLater(paymentId: string): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.disputeTimers.delete(timer);
+      const opening = this.openScheduledDispute(paymentId).catch(() => undefined);
+      this.running.add(opening);
+      void opening.finally(() => this.running.delete(opening));
+    }, this.options.disputeDelayMs ?? DEFAULT_DISPUTE_DELAY_MS);
+    timer.unref();
+    this.disputeTimers.add(timer);
   }
 
   private challengeUrl(paymentId: string): string {
     return `${this.options.challengePath ?? '/sandbox/3ds'}/${paymentId}`;
   }
 
-  private intentOf(paymentId: string): SandboxIntent {
-    const intent = this.intents.get(paymentId);
-    if (!intent) throw new PaymentNotFoundError(paymentId);
-    return intent;
+  private get storeOptions() {
+    return {
+      claimMs: this.delivery.claimMs,
+      disputeDelayMs: this.options.disputeDelayMs ?? DEFAULT_DISPUTE_DELAY_MS,
+    };
   }
 
-  private nowSeconds(): number {
-    return Math.floor(this.now() / 1000);
+  private get manager(): EntityManager {
+    return this.options.dataSource.manager;
   }
 }
