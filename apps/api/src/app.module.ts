@@ -25,7 +25,7 @@ export class AppModule {
         MintingModule,
         CatalogueModule,
         AuditModule,
-        CheckoutModule,
+        CheckoutModule.forRoot(config),
       ],
     };
   }

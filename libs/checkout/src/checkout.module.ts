@@ -1,11 +1,11 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { HeirloomConfig } from '#config';
 import { PeriodicJobs } from '#database';
 import { IdentityModule } from '#identity';
 import { MintingModule } from '#minting';
-import { createPaymentProvider, PAYMENT_PROVIDER, type PaymentProvider } from '#payments';
+import { createPaymentProvider, PAYMENT_PROVIDER, paymentRailOf, type PaymentProvider } from '#payments';
 import { CheckoutController, SandboxChallengeController, WebhookController } from './checkout.controller.js';
 import { CheckoutService } from './checkout.service.js';
 import { ListingService } from './listing.service.js';
@@ -46,7 +46,7 @@ function paymentProviderFactory(
 
 @Module({
   imports: [IdentityModule, MintingModule],
-  controllers: [CheckoutController, WebhookController, SandboxChallengeController],
+  controllers: [CheckoutController, WebhookController],
   providers: [
     {
       provide: PAYMENT_PROVIDER,
@@ -64,6 +64,12 @@ function paymentProviderFactory(
   exports: [CheckoutService, ListingService, PaymentEventsService, PAYMENT_PROVIDER],
 })
 export class CheckoutModule implements OnModuleInit {
+  /** The module for `config`'s rail: the sandbox's 3-D Secure routes exist only on the sandbox rail. */
+  static forRoot(config: HeirloomConfig): DynamicModule {
+    const sandbox = paymentRailOf(config) === 'sandbox';
+    return { module: CheckoutModule, controllers: sandbox ? [SandboxChallengeController] : [] };
+  }
+
   constructor(
     private readonly jobs: PeriodicJobs,
     private readonly checkout: CheckoutService,
