@@ -9,6 +9,7 @@ import { createPaymentProvider, PAYMENT_PROVIDER, paymentRailOf, type PaymentPro
 import { CheckoutController, SandboxChallengeController, WebhookController } from './checkout.controller.js';
 import { CheckoutService } from './checkout.service.js';
 import { ListingService } from './listing.service.js';
+import { OperatorRefundsController } from './operator-refunds.controller.js';
 import { LotteryService } from './lottery.service.js';
 import { PaymentEventsService } from './payment-events.service.js';
 import { RefundService } from './refund.service.js';
@@ -46,7 +47,7 @@ function paymentProviderFactory(
 
 @Module({
   imports: [IdentityModule, MintingModule],
-  controllers: [CheckoutController, WebhookController],
+  controllers: [CheckoutController, WebhookController, OperatorRefundsController],
   providers: [
     {
       provide: PAYMENT_PROVIDER,

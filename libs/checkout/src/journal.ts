@@ -14,7 +14,64 @@ export const accounts = {
   platformRevenue: 'revenue:platform-fees',
   payable: (accountId: string) => `liability:payable:${accountId}`,
   refundsOwed: 'liability:refunds-owed',
+  /**
+   * Card fees the processor keeps on money we give back (a refund, a dispute). The platform absorbs
+   * them rather than the seller: the seller's share is reversed exactly, so a refunded buyer never
+   * leaves a seller owing more than they were paid, and the platform is the party that decided (or,
+   * for disputes, accepted the risk) to give the money back.
+   */
+  processorFeesAbsorbed: 'expense:processor-fees-absorbed',
+  /** The processor's fee for a dispute, lost whatever its outcome (the platform's cost, as above). */
+  disputeFees: 'expense:dispute-fees',
 };
+
+/**
+ * The sale (`saleLines`: processor clearing first, the seller's share last) reversed for `returned`
+ * of its gross, pro rata: the processor clearing gives back `returned`, each share is taken back in
+ * proportion (rounded down, the seller's line takes the remainder), and the processor fee share is
+ * booked as the platform's expense because the processor keeps its fee. Exact at the full gross.
+ */
+export function saleReversal(sale: readonly JournalLine[], returned: number): JournalLine[] {
+  const [clearing, ...shares] = sale;
+  const gross = clearing.amount;
+  const taken = shares.slice(0, -1).map((line) => ({
+    account: line.account === accounts.processorFees ? accounts.processorFeesAbsorbed : line.account,
+    amount: Math.floor((-line.amount * returned) / gross),
+  }));
+  const remainder = returned - taken.reduce((sum, line) => sum + line.amount, 0);
+  return [
+    { account: clearing.account, amount: -returned },
+    ...taken,
+    { account: shares[shares.length - 1].account, amount: remainder },
+  ];
+}
+
+/** `lines` minus `earlier`, line by line (both from the same function, so in the same shape). */
+export function linesSince(lines: readonly JournalLine[], earlier: readonly JournalLine[]): JournalLine[] {
+  return lines.map((line, i) => ({ account: line.account, amount: line.amount - earlier[i].amount }));
+}
+
+/**
+ * Books a refund the processor reports as `refunded` so far (cumulative): one entry per new total,
+ * kind `refund:<total>`, holding the difference between `linesFor(total)` and what earlier refund
+ * entries booked. A replayed or overtaken (smaller) total books nothing. Returns whether it booked.
+ */
+export async function postRefundSoFar(
+  manager: EntityManager,
+  order: { id: string; currency: string },
+  refunded: number,
+  linesFor: (refunded: number) => JournalLine[],
+): Promise<boolean> {
+  const [row]: { booked: string }[] = await manager.query(
+    `SELECT coalesce(max(split_part(kind, ':', 2)::bigint), 0) AS booked FROM journal_entries
+     WHERE order_id = $1 AND kind LIKE 'refund:%'`,
+    [order.id],
+  );
+  const booked = Number(row.booked);
+  if (refunded <= booked) return false;
+  const lines = linesSince(linesFor(refunded), linesFor(booked));
+  return postJournal(manager, order.id, `refund:${refunded}`, order.currency, lines);
+}
 
 /** One journal entry to post: an order's balanced lines of one kind, in one currency. */
 export interface JournalPosting {

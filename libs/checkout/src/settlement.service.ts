@@ -4,7 +4,7 @@ import { HeirloomConfig } from '#config';
 import { OwnershipService } from '#minting';
 import { splitSale } from '#money';
 import type { PaymentProviderEvent } from '#payments';
-import { accounts, postJournal, type JournalLine } from './journal.js';
+import { accounts, postJournal, postRefundSoFar, saleReversal, type JournalLine } from './journal.js';
 import { canMoveOrder, HOLDING_STATUSES, type OrderStatus } from './order-state.js';
 import {
   lockListing,
@@ -24,6 +24,7 @@ export type SettlementOutcome =
   | 'refund-owed'
   | 'failed'
   | 'refunded'
+  | 'partially-refunded'
   | 'frozen'
   | 'unfrozen'
   | 'reverted'
@@ -61,13 +62,12 @@ export class SettlementService {
       case 'payment_intent.canceled':
         return this.paymentFailed(manager, order, event);
       case 'charge.refunded':
-        return event.amountRefunded !== undefined && event.amountRefunded >= Number(order.amount_minor)
-          ? this.refunded(manager, order, 'refund')
-          : 'no-op';
+        // Cumulative, so a replayed or overtaken event books nothing twice.
+        return this.refunded(manager, order, event.amountRefunded ?? event.amount);
       case 'charge.dispute.created':
-        return this.disputeOpened(manager, order);
+        return this.disputeOpened(manager, order, event.amount);
       case 'charge.dispute.closed':
-        return this.disputeClosed(manager, order, event.disputeStatus === 'lost');
+        return this.disputeClosed(manager, order, event);
     }
   }
 
@@ -160,9 +160,13 @@ export class SettlementService {
        ON CONFLICT (order_id) DO NOTHING`,
       [order.id, event.paymentId, event.amount, sellable ? 'amount-mismatch' : 'edition-unavailable'],
     );
+    // The processor charged its fee on this capture and keeps it when we refund: the platform's cost.
+    const fee = splitSale(event.amount, { ...this.config, royaltyBps: 0 }).processorFee;
     await postJournal(manager, order.id, 'payment-to-refund', order.currency, [
       { account: accounts.processorClearing, amount: event.amount },
       { account: accounts.refundsOwed, amount: -event.amount },
+      { account: accounts.processorFeesAbsorbed, amount: fee },
+      { account: accounts.processorFees, amount: -fee },
     ]);
     return 'refund-owed';
   }
@@ -174,58 +178,98 @@ export class SettlementService {
     return 'failed';
   }
 
-  /** A paid order refunded (or a dispute lost): ownership reverts to the seller, money is reversed. */
-  private async refunded(manager: EntityManager, order: OrderRow, kind: 'refund' | 'chargeback') {
-    if (order.status === 'refund_pending') {
-      await setOrderStatus(manager, order.id, 'refunded');
-      await manager.query(`UPDATE refund_requests SET status = 'sent' WHERE order_id = $1`, [order.id]);
-      await postJournal(manager, order.id, 'refund', order.currency, [
-        { account: accounts.refundsOwed, amount: Number(order.amount_minor) },
-        { account: accounts.processorClearing, amount: -Number(order.amount_minor) },
-      ]);
-      return 'refunded';
-    }
-    if (!this.move(order, 'refunded')) return 'no-op';
-    await this.ownership.change(manager, order.token_id, {
-      type: 'revert',
-      to: order.seller_id,
-      ref: order.id,
-    });
+  /**
+   * The processor refunded `refunded` so far: books what it refunded since the last booking. A
+   * refund we owed completes once the whole captured payment is back (whatever the order's amount);
+   * a sale is reversed pro rata, and only a full refund gives the token back to the seller.
+   */
+  private async refunded(
+    manager: EntityManager,
+    order: OrderRow,
+    refunded: number,
+  ): Promise<SettlementOutcome> {
+    const [owed]: { amount: number }[] = await manager.query(
+      `SELECT amount_minor::float8 AS amount FROM refund_requests WHERE order_id = $1`,
+      [order.id],
+    );
+    if (owed) return this.owedRefunded(manager, order, Math.min(refunded, owed.amount), owed.amount);
+    if (order.status !== 'paid' && order.status !== 'disputed') return 'no-op';
+    const gross = Number(order.amount_minor);
+    const sale = await this.soldLines(manager, order);
+    const booked = await postRefundSoFar(manager, order, Math.min(refunded, gross), (r) =>
+      saleReversal(sale, r),
+    );
+    if (refunded < gross) return booked ? 'partially-refunded' : 'no-op';
+    await this.revertSale(manager, order);
+    return 'reverted';
+  }
+
+  private async owedRefunded(manager: EntityManager, order: OrderRow, refunded: number, owed: number) {
+    const booked = await postRefundSoFar(manager, order, refunded, (r) => [
+      { account: accounts.refundsOwed, amount: r },
+      { account: accounts.processorClearing, amount: -r },
+    ]);
+    if (refunded < owed || order.status !== 'refund_pending') return booked ? 'partially-refunded' : 'no-op';
+    await setOrderStatus(manager, order.id, 'refunded');
+    await manager.query(`UPDATE refund_requests SET status = 'sent' WHERE order_id = $1`, [order.id]);
+    return 'refunded';
+  }
+
+  /** A sale undone (full refund, dispute lost): the token goes back to the seller, the edition on sale. */
+  private async revertSale(manager: EntityManager, order: OrderRow): Promise<void> {
+    const revert = { type: 'revert', to: order.seller_id, ref: order.id } as const;
+    await this.ownership.change(manager, order.token_id, revert);
     if (order.status === 'disputed')
       await this.ownership.change(manager, order.token_id, { type: 'unfreeze', ref: order.id });
     await setOrderStatus(manager, order.id, 'refunded');
-    // The edition can be sold again.
     await manager.query(
       `UPDATE listings SET status = 'active', reserved_order = NULL, reserved_until = NULL WHERE id = $1
        AND NOT EXISTS (SELECT 1 FROM listings o WHERE o.token_id = listings.token_id AND o.status = 'active')`,
       [order.listing_id],
     );
-    const listing = await lockListing(manager, order.listing_id);
-    const sale = this.saleLines(order, listing.kind, await this.saleParty(manager, order));
-    await postJournal(
-      manager,
-      order.id,
-      kind,
-      order.currency,
-      sale.map((line) => ({ account: line.account, amount: -line.amount })),
-    );
-    return 'reverted';
   }
 
-  private async disputeOpened(manager: EntityManager, order: OrderRow) {
+  /**
+   * The processor debits the disputed amount and its dispute fee when a dispute opens (not when it
+   * closes), so the journal does too: the sale is reversed for the disputed amount as for a refund,
+   * and the fee is the platform's expense. A lost dispute then moves no more money.
+   */
+  private async disputeOpened(manager: EntityManager, order: OrderRow, disputed: number) {
     if (!this.move(order, 'disputed')) return 'no-op';
     await this.ownership.change(manager, order.token_id, { type: 'freeze', ref: order.id });
     await setOrderStatus(manager, order.id, 'disputed');
+    const sale = await this.soldLines(manager, order);
+    const fee = this.config.disputeFeeMinor;
+    const [clearing, ...shares] = saleReversal(sale, Math.min(disputed, Number(order.amount_minor)));
+    await postJournal(manager, order.id, 'dispute-opened', order.currency, [
+      { account: clearing.account, amount: clearing.amount - fee },
+      ...shares,
+      { account: accounts.disputeFees, amount: fee },
+    ]);
     return 'frozen';
   }
 
-  private async disputeClosed(manager: EntityManager, order: OrderRow, lost: boolean) {
+  /** Won: the processor credits the disputed amount back (not its fee). Lost: only ownership moves. */
+  private async disputeClosed(manager: EntityManager, order: OrderRow, event: PaymentProviderEvent) {
     if (order.status === 'paid') return 'deferred'; // closed overtook created
     if (order.status !== 'disputed') return 'no-op';
-    if (lost) return this.refunded(manager, order, 'chargeback');
+    if (event.disputeStatus === 'lost') {
+      await this.revertSale(manager, order);
+      return 'reverted';
+    }
+    const sale = await this.soldLines(manager, order);
+    const reversal = saleReversal(sale, Math.min(event.amount, Number(order.amount_minor)));
+    const credited = reversal.map((line) => ({ account: line.account, amount: -line.amount }));
+    await postJournal(manager, order.id, 'dispute-won', order.currency, credited);
     await this.ownership.change(manager, order.token_id, { type: 'unfreeze', ref: order.id });
     await setOrderStatus(manager, order.id, 'paid');
     return 'unfrozen';
+  }
+
+  /** The journal lines the order's sale was booked with. */
+  private async soldLines(manager: EntityManager, order: OrderRow): Promise<JournalLine[]> {
+    const listing = await lockListing(manager, order.listing_id);
+    return this.saleLines(order, listing.kind, await this.saleParty(manager, order));
   }
 
   private async saleParty(manager: EntityManager, order: OrderRow): Promise<SaleParty> {
@@ -239,9 +283,7 @@ export class SettlementService {
   /** buyer payment = seller proceeds + creator royalty + platform fee + processor fee. */
   private saleLines(order: OrderRow, kind: 'primary' | 'resale', token: SaleParty): JournalLine[] {
     const split = splitSale(Number(order.amount_minor), {
-      platformFeeBps: this.config.platformFeeBps,
-      processorFeeBps: this.config.processorFeeBps,
-      processorFeeFixedMinor: this.config.processorFeeFixedMinor,
+      ...this.config,
       royaltyBps: kind === 'resale' ? token.royalty_bps : 0,
     });
     return [

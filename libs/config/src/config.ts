@@ -50,6 +50,8 @@ export class HeirloomConfig {
     readonly stripeTimeoutMs: number,
     /** Retries of a Stripe request that failed on the network or with a 5xx (same idempotency key). */
     readonly stripeMaxNetworkRetries: number,
+    /** What the processor keeps when a dispute opens, in the order's minor units (Stripe: $15). */
+    readonly disputeFeeMinor: number,
   ) {}
 
   get embedded(): boolean {
@@ -122,6 +124,7 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
     // Worst case for a Stripe outage: (1 + retries) × timeout + ~0.5 s backoff, ~6.5 s by default.
     reader.int('STRIPE_TIMEOUT_MS', 3000, 100, 120_000),
     reader.int('STRIPE_MAX_NETWORK_RETRIES', 1, 0, 5),
+    reader.int('DISPUTE_FEE_MINOR', 1500, 0, 1_000_000),
   );
   if (!isAbsolute(config.dataDir)) problems.push('HEIRLOOM_DATA_DIR must resolve to an absolute path');
   if ((config.operatorSeedEmail === undefined) !== (config.operatorSeedPassword === undefined)) {

@@ -1,0 +1,73 @@
+import type { EntityManager } from 'typeorm';
+import { updateReturning } from '#database';
+
+/** First retry of a failed refund after about this long, doubling up to `REFUND_MAX_BACKOFF_MS`. */
+const REFUND_BASE_BACKOFF_MS = 2_000;
+export const REFUND_MAX_BACKOFF_MS = 10 * 60_000;
+/**
+ * A refund that failed this many times (about 8 minutes of a processor outage) is stuck: it is
+ * listed for operators and alerted once at this count, again at each doubling (16, 32, …).
+ */
+export const REFUND_STUCK_ATTEMPTS = 8;
+/** How long a claimed refund is left to the process sending it before another may send it. */
+const REFUND_LEASE_MS = 60_000;
+
+/** Exponential backoff with jitter over the upper half, so processes and refunds do not retry in step. */
+export function refundBackoffMs(attempts: number, random = Math.random()): number {
+  const ceiling = Math.min(REFUND_MAX_BACKOFF_MS, REFUND_BASE_BACKOFF_MS * 2 ** Math.min(attempts - 1, 20));
+  return Math.round(ceiling / 2 + random * (ceiling / 2));
+}
+
+/** Whether the failure numbered `attempts` escalates (alert once per escalation, not per failure). */
+export function escalates(attempts: number): boolean {
+  if (attempts < REFUND_STUCK_ATTEMPTS || attempts % REFUND_STUCK_ATTEMPTS !== 0) return false;
+  const multiple = attempts / REFUND_STUCK_ATTEMPTS;
+  return (multiple & (multiple - 1)) === 0;
+}
+
+export interface DueRefund {
+  order_id: string;
+  payment_id: string;
+  amount_minor: string;
+  attempts: number;
+}
+
+/** Takes up to 100 refunds due at `now` for this process: their next attempt moves a lease ahead. */
+export function claimDueRefunds(manager: Pick<EntityManager, 'query'>, now: Date): Promise<DueRefund[]> {
+  return updateReturning<DueRefund>(
+    manager,
+    `UPDATE refund_requests SET next_attempt_at = $1::timestamptz + $2 * interval '1 millisecond'
+     WHERE order_id IN (SELECT order_id FROM refund_requests WHERE status = 'pending' AND next_attempt_at <= $1
+                        ORDER BY next_attempt_at LIMIT 100 FOR UPDATE SKIP LOCKED)
+     RETURNING order_id, payment_id, amount_minor, attempts`,
+    [now, REFUND_LEASE_MS],
+  );
+}
+
+/** A refund operators must look at: failing for a while, or refused by the processor. */
+export interface StuckRefundRow {
+  order_id: string;
+  payment_id: string;
+  amount_minor: string;
+  currency: string;
+  reason: string;
+  status: 'pending' | 'rejected';
+  attempts: number;
+  last_error: string | null;
+  last_attempt_at: Date | null;
+  next_attempt_at: Date | null;
+  created_at: Date;
+}
+
+/** Refunds stuck (failed `REFUND_STUCK_ATTEMPTS` times or more) or rejected, oldest first. */
+export function stuckRefunds(manager: Pick<EntityManager, 'query'>): Promise<StuckRefundRow[]> {
+  return manager.query(
+    `SELECT r.order_id, r.payment_id, r.amount_minor, o.currency, r.reason, r.status, r.attempts, r.last_error,
+            r.last_attempt_at, CASE WHEN r.status = 'pending' THEN r.next_attempt_at END AS next_attempt_at,
+            r.created_at
+     FROM refund_requests r JOIN orders o ON o.id = r.order_id
+     WHERE r.status = 'rejected' OR (r.status = 'pending' AND r.attempts >= $1)
+     ORDER BY r.created_at LIMIT 1000`,
+    [REFUND_STUCK_ATTEMPTS],
+  );
+}
