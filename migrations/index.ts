@@ -10,6 +10,7 @@ import { CapHoldsAndTicketEntries1764000900000 } from './1764000900000-CapHoldsA
 import { RecordMediaUploaders1764001000000 } from './1764001000000-RecordMediaUploaders.js';
 import { StoreSandboxPayments1764001100000 } from './1764001100000-StoreSandboxPayments.js';
 import { RetryRefundsWithBackoff1764001300000 } from './1764001300000-RetryRefundsWithBackoff.js';
+import { KeepRawPaymentEvents1764001200000 } from './1764001200000-KeepRawPaymentEvents.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   RecordMediaUploaders1764001000000,
   StoreSandboxPayments1764001100000,
   RetryRefundsWithBackoff1764001300000,
+  KeepRawPaymentEvents1764001200000,
 ];

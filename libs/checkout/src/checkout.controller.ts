@@ -236,7 +236,11 @@ export class WebhookController {
   @ApiProblems({ 400: ['invalid-webhook'] })
   receive(@Req() request: FastifyRequest & { rawBody?: Buffer }) {
     if (!request.rawBody) throw problems.badRequest('invalid-webhook', 'Expected a JSON body');
-    return this.events.receive(request.rawBody, request.headers['stripe-signature'] as string | undefined);
+    return this.events.receive(
+      request.rawBody,
+      request.headers['stripe-signature'] as string | undefined,
+      request.headers['content-type'],
+    );
   }
 }
 

@@ -11,6 +11,7 @@ import { CheckoutService } from './checkout.service.js';
 import { ListingService } from './listing.service.js';
 import { OperatorRefundsController } from './operator-refunds.controller.js';
 import { LotteryService } from './lottery.service.js';
+import { PaymentEventsOperatorController } from './payment-events.controller.js';
 import { PaymentEventsService } from './payment-events.service.js';
 import { RefundService } from './refund.service.js';
 import { ReservationService } from './reservation.service.js';
@@ -47,7 +48,12 @@ function paymentProviderFactory(
 
 @Module({
   imports: [IdentityModule, MintingModule],
-  controllers: [CheckoutController, WebhookController, OperatorRefundsController],
+  controllers: [
+    CheckoutController,
+    WebhookController,
+    OperatorRefundsController,
+    PaymentEventsOperatorController,
+  ],
   providers: [
     {
       provide: PAYMENT_PROVIDER,

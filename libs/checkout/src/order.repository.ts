@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { preparedQuery } from '#database';
 import type { LockedTokenState } from '#minting';
+import type { PaymentProviderEvent } from '#payments';
 import { journalEntryCtes, journalEntryValues, type JournalPosting } from './journal.js';
 import type { OrderStatus } from './order-state.js';
 
@@ -76,37 +77,85 @@ export interface SaleLock {
   royalty_bps: number;
 }
 
-/** Locks an order by its provider payment id, or else by id (one query; the payment id wins). */
+/** Locks an order by id (for the buyer's own requests; events find theirs with `lockOrderForEvent`). */
 export async function lockOrder(
   manager: EntityManager,
-  by: { orderId?: string; paymentId?: string },
+  by: { orderId: string },
 ): Promise<OrderRow | undefined> {
   const orderId = validOrderId(by.orderId);
-  if (!by.paymentId && !orderId) return undefined;
+  if (!orderId) return undefined;
   const [row] = await preparedQuery<OrderRow>(
     manager,
     'checkout:lock-order',
-    `SELECT ${ORDER_COLUMNS} FROM orders WHERE payment_id = $1 OR id = $2::uuid
-     ORDER BY payment_id IS NOT DISTINCT FROM $1 DESC LIMIT 1 FOR UPDATE`,
-    [by.paymentId ?? null, orderId],
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1::uuid FOR UPDATE`,
+    [orderId],
+  );
+  return row;
+}
+
+/** What a payment event says about its payment: enough to find the one order it may apply to. */
+export type EventKey = Pick<PaymentProviderEvent, 'type' | 'paymentId' | 'orderId' | 'amount' | 'currency'>;
+
+/**
+ * Orders an event's metadata may bind to when they have no payment id yet (a checkout whose call to
+ * the processor timed out): those still waiting for their payment to succeed.
+ */
+const BINDABLE_STATUSES: readonly OrderStatus[] = ['reserved', 'requires_action', 'expired', 'failed'];
+
+/**
+ * Which order an event applies to, as SQL over `k(payment_id, order_id, amount, currency, binds)`
+ * and orders `o`. The event's signature proves only who sent it, and order ids are public: so an
+ * event applies to the order whose payment it names. Only a payment's success or failure may bind
+ * an order that has no payment id yet, by `metadata.order_id`, and only for exactly that order's
+ * amount and currency. Refunds and disputes need the order's own payment, in its currency, for no
+ * more than was paid (or is owed back, for a payment captured for the wrong amount).
+ */
+const EVENT_MATCH = `(
+  (o.payment_id = k.payment_id
+    AND (k.binds OR (o.currency = upper(k.currency) AND k.amount <= GREATEST(o.amount_minor,
+      COALESCE((SELECT max(r.amount_minor) FROM refund_requests r WHERE r.order_id = o.id), 0)))))
+  OR (k.binds AND o.payment_id IS NULL AND o.id = k.order_id
+    AND o.status = ANY('{${BINDABLE_STATUSES.join(',')}}'::text[])
+    AND o.amount_minor = k.amount AND o.currency = upper(k.currency)))`;
+
+/** Whether an event of this type may bind an order that has no payment id yet. */
+function bindsByOrderId(type: EventKey['type']): boolean {
+  return type.startsWith('payment_intent.');
+}
+
+/** Locks the order an event applies to (see `EVENT_MATCH`); `undefined` if there is none. */
+export async function lockOrderForEvent(
+  manager: EntityManager,
+  event: EventKey,
+): Promise<OrderRow | undefined> {
+  const [row] = await preparedQuery<OrderRow>(
+    manager,
+    'checkout:lock-order-for-event',
+    `SELECT ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')}
+     FROM (SELECT $1::text AS payment_id, $2::uuid AS order_id, $3::bigint AS amount, $4::text AS currency,
+             $5::boolean AS binds) AS k
+       JOIN orders o ON ${EVENT_MATCH}
+     ORDER BY o.payment_id IS NOT DISTINCT FROM k.payment_id DESC LIMIT 1 FOR UPDATE OF o`,
+    [event.paymentId, validOrderId(event.orderId), event.amount, event.currency, bindsByOrderId(event.type)],
   );
   return row;
 }
 
 /**
- * `lockOrder` for payments' success, several in one query: locks each order, then its listing and
- * then its token (the order in which settlement always took them), and reads what the sale needs.
- * Answers in the order of `keys`; `undefined` where no order matches.
+ * `lockOrderForEvent` for payments' success, several in one query: locks each order, then its
+ * listing and then its token (the order in which settlement always took them), and reads what the
+ * sale needs. Answers in the order of `events`; `undefined` where no order matches.
  */
 export async function lockOrdersForSale(
   manager: EntityManager,
-  keys: readonly { orderId?: string; paymentId?: string }[],
+  events: readonly EventKey[],
 ): Promise<((OrderRow & SaleLock) | undefined)[]> {
   const rows = await preparedQuery<OrderRow & SaleLock & { key: number }>(
     manager,
     'checkout:lock-orders-for-sale',
     `SELECT k.key::int AS key, s.*
-     FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS k(payment_id, order_id, key)
+     FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::text[], $5::boolean[])
+       WITH ORDINALITY AS k(payment_id, order_id, amount, currency, binds, key)
      CROSS JOIN LATERAL (
        SELECT ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')},
               l.kind AS listing_kind, l.status AS listing_status, l.reserved_order AS listing_reserved_order,
@@ -115,13 +164,43 @@ export async function lockOrdersForSale(
               c.royalty_bps
        FROM orders o JOIN listings l ON l.id = o.listing_id JOIN tokens t ON t.id = l.token_id
          JOIN collections c ON c.id = t.collection_id
-       WHERE o.payment_id = k.payment_id OR o.id = k.order_id
+       WHERE ${EVENT_MATCH}
        ORDER BY o.payment_id IS NOT DISTINCT FROM k.payment_id DESC LIMIT 1 FOR UPDATE OF o, l, t) AS s
      ORDER BY k.key`,
-    [keys.map((key) => key.paymentId ?? null), keys.map((key) => validOrderId(key.orderId))],
+    [
+      events.map((event) => event.paymentId),
+      events.map((event) => validOrderId(event.orderId)),
+      events.map((event) => event.amount),
+      events.map((event) => event.currency),
+      events.map((event) => bindsByOrderId(event.type)),
+    ],
   );
   const byKey = new Map(rows.map(({ key, ...row }) => [key, row]));
-  return keys.map((_key, index) => byKey.get(index + 1));
+  return events.map((_event, index) => byKey.get(index + 1));
+}
+
+/**
+ * Why no order matched an event (see `EVENT_MATCH`), for the stored event and the log. Read only
+ * for events that matched nothing, so it may take its own round trip.
+ */
+export async function whyNoOrderMatched(manager: EntityManager, event: EventKey): Promise<string> {
+  const [row] = await manager.query(
+    `SELECT (SELECT row_to_json(p) FROM (SELECT id, currency FROM orders WHERE payment_id = $1) p) AS paid,
+            (SELECT row_to_json(n) FROM (SELECT payment_id, status, amount_minor::text AS amount_minor, currency
+               FROM orders WHERE id = $2::uuid) n) AS named`,
+    [event.paymentId, validOrderId(event.orderId)],
+  );
+  const paid = row.paid as { currency: string } | null;
+  const named = row.named as Pick<OrderRow, 'payment_id' | 'status' | 'amount_minor' | 'currency'> | null;
+  if (paid)
+    return paid.currency === event.currency.toUpperCase() ? 'amount-exceeds-payment' : 'currency-mismatch';
+  if (!bindsByOrderId(event.type)) return 'unknown-payment';
+  if (!named) return 'unknown-payment-and-order';
+  if (named.payment_id !== null) return 'order-has-another-payment';
+  if (!BINDABLE_STATUSES.includes(named.status)) return 'order-not-awaiting-payment';
+  if (named.amount_minor !== String(event.amount) || named.currency !== event.currency.toUpperCase())
+    return 'amount-or-currency-mismatch';
+  return 'no-matching-order';
 }
 
 function validOrderId(orderId: string | undefined): string | null {

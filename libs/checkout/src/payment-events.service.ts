@@ -1,40 +1,32 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { Batcher, inTransactionFrom, NEXT_BATCH, preparedQuery } from '#database';
+import { HeirloomConfig } from '#config';
+import { Batcher, inTransactionFrom, NEXT_BATCH } from '#database';
 import { problems } from '#http';
-import {
-  PAYMENT_PROVIDER,
-  type PaymentProvider,
-  type PaymentProviderEvent,
-  type ProviderEvent,
-  WebhookPayloadError,
-  WebhookSignatureError,
-} from '#payments';
+import { PAYMENT_PROVIDER, parseStripeWebhook, type PaymentProvider, type ProviderEvent } from '#payments';
 import { crashPoint } from './crash-point.js';
-import { ORDER_COLUMN_NAMES, type OrderRow } from './order.repository.js';
+import {
+  markProcessed,
+  storeEvents,
+  UNHANDLED_TYPE,
+  verified,
+  type ProcessOutcome,
+  type RawDelivery,
+  type StoredEvent,
+  type WaitingEvent,
+} from './payment-events.store.js';
+import { whyNoOrderMatched, type OrderRow } from './order.repository.js';
 import { SettlementService, type SettlementOutcome } from './settlement.service.js';
-
-type ProcessOutcome =
-  | 'already-processed'
-  | { result: SettlementOutcome; paymentId: string; othersWaiting: boolean; order?: OrderRow };
-
-interface StoredEvent {
-  id: string;
-  payload: PaymentProviderEvent;
-}
-
-interface WaitingEvent {
-  eventId: string;
-  /** A received event, to store before it is applied (then cleared). */
-  store?: PaymentProviderEvent;
-  /** The event was stored already: a repeated delivery. */
-  duplicate: boolean;
-}
 
 /** Events per settlement transaction, at most: bounds a transaction's locks and statement sizes. */
 const MAX_SETTLEMENT_BATCH = 64;
 const MAX_REMEMBERED_SETTLEMENTS = 1000;
 const REMEMBER_SETTLED_MS = 1000;
+/**
+ * Signature age accepted on re-delivery (~100 years): the stored body was verified when received;
+ * checking its signature again proves only that the stored bytes are what was signed.
+ */
+const STORED_SIGNATURE_TOLERANCE_SECONDS = 100 * 365 * 86_400;
 
 /**
  * The webhook inbox (transactional outbox for settlement): every verified event is stored first,
@@ -61,33 +53,83 @@ export class PaymentEventsService {
     private readonly dataSource: DataSource,
     private readonly settlement: SettlementService,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    private readonly config: HeirloomConfig,
   ) {}
 
-  /** Verifies the Stripe-Signature over the raw body, stores the event once, then applies it. */
+  /**
+   * Verifies the Stripe-Signature over the raw body, stores the event once (as received, and
+   * normalised), then applies it.
+   */
   async receive(
     rawBody: Buffer | string,
     signature: string | undefined,
+    contentType?: string,
   ): Promise<{ received: true; duplicate: boolean }> {
-    let event: ProviderEvent;
-    try {
-      event = this.provider.parseWebhook(rawBody, signature ?? '');
-    } catch (error) {
-      if (error instanceof WebhookSignatureError || error instanceof WebhookPayloadError) {
-        throw problems.badRequest('invalid-webhook', error.message);
-      }
-      throw error;
-    }
+    const raw = { body: Buffer.from(rawBody), signature: signature ?? '', contentType };
+    return this.accept(
+      verified(() => this.provider.parseWebhook(raw.body, raw.signature)),
+      raw,
+    );
+  }
+
+  /**
+   * Runs a stored event, as received, through `receive` again: its signature is checked (not its
+   * age), and the event applies if it has not yet, or was ignored for want of a matching order.
+   * Idempotent: an event applies at most once. `undefined` if no such event is stored.
+   */
+  async redeliver(eventId: string): Promise<{ received: true; duplicate: boolean } | undefined> {
+    const [row]: { raw_body: Buffer | null; signature: string | null; content_type: string | null }[] =
+      await this.dataSource.query(
+        `SELECT raw_body, signature, content_type FROM payment_events WHERE id = $1`,
+        [eventId],
+      );
+    if (!row) return undefined;
+    if (!row.raw_body || row.signature === null)
+      throw problems.conflict('event-not-redeliverable', 'This event was stored before raw bodies were kept');
+    const event = verified(
+      () =>
+        parseStripeWebhook(row.raw_body!, row.signature!, {
+          secret: this.config.stripeWebhookSecret,
+          toleranceSeconds: STORED_SIGNATURE_TOLERANCE_SECONDS,
+        }),
+      // Changed since it was stored, or signed with a secret this installation no longer has.
+      (message) => problems.conflict('event-unverifiable', message),
+    );
+    // An order may exist by now that the event had no match for (e.g. it overtook the sale).
+    await this.dataSource.query(
+      `UPDATE payment_events SET processed_at = NULL, outcome = NULL, ignored_reason = NULL
+       WHERE id = $1 AND outcome = 'ignored' AND ignored_reason IS DISTINCT FROM $2`,
+      [eventId, UNHANDLED_TYPE],
+    );
+    const raw = { body: row.raw_body, signature: row.signature, contentType: row.content_type ?? undefined };
+    return this.accept(event, raw);
+  }
+
+  /** Stores a verified event (a repeat is acknowledged) and applies it if settlement reads it. */
+  private async accept(
+    event: ProviderEvent,
+    raw: RawDelivery,
+  ): Promise<{ received: true; duplicate: boolean }> {
     // Stripe's events lack the card's brand and last four; the provider reads them where it can.
     if (this.provider.completeEvent) event = await this.provider.completeEvent(event);
     if (event.type !== 'ignored') {
-      const { duplicate } = await this.settle({ eventId: event.id, store: event });
+      const { duplicate } = await this.settle({ eventId: event.id, store: event, raw });
       return { received: true, duplicate };
     }
     // Events settlement has no use for are stored as processed, for operators.
     const stored = await this.dataSource.query(
-      `INSERT INTO payment_events (id, type, payload, processed_at, outcome) VALUES ($1, $2, $3, now(), 'ignored')
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [event.id, event.providerType, JSON.stringify(event)],
+      `INSERT INTO payment_events (id, type, payload, processed_at, outcome, ignored_reason, raw_body, signature,
+         content_type)
+       VALUES ($1, $2, $3, now(), 'ignored', $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [
+        event.id,
+        event.providerType,
+        JSON.stringify(event),
+        UNHANDLED_TYPE,
+        raw.body,
+        raw.signature,
+        raw.contentType ?? null,
+      ],
     );
     return { received: true, duplicate: stored.length === 0 };
   }
@@ -104,7 +146,7 @@ export class PaymentEventsService {
 
   /** Queues an event (to store first, if given) for the next settlement batch. */
   private async settle(
-    request: Pick<WaitingEvent, 'eventId' | 'store'>,
+    request: Pick<WaitingEvent, 'eventId' | 'store' | 'raw'>,
   ): Promise<{ outcome: SettlementOutcome | 'already-processed'; duplicate: boolean }> {
     const item: WaitingEvent = { ...request, duplicate: false };
     const outcome = await this.batches.submit(item);
@@ -150,12 +192,35 @@ export class PaymentEventsService {
         for (const { id, payload } of events) {
           if (!results.has(id)) results.set(id, await this.settlement.apply(manager, payload));
         }
-        for (const marked of await markProcessed(manager, events, results))
+        const ignored = await this.explainUnmatched(manager, events, results);
+        for (const marked of await markProcessed(manager, events, results, ignored))
           outcomes.set(marked.eventId, marked);
         return outcomes;
       },
     );
     return items.map((item) => outcomes.get(item.eventId) ?? 'already-processed');
+  }
+
+  /**
+   * Why each event that matched no order was ignored: such an event changes nothing, and is kept
+   * (processed, outcome `ignored`) with its reason for operators.
+   */
+  private async explainUnmatched(
+    manager: EntityManager,
+    events: readonly StoredEvent[],
+    results: ReadonlyMap<string, SettlementOutcome>,
+  ): Promise<Map<string, string>> {
+    const reasons = new Map<string, string>();
+    for (const { id, payload } of events) {
+      if (results.get(id) !== 'unknown-order') continue;
+      const reason = await whyNoOrderMatched(manager, payload);
+      reasons.set(id, reason);
+      this.logger.warn(
+        { event: id, type: payload.type, paymentId: payload.paymentId, orderId: payload.orderId, reason },
+        'payment event ignored: it matches no order of ours',
+      );
+    }
+    return reasons;
   }
 
   /**
@@ -205,82 +270,4 @@ export class PaymentEventsService {
     );
     for (const { id } of rows) await this.process(id);
   }
-}
-
-/**
- * Stores received events (the inbox), all in one autocommit statement: each is durable before it
- * is applied, so that a crash in between leaves it for recovery. Marks repeated deliveries.
- */
-async function storeEvents(manager: EntityManager, batch: readonly WaitingEvent[]): Promise<void> {
-  const received = batch.filter((item) => item.store);
-  if (received.length === 0) return;
-  const stored = await preparedQuery<{ id: string }>(
-    manager,
-    'checkout:store-events',
-    `INSERT INTO payment_events (id, type, payment_id, order_id, payload)
-     SELECT e.id, e.type, e.payment_id, e.order_id, e.payload
-     FROM jsonb_to_recordset($1::jsonb) AS e(id text, type text, payment_id text, order_id uuid, payload jsonb)
-     ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [
-      JSON.stringify(
-        received.map(({ store: event }) => ({
-          id: event!.id,
-          type: event!.type,
-          payment_id: event!.paymentId,
-          order_id: event!.orderId && /^[0-9a-f-]{36}$/i.test(event!.orderId) ? event!.orderId : null,
-          payload: event,
-        })),
-      ),
-    ],
-  );
-  // The first delivery of an event inserted now is the original; any other is a repeat.
-  const inserted = new Set(stored.map((row) => row.id));
-  for (const item of received) {
-    item.duplicate = !inserted.delete(item.eventId);
-    item.store = undefined;
-  }
-}
-
-/**
- * Records each applied event's outcome (a deferred one stays unprocessed), in one statement that
- * also says whether other events of its payment wait (e.g. a refund deferred until the sale
- * existed) and returns the payment's order as it now is, for the checkout that may be waiting on
- * it. The orders are locked by now, so any event that could have been deferred has committed and is
- * visible here.
- */
-async function markProcessed(
-  manager: EntityManager,
-  events: readonly StoredEvent[],
-  results: ReadonlyMap<string, SettlementOutcome>,
-): Promise<(Exclude<ProcessOutcome, 'already-processed'> & { eventId: string })[]> {
-  if (events.length === 0) return [];
-  const rows = await preparedQuery<
-    { event_id: string; event_payment_id: string; others_waiting: boolean } & Partial<OrderRow>
-  >(
-    manager,
-    'checkout:mark-events',
-    `UPDATE payment_events e SET outcome = m.outcome,
-       processed_at = CASE WHEN m.outcome = 'deferred' THEN NULL ELSE now() END
-     FROM unnest($1::text[], $2::text[], $3::text[]) AS m(id, outcome, payment_id)
-       LEFT JOIN orders o ON o.payment_id = m.payment_id
-     WHERE e.id = m.id
-     RETURNING e.id AS event_id, m.payment_id AS event_payment_id,
-       EXISTS (SELECT 1 FROM payment_events w
-               WHERE w.payment_id = m.payment_id AND w.processed_at IS NULL AND w.id <> m.id) AS others_waiting,
-       ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')}`,
-    [
-      events.map((event) => event.id),
-      events.map((event) => results.get(event.id)!),
-      events.map((event) => event.payload.paymentId),
-    ],
-  );
-  return rows.map(
-    ({ event_id: eventId, event_payment_id: paymentId, others_waiting: othersWaiting, ...order }) => ({
-      eventId,
-      result: results.get(eventId)!,
-      paymentId,
-      othersWaiting,
-      order: order.id ? (order as OrderRow) : undefined,
-    }),
-  );
 }

@@ -8,7 +8,7 @@ import { accounts, postJournal, postRefundSoFar, saleReversal, type JournalLine 
 import { canMoveOrder, HOLDING_STATUSES, type OrderStatus } from './order-state.js';
 import {
   lockListing,
-  lockOrder,
+  lockOrderForEvent,
   lockOrdersForSale,
   markSold,
   releaseListing,
@@ -53,7 +53,7 @@ export class SettlementService {
 
   async apply(manager: EntityManager, event: PaymentProviderEvent): Promise<SettlementOutcome> {
     if (event.type === 'payment_intent.succeeded') return (await this.applySucceeded(manager, [event]))[0];
-    const order = await lockOrder(manager, { paymentId: event.paymentId, orderId: event.orderId });
+    const order = await lockOrderForEvent(manager, event);
     if (!order) return this.unknownOrder(event);
     // Refund or dispute news that overtook the payment's success: keep it until the sale exists.
     if (event.type.startsWith('charge.') && AWAITING_PAYMENT.includes(order.status)) return 'deferred';
@@ -88,10 +88,7 @@ export class SettlementService {
     events: readonly PaymentProviderEvent[],
   ): Promise<SettlementOutcome[]> {
     if (events.length === 0) return [];
-    const orders = await lockOrdersForSale(
-      manager,
-      events.map((event) => ({ paymentId: event.paymentId, orderId: event.orderId })),
-    );
+    const orders = await lockOrdersForSale(manager, events);
     const ids = orders.flatMap((order) => (order ? [order.id] : []));
     if (new Set(ids).size !== ids.length)
       throw new Error('two payments of one order in one settlement batch');

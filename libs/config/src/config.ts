@@ -1,4 +1,6 @@
-import { isAbsolute, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 
 /** A configuration problem, naming every bad variable at once. */
 export class ConfigError extends Error {
@@ -21,7 +23,8 @@ export class HeirloomConfig {
     readonly dataDir: string,
     readonly logLevel: string,
     readonly stripeSecretKey: string | undefined,
-    readonly stripeWebhookSecret: string,
+    /** STRIPE_WEBHOOK_SECRET; see `stripeWebhookSecret`. */
+    readonly configuredWebhookSecret: string | undefined,
     readonly stripeApiHost: string | undefined,
     readonly sandboxDisputeDelayMs: number,
     readonly ipfsApiUrl: string | undefined,
@@ -57,6 +60,54 @@ export class HeirloomConfig {
   get embedded(): boolean {
     return this.databaseUrl === undefined;
   }
+
+  private generatedWebhookSecret: string | undefined;
+
+  /**
+   * The secret webhooks are signed with: STRIPE_WEBHOOK_SECRET (required with Stripe), or for the
+   * sandbox rail, which signs its own events, one generated per installation into the data folder
+   * (read on first use, so that loading the configuration writes nothing).
+   */
+  get stripeWebhookSecret(): string {
+    return (
+      this.configuredWebhookSecret ??
+      (this.generatedWebhookSecret ??= installationWebhookSecret(this.dataDir))
+    );
+  }
+}
+
+/** The file in the data folder holding the sandbox rail's webhook secret. */
+export const WEBHOOK_SECRET_FILE = 'sandbox-webhook.secret';
+
+/**
+ * Reads the installation's webhook secret, generating it on first use (mode 0600). Written to a
+ * temporary file and then linked into place, so that processes starting together on one data
+ * folder all read the one secret that won, never a half-written file.
+ */
+function installationWebhookSecret(dataDir: string): string {
+  const file = join(dataDir, WEBHOOK_SECRET_FILE);
+  try {
+    return readWebhookSecret(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(draft, `whsec_${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(draft);
+  }
+  return readWebhookSecret(file);
+}
+
+function readWebhookSecret(file: string): string {
+  const secret = readFileSync(file, 'utf8').trim();
+  if (!/^whsec_[\w-]{32,}$/.test(secret)) throw new Error(`${file} does not hold a webhook secret (whsec_…)`);
+  return secret;
 }
 
 type Env = Record<string, string | undefined>;
@@ -96,8 +147,8 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
     dataDir,
     reader.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     stripeSecretKey,
-    // The sandbox rail signs its Stripe-shaped events with this secret too.
-    stripeWebhookSecret ?? 'whsec_heirloom_sandbox',
+    // Without it the sandbox rail signs with a secret of this installation's own (no public default).
+    stripeWebhookSecret,
     reader.optional('STRIPE_API_HOST'),
     reader.int('SANDBOX_DISPUTE_DELAY_MS', 2000, 0, 86_400_000),
     reader.url('IPFS_API_URL', ['http:', 'https:']),

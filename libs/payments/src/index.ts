@@ -38,7 +38,7 @@ export {
   stateForOutcome,
   type PaymentState,
 } from './payment-state.js';
-export { DEFAULT_WEBHOOK_TOLERANCE_SECONDS } from './webhook-event.js';
+export { DEFAULT_WEBHOOK_TOLERANCE_SECONDS, parseStripeWebhook } from './webhook-event.js';
 export {
   createPaymentProvider,
   paymentRailOf,

@@ -1,0 +1,146 @@
+import type { EntityManager } from 'typeorm';
+import { preparedQuery } from '#database';
+import { problems } from '#http';
+import {
+  type PaymentProviderEvent,
+  type ProviderEvent,
+  WebhookPayloadError,
+  WebhookSignatureError,
+} from '#payments';
+import { ORDER_COLUMN_NAMES, type OrderRow } from './order.repository.js';
+import type { SettlementOutcome } from './settlement.service.js';
+
+// The webhook inbox's statements: storing received events (as received) and recording outcomes.
+
+export type ProcessOutcome =
+  | 'already-processed'
+  | { result: SettlementOutcome; paymentId: string; othersWaiting: boolean; order?: OrderRow };
+
+export interface StoredEvent {
+  id: string;
+  payload: PaymentProviderEvent;
+}
+
+/** An event as received: the signed body byte for byte and the headers that came with it. */
+export interface RawDelivery {
+  body: Buffer;
+  signature: string;
+  contentType?: string;
+}
+
+export interface WaitingEvent {
+  eventId: string;
+  /** A received event, to store before it is applied (then cleared). */
+  store?: PaymentProviderEvent;
+  raw?: RawDelivery;
+  /** The event was stored already: a repeated delivery. */
+  duplicate: boolean;
+}
+
+/**
+ * Stores received events (the inbox), all in one autocommit statement: each is durable before it
+ * is applied, so that a crash in between leaves it for recovery. Marks repeated deliveries.
+ */
+export async function storeEvents(manager: EntityManager, batch: readonly WaitingEvent[]): Promise<void> {
+  const received = batch.filter((item) => item.store);
+  if (received.length === 0) return;
+  const stored = await preparedQuery<{ id: string }>(
+    manager,
+    'checkout:store-events',
+    `INSERT INTO payment_events (id, type, payment_id, order_id, payload, raw_body, signature, content_type)
+     SELECT e.id, e.type, e.payment_id, e.order_id, e.payload, decode(e.raw_body, 'base64'), e.signature,
+       e.content_type
+     FROM jsonb_to_recordset($1::jsonb) AS e(id text, type text, payment_id text, order_id uuid, payload jsonb,
+       raw_body text, signature text, content_type text)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [
+      JSON.stringify(
+        received.map(({ store: event, raw }) => ({
+          id: event!.id,
+          type: event!.type,
+          payment_id: event!.paymentId,
+          order_id: event!.orderId && /^[0-9a-f-]{36}$/i.test(event!.orderId) ? event!.orderId : null,
+          payload: event,
+          raw_body: raw?.body.toString('base64') ?? null,
+          signature: raw?.signature ?? null,
+          content_type: raw?.contentType ?? null,
+        })),
+      ),
+    ],
+  );
+  // The first delivery of an event inserted now is the original; any other is a repeat.
+  const inserted = new Set(stored.map((row) => row.id));
+  for (const item of received) {
+    item.duplicate = !inserted.delete(item.eventId);
+    item.store = undefined;
+    item.raw = undefined;
+  }
+}
+
+/**
+ * Records each applied event's outcome (a deferred one stays unprocessed), in one statement that
+ * also says whether other events of its payment wait (e.g. a refund deferred until the sale
+ * existed) and returns the payment's order as it now is, for the checkout that may be waiting on
+ * it. The orders are locked by now, so any event that could have been deferred has committed and is
+ * visible here.
+ */
+export async function markProcessed(
+  manager: EntityManager,
+  events: readonly StoredEvent[],
+  results: ReadonlyMap<string, SettlementOutcome>,
+  ignored: ReadonlyMap<string, string>,
+): Promise<(Exclude<ProcessOutcome, 'already-processed'> & { eventId: string })[]> {
+  if (events.length === 0) return [];
+  const rows = await preparedQuery<
+    { event_id: string; event_payment_id: string; others_waiting: boolean } & Partial<OrderRow>
+  >(
+    manager,
+    'checkout:mark-events',
+    `UPDATE payment_events e SET outcome = CASE WHEN m.ignored_reason IS NULL THEN m.outcome ELSE 'ignored' END,
+       ignored_reason = m.ignored_reason,
+       processed_at = CASE WHEN m.outcome = 'deferred' THEN NULL ELSE now() END
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS m(id, outcome, payment_id, ignored_reason)
+       LEFT JOIN orders o ON o.payment_id = m.payment_id
+     WHERE e.id = m.id
+     RETURNING e.id AS event_id, m.payment_id AS event_payment_id,
+       EXISTS (SELECT 1 FROM payment_events w
+               WHERE w.payment_id = m.payment_id AND w.processed_at IS NULL AND w.id <> m.id) AS others_waiting,
+       ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')}`,
+    [
+      events.map((event) => event.id),
+      events.map((event) => results.get(event.id)!),
+      events.map((event) => event.payload.paymentId),
+      events.map((event) => ignored.get(event.id) ?? null),
+    ],
+  );
+  return rows.map(
+    ({ event_id: eventId, event_payment_id: paymentId, others_waiting: othersWaiting, ...order }) => ({
+      eventId,
+      result: results.get(eventId)!,
+      paymentId,
+      othersWaiting,
+      order: order.id ? (order as OrderRow) : undefined,
+    }),
+  );
+}
+
+/** The reason stored for events of types settlement does not read. */
+export const UNHANDLED_TYPE = 'unhandled-event-type';
+
+/**
+ * Runs a webhook parser; a body that fails verification or is no event is answered as `rejected`
+ * says (by default 400 `invalid-webhook`: the sender's error).
+ */
+export function verified(
+  parse: () => ProviderEvent,
+  rejected: (message: string) => Error = (message) => problems.badRequest('invalid-webhook', message),
+): ProviderEvent {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof WebhookSignatureError || error instanceof WebhookPayloadError) {
+      throw rejected(error.message);
+    }
+    throw error;
+  }
+}
