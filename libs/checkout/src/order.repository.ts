@@ -109,12 +109,13 @@ const BINDABLE_STATUSES: readonly OrderStatus[] = ['reserved', 'requires_action'
  * an order that has no payment id yet, by `metadata.order_id`, and only for exactly that order's
  * amount and currency. Refunds and disputes need the order's own payment, in its currency, for no
  * more than was paid (or is owed back, for a payment captured for the wrong amount).
+ * (`num_nulls`, not `IS NULL`: that would be an index condition, scanning every unpaid order.)
  */
 const EVENT_MATCH = `(
   (o.payment_id = k.payment_id
     AND (k.binds OR (o.currency = upper(k.currency) AND k.amount <= GREATEST(o.amount_minor,
       COALESCE((SELECT max(r.amount_minor) FROM refund_requests r WHERE r.order_id = o.id), 0)))))
-  OR (k.binds AND o.payment_id IS NULL AND o.id = k.order_id
+  OR (k.binds AND num_nulls(o.payment_id) = 1 AND o.id = k.order_id
     AND o.status = ANY('{${BINDABLE_STATUSES.join(',')}}'::text[])
     AND o.amount_minor = k.amount AND o.currency = upper(k.currency)))`;
 
