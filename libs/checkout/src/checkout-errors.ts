@@ -30,6 +30,24 @@ export function paymentDetailsRefused(providerMessage: string): DomainError {
   );
 }
 
+/**
+ * The processor could not be reached while paying for a held order: the order stays held, and the
+ * buyer pays it (the same payment details replay the same payment) before the hold lapses.
+ */
+export function paymentProviderUnavailable(order: { id: string; reserved_until: Date }): DomainError {
+  const payUrl = `/orders/${order.id}/pay`;
+  const reservedUntil = new Date(order.reserved_until).toISOString();
+  return new DomainError(
+    'payment-provider-unavailable',
+    503,
+    'Service unavailable',
+    `The card processor could not be reached. Order ${order.id} is held for you until ${reservedUntil}: ` +
+      `pay it with POST ${payUrl} and the same payment details (or retry this checkout with the same ` +
+      'idempotency key and payment details) before then',
+    { orderId: order.id, reservedUntil, payUrl },
+  );
+}
+
 /** Cuts text that may quote client input to a short bound. */
 export function bounded(text: string, max = MAX_ECHOED_CHARS): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;

@@ -59,7 +59,10 @@ export class CheckoutController {
       'on sale. With payment details (`paymentMethodId`, or `card` on the sandbox rail) it pays at once; ' +
       'without them it only reserves (`status` `reserved`) and the client pays with POST /orders/{id}/pay ' +
       '(reserve-then-pay, the Stripe Payment Element flow). Send a fresh `idempotencyKey` per purchase: ' +
-      'retrying with the same key answers the same order instead of buying twice (also after a 503).\n\n' +
+      'retrying with the same key answers the same order instead of buying twice; an order still held ' +
+      'unpaid (`nextStep` `pay`) is paid by a retry that carries payment details. A 503 ' +
+      '`payment-provider-unavailable` names the held `orderId`: pay it with POST /orders/{orderId}/pay ' +
+      'and the same payment details before its `reservedUntil`.\n\n' +
       '`status` `requires_action` means 3-D Secure: follow `nextAction` (`redirect_to_url`: send the buyer ' +
       'to `url`; `use_stripe_sdk`: confirm with Stripe.js and `clientSecret`), then read GET /orders/{id}. ' +
       'An account holds at most `MAX_UNPAID_HOLDS` (default 2) unpaid reservations at once: 409 ' +
@@ -94,9 +97,12 @@ export class CheckoutController {
     summary: 'Pay for a reserved order',
     description:
       'Second step of reserve-then-pay: pays for an order of yours that POST /checkout only reserved, ' +
-      'before its `reservedUntil`. Repeating it is harmless: an order already paying, paid or failed is ' +
-      'answered as it is. `status` `requires_action` means 3-D Secure: follow `nextAction`, then read ' +
-      'GET /orders/{id}. After 409 `reservation-expired` or `order-not-payable`, check out again.',
+      'before its `reservedUntil`, or one whose earlier attempt met a 503. Repeating it is harmless: an ' +
+      'order already paying, paid or failed is answered as it is. On Stripe, an order awaiting the buyer ' +
+      '(`requires_action`) is confirmed with the given `paymentMethodId` (give `returnUrl` for redirect-based ' +
+      'methods), or without one answers the PaymentIntent’s `nextAction` and `clientSecret` again. ' +
+      '`status` `requires_action` means 3-D Secure: follow `nextAction`, then read GET /orders/{id}. ' +
+      'After 409 `reservation-expired` or `order-not-payable`, check out again.',
   })
   @ApiOkResponse({ type: OrderView, description: 'The order, paying, paid or failed' })
   @ApiProblems({
@@ -118,7 +124,8 @@ export class CheckoutController {
     summary: 'Get an order',
     description:
       'Your own order (operators and auditors may read any). Poll it after a 3-D Secure step or while ' +
-      'a payment is settling: the webhook moves it to `paid` or `failed`.',
+      'a payment is settling: the webhook moves it to `paid` or `failed`. `nextStep` says what to do; ' +
+      'while it is `authenticate` the buyer (only) gets `nextAction` with the client secret again.',
   })
   @ApiOkResponse({ type: OrderView, description: 'The order' })
   @ApiProblems({ 404: ['not-found'] })

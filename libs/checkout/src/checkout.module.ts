@@ -86,7 +86,8 @@ export class CheckoutModule implements OnModuleInit {
 
   onModuleInit(): void {
     this.jobs.register('reservation-expiry', 1000, async () => {
-      await this.refunds.cancelPayments(await this.checkout.expireReservations());
+      await this.checkout.expireReservations();
+      await this.refunds.cancelPayments();
     });
     // Recovery: events stored but not applied (a crash mid-settlement, or deferred) and refunds owed.
     this.jobs.register('settlement-recovery', 2000, async () => {

@@ -13,13 +13,20 @@ import { problems } from '#http';
 import { hasRole, type Principal } from '#identity';
 import {
   PAYMENT_PROVIDER,
+  PaymentProviderError,
+  PaymentProviderUnavailableError,
   PaymentRequestInvalidError,
   type PaymentOutcome,
   type PaymentProvider,
 } from '#payments';
-import { dropNotFound, paymentDetailsRefused, unpaidHoldLimit } from './checkout-errors.js';
+import {
+  dropNotFound,
+  paymentDetailsRefused,
+  paymentProviderUnavailable,
+  unpaidHoldLimit,
+} from './checkout-errors.js';
 import type { CheckoutDto, PayDto } from './checkout.dto.js';
-import { HOLDING_STATUSES } from './order-state.js';
+import { HOLDING_STATUSES, nextStepOf, type NextStep } from './order-state.js';
 import {
   findOrderByKey,
   lockOrder,
@@ -43,6 +50,8 @@ export interface OrderView {
   declineCode: string | null;
   card: { brand: string; last4: string } | null;
   nextAction?: { type: string; url?: string; clientSecret?: string };
+  nextStep: NextStep;
+  payUrl?: string;
 }
 
 export function toOrderView(order: OrderRow, nextAction?: OrderView['nextAction']): OrderView {
@@ -58,7 +67,13 @@ export function toOrderView(order: OrderRow, nextAction?: OrderView['nextAction'
     declineCode: order.decline_code,
     card: order.card_brand && order.card_last4 ? { brand: order.card_brand, last4: order.card_last4 } : null,
     ...(nextAction ? { nextAction } : {}),
+    ...nextStepView(order),
   };
+}
+
+function nextStepView(order: OrderRow): Pick<OrderView, 'nextStep' | 'payUrl'> {
+  const nextStep = nextStepOf(order);
+  return nextStep === 'pay' ? { nextStep, payUrl: `/orders/${order.id}/pay` } : { nextStep };
 }
 
 /**
@@ -103,7 +118,7 @@ export class CheckoutService {
       !drop || drop.previous_id
         ? await findOrderByKey(this.dataSource.manager, buyerId, request.idempotencyKey)
         : undefined;
-    if (previous) return toOrderView(previous);
+    if (previous) return this.replay(previous, request);
     // Most attempts at a popular drop come after it sold out: answer them without a transaction.
     if (drop && !drop.drop_id) throw await dropNotFound(this.dataSource.manager, request.dropId!);
     if (drop) this.assertMayReserve(drop);
@@ -120,19 +135,38 @@ export class CheckoutService {
             `checkout:${principal.accountId}:${request.idempotencyKey}`,
             (manager) => this.reservations.reserveOrReplay(manager, buyerId, request, drop),
           );
-      if (reserved.replay) return toOrderView(reserved.replay);
+      if (reserved.replay) return this.replay(reserved.replay, request);
       order = reserved.order;
     } catch (error) {
       if (!isUniqueViolation(error, 'orders_buyer_idempotency_key')) throw error;
-      return toOrderView(
+      return this.replay(
         (await findOrderByKey(this.dataSource.manager, principal.accountId, request.idempotencyKey))!,
+        request,
       );
     }
-    // Reserve only (the Payment Element flow): the client pays with POST /orders/:id/pay. Stripe
-    // still gets its PaymentIntent now, so the client has a client secret to confirm with.
-    if (this.provider.rail === 'sandbox' && !request.card && !request.paymentMethodId)
-      return toOrderView(order);
+    if (!this.paysAtCheckout(request)) return toOrderView(order);
     return this.startPayment(order, request);
+  }
+
+  /**
+   * Reserve only (the Payment Element flow) on the sandbox without payment details: the client pays
+   * with POST /orders/:id/pay. Stripe always gets its PaymentIntent, so the client has a client secret.
+   */
+  private paysAtCheckout(request: PaymentDetails): boolean {
+    return (
+      this.provider.rail === 'stripe' || request.card !== undefined || request.paymentMethodId !== undefined
+    );
+  }
+
+  /**
+   * A checkout retried with its key: the same order. One still waiting for its payment (the first
+   * attempt crashed or met a 503 before the processor answered) is paid now, as the first would have;
+   * one awaiting Stripe's 3-D Secure or Payment Element gets its client secret again.
+   */
+  private async replay(order: OrderRow, request: CheckoutDto): Promise<OrderView> {
+    if (nextStepOf(order) === 'pay' && this.paysAtCheckout(request)) return this.startPayment(order, request);
+    if (nextStepOf(order) === 'authenticate') return toOrderView(order, await this.currentNextAction(order));
+    return toOrderView(order);
   }
 
   /** Refuses checkout at a drop that is closed or sold out, or by a buyer at the cap on unpaid holds. */
@@ -147,28 +181,69 @@ export class CheckoutService {
     if (this.provider.rail === 'stripe' && payment.card) throw cardDataRefused();
     const order = await this.orderLookups.submit(orderId);
     if (!order || order.buyer_id !== principal.accountId) throw problems.notFound('Order');
-    if (order.status !== 'reserved') {
-      if (order.payment_id) return toOrderView(order); // already paid, failed or awaiting 3-D Secure
+    if (!HOLDING_STATUSES.includes(order.status)) {
+      if (order.payment_id) return toOrderView(order); // already paid or failed
       throw problems.conflict('order-not-payable', `The order is ${order.status}; check out again`);
     }
     if (order.reserved_until <= new Date()) {
       throw problems.conflict('reservation-expired', 'The reservation has expired; check out again');
     }
-    return this.startPayment(order, payment);
+    if (order.payment_id === null) return this.startPayment(order, payment);
+    if (order.status === 'requires_action') return this.continuePayment(order, payment);
+    return toOrderView(order); // a payment is settling
+  }
+
+  /**
+   * An order whose payment awaits the buyer. On Stripe, a payment method confirms the PaymentIntent
+   * made at checkout (the Payment Element's server-side confirmation); without one the intent's client
+   * secret and next action are read again. The sandbox's challenge link is in its 3-D Secure answer.
+   */
+  private async continuePayment(order: OrderRow, payment: PaymentDetails): Promise<OrderView> {
+    const paymentId = order.payment_id!;
+    if (!payment.paymentMethodId || !this.provider.confirmPayment) {
+      return toOrderView(order, await this.currentNextAction(order));
+    }
+    const outcome = await this.callProvider(order, () =>
+      this.provider.confirmPayment!(paymentId, {
+        paymentMethodId: payment.paymentMethodId!,
+        returnUrl: payment.returnUrl,
+        idempotencyKey: `order:${order.id}:confirm:${payment.paymentMethodId}`,
+      }),
+    );
+    return this.recordOutcome(order.id, outcome);
+  }
+
+  /** What the browser needs to finish a payment awaiting the buyer (Stripe: read from the intent). */
+  private async currentNextAction(order: OrderRow): Promise<OrderView['nextAction']> {
+    if (!order.payment_id || !this.provider.retrievePayment) return undefined;
+    const outcome = await this.callProvider(order, () => this.provider.retrievePayment!(order.payment_id!));
+    return nextActionOf(outcome);
+  }
+
+  /** Runs a processor call for a held order; unreachable, the answer says how to pay it later. */
+  private async callProvider<T>(order: OrderRow, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof PaymentProviderUnavailableError) throw paymentProviderUnavailable(order);
+      throw error;
+    }
   }
 
   private async startPayment(order: OrderRow, payment: PaymentDetails): Promise<OrderView> {
     let outcome: PaymentOutcome;
     try {
-      outcome = await this.provider.createPayment({
-        orderId: order.id,
-        amount: Number(order.amount_minor),
-        currency: order.currency.toLowerCase(),
-        idempotencyKey: `order:${order.id}:pay`,
-        card: payment.card,
-        paymentMethodId: payment.paymentMethodId,
-        returnUrl: payment.returnUrl,
-      });
+      outcome = await this.callProvider(order, () =>
+        this.provider.createPayment({
+          orderId: order.id,
+          amount: Number(order.amount_minor),
+          currency: order.currency.toLowerCase(),
+          idempotencyKey: `order:${order.id}:pay`,
+          card: payment.card,
+          paymentMethodId: payment.paymentMethodId,
+          returnUrl: payment.returnUrl,
+        }),
+      );
     } catch (error) {
       if (!(error instanceof PaymentRequestInvalidError)) throw error;
       // Refused details (e.g. an unknown payment method) are a failed attempt: the edition goes back
@@ -195,13 +270,26 @@ export class CheckoutService {
 
   async getOrder(principal: Principal, orderId: string): Promise<OrderView> {
     const [order]: OrderRow[] = await this.dataSource.query(`SELECT * FROM orders WHERE id = $1`, [orderId]);
-    if (!order || (order.buyer_id !== principal.accountId && !hasRole(principal, 'operator', 'auditor'))) {
+    const buyer = order?.buyer_id === principal.accountId;
+    if (!order || (!buyer && !hasRole(principal, 'operator', 'auditor'))) {
       throw problems.notFound('Order');
     }
-    return toOrderView(order);
+    // The client secret is the buyer's alone: only they get it, read again from the processor.
+    if (!buyer || nextStepOf(order) !== 'authenticate') return toOrderView(order);
+    return toOrderView(order, await this.nextActionIfReachable(order));
   }
 
-  /** Releases reservations whose time ran out; returns the expired orders' payment ids to cancel. */
+  /** A read must not fail because the processor is unreachable: the order is answered without it. */
+  private async nextActionIfReachable(order: OrderRow): Promise<OrderView['nextAction']> {
+    try {
+      return await this.currentNextAction(order);
+    } catch (error) {
+      if (error instanceof PaymentProviderError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Releases reservations whose time ran out and owes a cancel for each one's payment; returns their payment ids. */
   async expireReservations(): Promise<string[]> {
     return inTransaction(this.dataSource, async (manager) => {
       const expired = await updateReturning<{ id: string; listing_id: string; payment_id: string | null }>(
@@ -213,7 +301,14 @@ export class CheckoutService {
         [HOLDING_STATUSES],
       );
       for (const order of expired) await releaseListing(manager, order.listing_id, order.id);
-      return expired.map((o) => o.payment_id).filter((id): id is string => id !== null);
+      const paid = expired.filter((order) => order.payment_id !== null);
+      // Owed in the same transaction as the expiry, so no crash loses a cancel (RefundService sends them).
+      await manager.query(
+        `INSERT INTO payment_cancels (payment_id, order_id)
+         SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT (payment_id) DO NOTHING`,
+        [paid.map((order) => order.payment_id), paid.map((order) => order.id)],
+      );
+      return paid.map((order) => order.payment_id!);
     });
   }
 
@@ -248,11 +343,7 @@ export class CheckoutService {
         break;
     }
     const order = settled ?? (await this.readOrder(orderId));
-    const nextAction =
-      outcome.status === 'requires_action' && order.status === 'requires_action'
-        ? { type: outcome.nextAction.type, url: outcome.nextAction.url, clientSecret: outcome.clientSecret }
-        : undefined;
-    return toOrderView(order, nextAction);
+    return toOrderView(order, order.status === 'requires_action' ? nextActionOf(outcome) : undefined);
   }
 
   /** Marks a still-holding order failed and releases its edition, in one transaction. */
@@ -263,7 +354,12 @@ export class CheckoutService {
   ): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const order = (await lockOrder(manager, { orderId }))!;
-      if (!mayFail(order)) return;
+      if (!mayFail(order)) {
+        // Settled by its event first (the sandbox delivers before answering): keep the payment id.
+        if (fields.payment_id && order.payment_id === null)
+          await this.recordPaymentId(orderId, fields.payment_id, manager);
+        return;
+      }
       await setOrderStatus(manager, orderId, 'failed', fields);
       await releaseListing(manager, order.listing_id, orderId);
     });
@@ -304,12 +400,22 @@ export class CheckoutService {
     return order;
   }
 
-  private async recordPaymentId(orderId: string, paymentId: string): Promise<void> {
-    await this.dataSource.query(`UPDATE orders SET payment_id = $2 WHERE id = $1 AND payment_id IS NULL`, [
+  private async recordPaymentId(
+    orderId: string,
+    paymentId: string,
+    manager = this.dataSource.manager,
+  ): Promise<void> {
+    await manager.query(`UPDATE orders SET payment_id = $2 WHERE id = $1 AND payment_id IS NULL`, [
       orderId,
       paymentId,
     ]);
   }
+}
+
+/** The browser's next action for a payment awaiting the buyer, if that is what the outcome says. */
+function nextActionOf(outcome: PaymentOutcome): OrderView['nextAction'] {
+  if (outcome.status !== 'requires_action') return undefined;
+  return { type: outcome.nextAction.type, url: outcome.nextAction.url, clientSecret: outcome.clientSecret };
 }
 
 type PaymentDetails = Pick<PayDto, 'card' | 'paymentMethodId' | 'returnUrl'>;

@@ -40,7 +40,7 @@ export class OrderView implements OrderShape {
   @ApiProperty({
     enum: Object.keys(ORDER_TRANSITIONS),
     description:
-      '`reserved`: the edition is held for you until `reservedUntil` (pay with POST /orders/{id}/pay); ' +
+      '`reserved`: the edition is held for you until `reservedUntil` (see `nextStep`); ' +
       '`requires_action`: follow `nextAction`; `paid`: the token is yours; `failed`: see `declineCode`, ' +
       'the edition was released; `expired`: the hold lapsed unpaid',
   })
@@ -51,7 +51,11 @@ export class OrderView implements OrderShape {
   @ApiProperty({ enum: CURRENCIES }) currency!: string;
   @ApiProperty({ format: 'date-time', description: 'The hold lapses at this time unless paid' })
   reservedUntil!: string;
-  @ApiProperty({ type: String, nullable: true, description: 'The provider’s payment id; null until paying' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The provider’s payment id; null until paying (kept when the payment failed)',
+  })
   paymentId!: string | null;
   @ApiProperty({
     type: String,
@@ -66,9 +70,27 @@ export class OrderView implements OrderShape {
   card!: OrderCardView | null;
   @ApiPropertyOptional({
     type: () => NextActionView,
-    description: 'Only while `status` is `requires_action`: what the buyer must do to finish paying',
+    description:
+      'Only while `status` is `requires_action`, to the buyer: what the browser needs to finish paying ' +
+      '(on Stripe read again from the PaymentIntent on every GET /orders/{id}, so a reloaded page can go on)',
   })
   nextAction?: NextActionView;
+  @ApiProperty({
+    enum: ['pay', 'authenticate', 'wait', 'none'],
+    description:
+      'What the client must do next. `pay`: the edition is held but nothing is paying for it yet (a ' +
+      'reserve-only checkout, or one cut short by a crash or a 503): POST `payUrl` with payment details ' +
+      'before `reservedUntil` (a checkout retried with the same key and payment details pays it too). ' +
+      '`authenticate`: finish 3-D Secure or the Payment Element with `nextAction` (GET /orders/{id} ' +
+      'gives it again), or POST /orders/{id}/pay with a `paymentMethodId` to confirm server-side. ' +
+      '`wait`: a payment is settling; read the order again. `none`: paid, failed, lapsed or refunded.',
+  })
+  nextStep!: OrderShape['nextStep'];
+  @ApiPropertyOptional({
+    example: '/orders/7d0c0b7e-0000-4000-8000-000000000000/pay',
+    description: 'Only when `nextStep` is `pay`: where to pay',
+  })
+  payUrl?: string;
 }
 
 export class ListingView implements ListingShape {

@@ -21,3 +21,24 @@ export const HOLDING_STATUSES: readonly OrderStatus[] = ['reserved', 'requires_a
 export function canMoveOrder(from: OrderStatus, to: OrderStatus): boolean {
   return ORDER_TRANSITIONS[from].includes(to);
 }
+
+/**
+ * What the buyer must do next: `pay` (POST /orders/{id}/pay before the hold lapses), `authenticate`
+ * (finish 3-D Secure or the Payment Element with the order's `nextAction`), `wait` (a payment is
+ * settling: read the order again) or `none` (paid, failed, lapsed or refunded: nothing to do).
+ */
+export type NextStep = 'pay' | 'authenticate' | 'wait' | 'none';
+
+export function nextStepOf(
+  order: { status: OrderStatus; payment_id: string | null; reserved_until: Date },
+  now = new Date(),
+): NextStep {
+  const holding = new Date(order.reserved_until) > now;
+  if (order.status === 'reserved') {
+    // A payment id on a reserved order: the processor has it and its webhook will settle it.
+    if (order.payment_id !== null) return 'wait';
+    return holding ? 'pay' : 'none';
+  }
+  if (order.status === 'requires_action') return holding ? 'authenticate' : 'none';
+  return 'none';
+}

@@ -27,7 +27,8 @@ function toDomainError(error: PaymentProviderError): DomainError {
       'payment-provider-unavailable',
       503,
       'Service unavailable',
-      'The card processor could not be reached; retry with the same idempotency key',
+      // Checkout and payment answer their own 503 (with the held order's id); this is any other call.
+      'The card processor could not be reached; try again in a moment',
     );
   }
   if (error instanceof PaymentRequestInvalidError) {

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { updateReturning } from '#database';
 import {
   PAYMENT_PROVIDER,
   PaymentNotFoundError,
@@ -84,12 +85,74 @@ export class RefundService {
     );
   }
 
-  /** Cancels payments whose reservation expired, so a late 3-D Secure cannot capture them. */
-  async cancelPayments(paymentIds: string[]): Promise<void> {
-    for (const paymentId of paymentIds) {
-      await this.provider
-        .cancelPayment(paymentId, `payment:${paymentId}:cancel`)
-        .catch((error: unknown) => this.logger.warn({ paymentId, error: String(error) }, 'cancel failed'));
+  /**
+   * Sends the cancels owed for payments whose reservation expired (see `expireReservations`), so a
+   * late 3-D Secure cannot capture them. Each is retried with backoff until the processor says
+   * `canceled` or `not_cancelable` (settled after all: settlement refunds it); never given up.
+   */
+  async cancelPayments(): Promise<number> {
+    const due = await claimDueCancels(this.dataSource);
+    for (const owed of due) await this.sendCancel(owed);
+    return due.length;
+  }
+
+  private async sendCancel(owed: OwedCancel): Promise<void> {
+    try {
+      const outcome = await this.provider.cancelPayment(owed.payment_id, `payment:${owed.payment_id}:cancel`);
+      await this.finishCancel(owed.payment_id, outcome.status);
+    } catch (error) {
+      // Nothing to cancel: the processor never created this payment.
+      if (error instanceof PaymentNotFoundError) return this.finishCancel(owed.payment_id, 'not_found');
+      const attempts = owed.attempts + 1;
+      await this.dataSource.query(
+        `UPDATE payment_cancels SET attempts = $2, last_error = $3,
+           next_attempt_at = now() + $4 * interval '1 millisecond'
+         WHERE payment_id = $1 AND status = 'owed'`,
+        [owed.payment_id, attempts, String(error).slice(0, 500), cancelBackoffMs(attempts)],
+      );
+      const level = attempts >= CANCEL_ALERT_ATTEMPTS ? 'error' : 'warn';
+      this.logger[level](
+        { paymentId: owed.payment_id, attempts, error: String(error) },
+        'cancel failed; retrying',
+      );
     }
   }
+
+  private async finishCancel(paymentId: string, status: 'canceled' | 'not_cancelable' | 'not_found') {
+    await this.dataSource.query(
+      `UPDATE payment_cancels SET status = $2, done_at = now(), last_error = NULL WHERE payment_id = $1`,
+      [paymentId, status],
+    );
+  }
+}
+
+interface OwedCancel {
+  payment_id: string;
+  attempts: number;
+}
+
+/** First retry of a failed cancel after this long, doubling up to `CANCEL_MAX_BACKOFF_MS`. */
+const CANCEL_BASE_BACKOFF_MS = 1_000;
+const CANCEL_MAX_BACKOFF_MS = 5 * 60_000;
+/** After this many failed attempts each failure is logged as an error, for the operator. */
+const CANCEL_ALERT_ATTEMPTS = 10;
+/** How long a claimed cancel is left to the process that claimed it before another may send it. */
+const CANCEL_LEASE_MS = 60_000;
+
+/** Exponential backoff with full jitter over the upper half, so processes do not retry in step. */
+export function cancelBackoffMs(attempts: number): number {
+  const ceiling = Math.min(CANCEL_MAX_BACKOFF_MS, CANCEL_BASE_BACKOFF_MS * 2 ** Math.min(attempts - 1, 20));
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+/** Takes up to 100 due cancels for this process: their next attempt moves a lease ahead. */
+async function claimDueCancels(dataSource: DataSource): Promise<OwedCancel[]> {
+  return updateReturning<OwedCancel>(
+    dataSource.manager,
+    `UPDATE payment_cancels SET next_attempt_at = now() + $1 * interval '1 millisecond'
+     WHERE payment_id IN (SELECT payment_id FROM payment_cancels WHERE status = 'owed' AND next_attempt_at <= now()
+                          ORDER BY next_attempt_at LIMIT 100 FOR UPDATE SKIP LOCKED)
+     RETURNING payment_id, attempts`,
+    [CANCEL_LEASE_MS],
+  );
 }

@@ -39,6 +39,14 @@ export interface CreatePaymentRequest {
   metadata?: Record<string, string>;
 }
 
+export interface ConfirmPaymentRequest {
+  /** Stripe PaymentMethod id (`pm_…`). */
+  paymentMethodId: string;
+  /** Where the buyer returns after a redirect-based 3-D Secure step. */
+  returnUrl?: string;
+  idempotencyKey: string;
+}
+
 /** Normalised reason for a failed card payment, shared by both rails. */
 export type DeclineCode =
   | 'card_declined'
@@ -154,6 +162,18 @@ export interface PaymentProvider {
 
   /** Reports the outcome once the buyer finished (approve) or abandoned a 3-D Secure step. */
   confirmAction(paymentId: string, decision: { approve: boolean }): Promise<PaymentOutcome>;
+
+  /**
+   * Confirms a payment created without a payment method (reserve-then-pay) with one. Absent where
+   * `createPayment` is the only way to pay (the sandbox).
+   */
+  confirmPayment?(paymentId: string, request: ConfirmPaymentRequest): Promise<PaymentOutcome>;
+
+  /**
+   * Reads a payment's current outcome, changing nothing: for one awaiting the buyer, what the browser
+   * needs to finish it (client secret, next action). Absent where the outcome carries all of it (the sandbox).
+   */
+  retrievePayment?(paymentId: string): Promise<PaymentOutcome>;
 
   /** Cancels a payment that has not settled, e.g. when its reservation expired. */
   cancelPayment(paymentId: string, idempotencyKey: string): Promise<CancelOutcome>;

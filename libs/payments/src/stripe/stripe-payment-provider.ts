@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import Stripe from 'stripe';
 import type {
   CancelOutcome,
+  ConfirmPaymentRequest,
   CreatePaymentRequest,
   PaymentOutcome,
   PaymentProvider,
@@ -125,6 +126,28 @@ export class StripePaymentProvider implements PaymentProvider {
     } catch (error) {
       throw portErrorOf(error, paymentId);
     }
+  }
+
+  /** Confirms a PaymentIntent made without a payment method (reserve-then-pay) server-side. */
+  async confirmPayment(paymentId: string, request: ConfirmPaymentRequest): Promise<PaymentOutcome> {
+    assertValidIdempotencyKey(request.idempotencyKey);
+    const params: Stripe.PaymentIntentConfirmParams = { payment_method: request.paymentMethodId };
+    if (request.returnUrl) params.return_url = request.returnUrl;
+    try {
+      const intent = await this.stripe.paymentIntents.confirm(paymentId, params, {
+        idempotencyKey: request.idempotencyKey,
+      });
+      return outcomeOfIntent(intent);
+    } catch (error) {
+      const declined = declinedOutcomeOf(error);
+      if (declined) return declined;
+      throw portErrorOf(error, paymentId);
+    }
+  }
+
+  /** The PaymentIntent's current outcome, with its client secret while it awaits the buyer. */
+  async retrievePayment(paymentId: string): Promise<PaymentOutcome> {
+    return this.confirmAction(paymentId, { approve: false });
   }
 
   /** Cancels an unsettled PaymentIntent; a settled one comes back as `not_cancelable`. */
