@@ -262,6 +262,30 @@ describe('checkout flow on the sandbox rail (e2e)', () => {
     expect(events.length).toBeGreaterThan(0);
   });
 
+  it('a 3-D Secure order gives its buyer the challenge link again, on GET /orders/:id and /pay', async () => {
+    const { listingId } = await listedEdition(api, creator, 2500);
+    const buyer = await createUser(testApp, api);
+    const pending = await api('POST', '/checkout', {
+      token: buyer.token,
+      body: cardCheckout({ listingId }, CARDS.threeDSecure),
+    });
+    const { orderId, paymentId } = pending.body;
+    const nextAction = { type: 'redirect_to_url', url: `/sandbox/3ds/${paymentId}` };
+    expect(pending.body).toMatchObject({ status: 'requires_action', nextStep: 'authenticate', nextAction });
+    const again = await api('GET', `/orders/${orderId}`, { token: buyer.token });
+    expect(again.body).toMatchObject({ nextStep: 'authenticate', nextAction });
+    const payAgain = await api('POST', `/orders/${orderId}/pay`, { token: buyer.token, body: {} });
+    expect(payAgain.body).toMatchObject({ status: 'requires_action', nextAction });
+    const operator = await createUser(testApp, api, ['operator']);
+    expect(
+      (await api('GET', `/orders/${orderId}`, { token: operator.token })).body.nextAction,
+    ).toBeUndefined();
+
+    const approved = await api('POST', nextAction.url, { body: { approve: true } });
+    expect(approved.body).toMatchObject({ status: 'paid', nextStep: 'none' });
+    expect((await api('GET', `/orders/${orderId}`, { token: buyer.token })).body.nextAction).toBeUndefined();
+  });
+
   it('a checkout retried with its key says the order still needs paying, and a retry with a card pays it', async () => {
     const { listingId, tokenId } = await listedEdition(api, creator, 2500);
     const buyer = await createUser(testApp, api);

@@ -196,7 +196,7 @@ export class CheckoutService {
   /**
    * An order whose payment awaits the buyer. On Stripe, a payment method confirms the PaymentIntent
    * made at checkout (the Payment Element's server-side confirmation); without one the intent's client
-   * secret and next action are read again. The sandbox's challenge link is in its 3-D Secure answer.
+   * secret and next action are read again (the sandbox's challenge link likewise).
    */
   private async continuePayment(order: OrderRow, payment: PaymentDetails): Promise<OrderView> {
     const paymentId = order.payment_id!;
@@ -213,10 +213,10 @@ export class CheckoutService {
     return this.recordOutcome(order.id, outcome);
   }
 
-  /** What the browser needs to finish a payment awaiting the buyer (Stripe: read from the intent). */
+  /** What the browser needs to finish a payment awaiting the buyer, read from the processor. */
   private async currentNextAction(order: OrderRow): Promise<OrderView['nextAction']> {
-    if (!order.payment_id || !this.provider.retrievePayment) return undefined;
-    const outcome = await this.callProvider(order, () => this.provider.retrievePayment!(order.payment_id!));
+    if (!order.payment_id) return undefined;
+    const outcome = await this.callProvider(order, () => this.provider.retrievePayment(order.payment_id!));
     return nextActionOf(outcome);
   }
 

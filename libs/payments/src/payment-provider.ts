@@ -171,9 +171,9 @@ export interface PaymentProvider {
 
   /**
    * Reads a payment's current outcome, changing nothing: for one awaiting the buyer, what the browser
-   * needs to finish it (client secret, next action). Absent where the outcome carries all of it (the sandbox).
+   * needs to finish it (Stripe's client secret and next action, the sandbox's challenge link).
    */
-  retrievePayment?(paymentId: string): Promise<PaymentOutcome>;
+  retrievePayment(paymentId: string): Promise<PaymentOutcome>;
 
   /** Cancels a payment that has not settled, e.g. when its reservation expired. */
   cancelPayment(paymentId: string, idempotencyKey: string): Promise<CancelOutcome>;

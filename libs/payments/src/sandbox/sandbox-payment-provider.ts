@@ -149,6 +149,13 @@ export class SandboxPaymentProvider implements PaymentProvider {
     return outcomeOfIntent(intent, this.challengeUrl(paymentId));
   }
 
+  /** The payment's current outcome, changing nothing: for one awaiting 3-D Secure, its challenge link. */
+  async retrievePayment(paymentId: string): Promise<PaymentOutcome> {
+    const intent = await findIntent(this.manager, paymentId);
+    if (!intent) throw new PaymentNotFoundError(paymentId);
+    return outcomeOfIntent(intent, this.challengeUrl(paymentId));
+  }
+
   /** What the HTTP layer needs to render the challenge page; undefined for an unknown payment. */
   async describeChallenge(paymentId: string): Promise<SandboxChallenge | undefined> {
     const intent = await findIntent(this.manager, paymentId);
