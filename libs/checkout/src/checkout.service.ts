@@ -26,7 +26,8 @@ import {
   unpaidHoldLimit,
 } from './checkout-errors.js';
 import type { CheckoutDto, PayDto } from './checkout.dto.js';
-import { HOLDING_STATUSES, nextStepOf, type NextStep } from './order-state.js';
+import { nextActionOf, toOrderView, type OrderShape } from './checkout.views.js';
+import { HOLDING_STATUSES, nextStepOf } from './order-state.js';
 import {
   findOrderByKey,
   lockOrder,
@@ -38,43 +39,8 @@ import {
 import { PaymentEventsService } from './payment-events.service.js';
 import { assertDropOpen, ReservationService, type DropCheckout } from './reservation.service.js';
 
-export interface OrderView {
-  orderId: string;
-  status: OrderRow['status'];
-  tokenId: string;
-  listingId: string;
-  amountMinor: number;
-  currency: string;
-  reservedUntil: string;
-  paymentId: string | null;
-  declineCode: string | null;
-  card: { brand: string; last4: string } | null;
-  nextAction?: { type: string; url?: string; clientSecret?: string };
-  nextStep: NextStep;
-  payUrl?: string;
-}
-
-export function toOrderView(order: OrderRow, nextAction?: OrderView['nextAction']): OrderView {
-  return {
-    orderId: order.id,
-    status: order.status,
-    tokenId: order.token_id,
-    listingId: order.listing_id,
-    amountMinor: Number(order.amount_minor),
-    currency: order.currency,
-    reservedUntil: new Date(order.reserved_until).toISOString(),
-    paymentId: order.payment_id,
-    declineCode: order.decline_code,
-    card: order.card_brand && order.card_last4 ? { brand: order.card_brand, last4: order.card_last4 } : null,
-    ...(nextAction ? { nextAction } : {}),
-    ...nextStepView(order),
-  };
-}
-
-function nextStepView(order: OrderRow): Pick<OrderView, 'nextStep' | 'payUrl'> {
-  const nextStep = nextStepOf(order);
-  return nextStep === 'pay' ? { nextStep, payUrl: `/orders/${order.id}/pay` } : { nextStep };
-}
+/** The order as the API answers it (documented by the `OrderView` class in checkout.views.ts). */
+export type OrderView = OrderShape;
 
 /**
  * Checkout: reserve one edition (row locks, SKIP LOCKED — safe across processes), then pay through
@@ -410,12 +376,6 @@ export class CheckoutService {
       paymentId,
     ]);
   }
-}
-
-/** The browser's next action for a payment awaiting the buyer, if that is what the outcome says. */
-function nextActionOf(outcome: PaymentOutcome): OrderView['nextAction'] {
-  if (outcome.status !== 'requires_action') return undefined;
-  return { type: outcome.nextAction.type, url: outcome.nextAction.url, clientSecret: outcome.clientSecret };
 }
 
 type PaymentDetails = Pick<PayDto, 'card' | 'paymentMethodId' | 'returnUrl'>;

@@ -1,13 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CURRENCIES } from '#money';
-import type { OrderView as OrderShape } from './checkout.service.js';
+import type { PaymentOutcome } from '#payments';
 import type { ListingService } from './listing.service.js';
 import type { LotteryService, OwnEntry } from './lottery.service.js';
-import { ORDER_TRANSITIONS } from './order-state.js';
+import type { OrderRow } from './order.repository.js';
+import { nextStepOf, ORDER_TRANSITIONS, type NextStep } from './order-state.js';
 import type { PaymentEventsService } from './payment-events.service.js';
 
 // The response schemas of the checkout routes. Each view implements what its service answers, so a
 // field the service gains or changes fails the type check here instead of drifting from the docs.
+// An order's answer is built here too (`toOrderView`), next to the class that documents it.
 
 type Answer<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 type ListingShape = Answer<ListingService['createListing']>;
@@ -16,6 +18,51 @@ type DropShape = Answer<ListingService['getDrop']>;
 type DropDetailShape = Omit<Answer<LotteryService['view']>, 'yourEntry'>;
 type EntryShape = Answer<LotteryService['enter']>;
 type WebhookReceiptShape = Answer<PaymentEventsService['receive']>;
+
+/** An order as the API answers it. */
+export interface OrderShape {
+  orderId: string;
+  status: OrderRow['status'];
+  tokenId: string;
+  listingId: string;
+  amountMinor: number;
+  currency: string;
+  reservedUntil: string;
+  paymentId: string | null;
+  declineCode: string | null;
+  card: { brand: string; last4: string } | null;
+  nextAction?: { type: string; url?: string; clientSecret?: string };
+  nextStep: NextStep;
+  payUrl?: string;
+}
+
+export function toOrderView(order: OrderRow, nextAction?: OrderShape['nextAction']): OrderShape {
+  return {
+    orderId: order.id,
+    status: order.status,
+    tokenId: order.token_id,
+    listingId: order.listing_id,
+    amountMinor: Number(order.amount_minor),
+    currency: order.currency,
+    reservedUntil: new Date(order.reserved_until).toISOString(),
+    paymentId: order.payment_id,
+    declineCode: order.decline_code,
+    card: order.card_brand && order.card_last4 ? { brand: order.card_brand, last4: order.card_last4 } : null,
+    ...(nextAction ? { nextAction } : {}),
+    ...nextStepView(order),
+  };
+}
+
+function nextStepView(order: OrderRow): Pick<OrderShape, 'nextStep' | 'payUrl'> {
+  const nextStep = nextStepOf(order);
+  return nextStep === 'pay' ? { nextStep, payUrl: `/orders/${order.id}/pay` } : { nextStep };
+}
+
+/** The browser's next action for a payment awaiting the buyer, if that is what the outcome says. */
+export function nextActionOf(outcome: PaymentOutcome): OrderShape['nextAction'] {
+  if (outcome.status !== 'requires_action') return undefined;
+  return { type: outcome.nextAction.type, url: outcome.nextAction.url, clientSecret: outcome.clientSecret };
+}
 
 export class OrderCardView implements NonNullable<OrderShape['card']> {
   @ApiProperty({ example: 'visa' }) brand!: string;
