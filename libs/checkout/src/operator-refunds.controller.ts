@@ -8,9 +8,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { DataSource } from 'typeorm';
 import { Roles } from '#identity';
-import { REFUND_STUCK_ATTEMPTS, stuckRefunds, type StuckRefundRow } from './refund-schedule.js';
+import { REFUND_STUCK_ATTEMPTS, type StuckRefund } from './refund-schedule.js';
+import { RefundService } from './refund.service.js';
 
 export class RefundsQuery {
   @ApiPropertyOptional({ enum: ['stuck'], default: 'stuck', description: 'Only `stuck` for now' })
@@ -20,7 +20,7 @@ export class RefundsQuery {
 }
 
 /** One refund owed to a buyer that needs an operator's eye. */
-export class StuckRefundView {
+export class StuckRefundView implements StuckRefund {
   @ApiProperty({ format: 'uuid' }) orderId!: string;
   @ApiProperty({ example: 'pi_3Q…' }) paymentId!: string;
   @ApiProperty({ description: 'What we owe back: the captured payment, in minor units', example: 3000 })
@@ -46,7 +46,7 @@ export class StuckRefundView {
 @Roles('operator', 'auditor')
 @Controller('operator/refunds')
 export class OperatorRefundsController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly refunds: RefundService) {}
 
   @Get()
   @ApiOperation({
@@ -58,23 +58,7 @@ export class OperatorRefundsController {
       '(`rejected`: refund it by hand). Oldest first, at most 1000.',
   })
   @ApiOkResponse({ type: [StuckRefundView] })
-  async list(@Query() _query: RefundsQuery): Promise<StuckRefundView[]> {
-    return (await stuckRefunds(this.dataSource.manager)).map(toView);
+  list(@Query() _query: RefundsQuery): Promise<StuckRefundView[]> {
+    return this.refunds.stuck();
   }
-}
-
-function toView(row: StuckRefundRow): StuckRefundView {
-  return {
-    orderId: row.order_id,
-    paymentId: row.payment_id,
-    amountMinor: Number(row.amount_minor),
-    currency: row.currency,
-    reason: row.reason,
-    status: row.status,
-    attempts: row.attempts,
-    lastError: row.last_error,
-    lastAttemptAt: row.last_attempt_at?.toISOString() ?? null,
-    nextAttemptAt: row.next_attempt_at?.toISOString() ?? null,
-    createdAt: row.created_at.toISOString(),
-  };
 }

@@ -45,29 +45,56 @@ export function claimDueRefunds(manager: Pick<EntityManager, 'query'>, now: Date
 }
 
 /** A refund operators must look at: failing for a while, or refused by the processor. */
-export interface StuckRefundRow {
-  order_id: string;
-  payment_id: string;
-  amount_minor: string;
+export interface StuckRefund {
+  orderId: string;
+  paymentId: string;
+  amountMinor: number;
   currency: string;
   reason: string;
-  status: 'pending' | 'rejected';
+  status: string;
   attempts: number;
-  last_error: string | null;
-  last_attempt_at: Date | null;
-  next_attempt_at: Date | null;
-  created_at: Date;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
 }
 
 /** Refunds stuck (failed `REFUND_STUCK_ATTEMPTS` times or more) or rejected, oldest first. */
-export function stuckRefunds(manager: Pick<EntityManager, 'query'>): Promise<StuckRefundRow[]> {
-  return manager.query(
+export async function stuckRefunds(manager: Pick<EntityManager, 'query'>): Promise<StuckRefund[]> {
+  const rows: StuckRefundRow[] = await manager.query(
     `SELECT r.order_id, r.payment_id, r.amount_minor, o.currency, r.reason, r.status, r.attempts, r.last_error,
-            r.last_attempt_at, CASE WHEN r.status = 'pending' THEN r.next_attempt_at END AS next_attempt_at,
-            r.created_at
+            r.last_attempt_at, r.next_attempt_at, r.created_at
      FROM refund_requests r JOIN orders o ON o.id = r.order_id
      WHERE r.status = 'rejected' OR (r.status = 'pending' AND r.attempts >= $1)
      ORDER BY r.created_at LIMIT 1000`,
     [REFUND_STUCK_ATTEMPTS],
   );
+  return rows.map((row) => ({
+    orderId: row.order_id,
+    paymentId: row.payment_id,
+    amountMinor: Number(row.amount_minor),
+    currency: row.currency,
+    reason: row.reason,
+    status: row.status,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    lastAttemptAt: row.last_attempt_at?.toISOString() ?? null,
+    // A rejected refund is not tried again.
+    nextAttemptAt: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,
+    createdAt: row.created_at.toISOString(),
+  }));
+}
+
+interface StuckRefundRow {
+  order_id: string;
+  payment_id: string;
+  amount_minor: string;
+  currency: string;
+  reason: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  last_attempt_at: Date | null;
+  next_attempt_at: Date;
+  created_at: Date;
 }

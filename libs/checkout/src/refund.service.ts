@@ -7,7 +7,14 @@ import {
   PaymentRequestInvalidError,
   type PaymentProvider,
 } from '#payments';
-import { claimDueRefunds, escalates, refundBackoffMs, type DueRefund } from './refund-schedule.js';
+import {
+  claimDueRefunds,
+  escalates,
+  refundBackoffMs,
+  stuckRefunds,
+  type DueRefund,
+  type StuckRefund,
+} from './refund-schedule.js';
 
 /** Talks to the processor after commit: refunds we owe and payments of expired reservations. */
 @Injectable()
@@ -28,6 +35,11 @@ export class RefundService {
     const due = await claimDueRefunds(this.dataSource.manager, now);
     for (const refund of due) await this.sendRefund(refund, now);
     return due.length;
+  }
+
+  /** Refunds operators must see to: stuck after many failures, or refused by the processor. */
+  stuck(): Promise<StuckRefund[]> {
+    return stuckRefunds(this.dataSource.manager);
   }
 
   private async sendRefund(refund: DueRefund, now: Date): Promise<void> {
