@@ -158,7 +158,7 @@ export class SettlementService {
       [order.id, event.paymentId, event.amount, sellable ? 'amount-mismatch' : 'edition-unavailable'],
     );
     // The processor charged its fee on this capture and keeps it when we refund: the platform's cost.
-    const fee = splitSale(event.amount, { ...this.config, royaltyBps: 0 }).processorFee;
+    const fee = splitSale(event.amount, this.feeRates(0)).processorFee;
     await postJournal(manager, order.id, 'payment-to-refund', order.currency, [
       { account: accounts.processorClearing, amount: event.amount },
       { account: accounts.refundsOwed, amount: -event.amount },
@@ -277,12 +277,17 @@ export class SettlementService {
     return token;
   }
 
+  private feeRates(royaltyBps: number) {
+    const { platformFeeBps, processorFeeBps, processorFeeFixedMinor } = this.config;
+    return { platformFeeBps, processorFeeBps, processorFeeFixedMinor, royaltyBps };
+  }
+
   /** buyer payment = seller proceeds + creator royalty + platform fee + processor fee. */
   private saleLines(order: OrderRow, kind: 'primary' | 'resale', token: SaleParty): JournalLine[] {
-    const split = splitSale(Number(order.amount_minor), {
-      ...this.config,
-      royaltyBps: kind === 'resale' ? token.royalty_bps : 0,
-    });
+    const split = splitSale(
+      Number(order.amount_minor),
+      this.feeRates(kind === 'resale' ? token.royalty_bps : 0),
+    );
     return [
       { account: accounts.processorClearing, amount: split.gross },
       { account: accounts.processorFees, amount: -split.processorFee },
