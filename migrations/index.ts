@@ -9,9 +9,9 @@ import { HashIdNumbersWithHmac1764000800000 } from './1764000800000-HashIdNumber
 import { CapHoldsAndTicketEntries1764000900000 } from './1764000900000-CapHoldsAndTicketEntries.js';
 import { RecordMediaUploaders1764001000000 } from './1764001000000-RecordMediaUploaders.js';
 import { StoreSandboxPayments1764001100000 } from './1764001100000-StoreSandboxPayments.js';
-import { OweExpiredPaymentCancels1764001400000 } from './1764001400000-OweExpiredPaymentCancels.js';
-import { RetryRefundsWithBackoff1764001300000 } from './1764001300000-RetryRefundsWithBackoff.js';
 import { KeepRawPaymentEvents1764001200000 } from './1764001200000-KeepRawPaymentEvents.js';
+import { RetryRefundsWithBackoff1764001300000 } from './1764001300000-RetryRefundsWithBackoff.js';
+import { OweExpiredPaymentCancels1764001400000 } from './1764001400000-OweExpiredPaymentCancels.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -26,7 +26,7 @@ export const migrations = [
   CapHoldsAndTicketEntries1764000900000,
   RecordMediaUploaders1764001000000,
   StoreSandboxPayments1764001100000,
-  OweExpiredPaymentCancels1764001400000,
-  RetryRefundsWithBackoff1764001300000,
   KeepRawPaymentEvents1764001200000,
+  RetryRefundsWithBackoff1764001300000,
+  OweExpiredPaymentCancels1764001400000,
 ];
