@@ -1,14 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HeirloomConfig } from '#config';
-import {
-  Batcher,
-  inLockedTransaction,
-  inTransaction,
-  isUniqueViolation,
-  preparedQuery,
-  updateReturning,
-} from '#database';
+import { Batcher, inLockedTransaction, inTransaction, isUniqueViolation, preparedQuery } from '#database';
 import { problems } from '#http';
 import { hasRole, type Principal } from '#identity';
 import {
@@ -27,13 +20,13 @@ import {
 } from './checkout-errors.js';
 import type { CheckoutDto, PayDto } from './checkout.dto.js';
 import { nextActionOf, toOrderView, type OrderShape } from './checkout.views.js';
+import { moveLockedOrder, moveOrder, moveOrders } from './order-moves.js';
 import { HOLDING_STATUSES, nextStepOf } from './order-state.js';
 import {
   findOrderByKey,
   lockOrder,
   ORDER_COLUMNS,
   releaseListing,
-  setOrderStatus,
   type OrderRow,
 } from './order.repository.js';
 import { PaymentEventsService } from './payment-events.service.js';
@@ -258,14 +251,16 @@ export class CheckoutService {
   /** Releases reservations whose time ran out and owes a cancel for each one's payment; returns their payment ids. */
   async expireReservations(): Promise<string[]> {
     return inTransaction(this.dataSource, async (manager) => {
-      const expired = await updateReturning<{ id: string; listing_id: string; payment_id: string | null }>(
-        manager,
-        `UPDATE orders SET status = 'expired'
-         WHERE id IN (SELECT id FROM orders WHERE status = ANY($1) AND reserved_until < now()
-                      ORDER BY reserved_until LIMIT 5000 FOR UPDATE SKIP LOCKED)
-         RETURNING id, listing_id, payment_id`,
+      const lapsed: { id: string; listing_id: string; payment_id: string | null }[] = await manager.query(
+        `SELECT id, listing_id, payment_id FROM orders WHERE status = ANY($1) AND reserved_until < now()
+         ORDER BY reserved_until LIMIT 5000 FOR UPDATE SKIP LOCKED`,
         [HOLDING_STATUSES],
       );
+      const moved = await moveOrders(
+        manager,
+        lapsed.map((order) => ({ orderId: order.id, from: HOLDING_STATUSES, to: 'expired' as const })),
+      );
+      const expired = lapsed.filter((_order, index) => moved[index]);
       for (const order of expired) await releaseListing(manager, order.listing_id, order.id);
       const paid = expired.filter((order) => order.payment_id !== null);
       // Owed in the same transaction as the expiry, so no crash loses a cancel (RefundService sends them).
@@ -286,19 +281,7 @@ export class CheckoutService {
         break;
       case 'requires_action':
       case 'processing':
-        await this.dataSource.transaction(async (manager) => {
-          const order = (await lockOrder(manager, { orderId }))!;
-          if (order.status === 'reserved') {
-            await setOrderStatus(
-              manager,
-              orderId,
-              outcome.status === 'requires_action' ? 'requires_action' : 'reserved',
-              {
-                payment_id: outcome.paymentId,
-              },
-            );
-          }
-        });
+        await this.awaitPayment(orderId, outcome.paymentId, outcome.status);
         break;
       case 'declined':
       case 'canceled':
@@ -310,6 +293,31 @@ export class CheckoutService {
     }
     const order = settled ?? (await this.readOrder(orderId));
     return toOrderView(order, order.status === 'requires_action' ? nextActionOf(outcome) : undefined);
+  }
+
+  /**
+   * A payment the processor has but that has not settled: a reserved order records its id, and waits
+   * for the buyer's 3-D Secure if asked. An order settled or failed meanwhile is left as it is.
+   */
+  private async awaitPayment(
+    orderId: string,
+    paymentId: string,
+    status: 'requires_action' | 'processing',
+  ): Promise<void> {
+    const manager = this.dataSource.manager;
+    if (status === 'processing') {
+      await manager.query(
+        `UPDATE orders SET payment_id = $2 WHERE id = $1 AND status = 'reserved' AND payment_id IS NULL`,
+        [orderId, paymentId],
+      );
+      return;
+    }
+    await moveOrder(manager, {
+      orderId,
+      from: ['reserved'],
+      to: 'requires_action',
+      set: { payment_id: paymentId },
+    });
   }
 
   /** Marks a still-holding order failed and releases its edition, in one transaction. */
@@ -326,7 +334,7 @@ export class CheckoutService {
           await this.recordPaymentId(orderId, fields.payment_id, manager);
         return;
       }
-      await setOrderStatus(manager, orderId, 'failed', fields);
+      await moveLockedOrder(manager, order, 'failed', fields);
       await releaseListing(manager, order.listing_id, orderId);
     });
   }

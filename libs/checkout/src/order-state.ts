@@ -19,7 +19,21 @@ export const HOLDING_STATUSES: readonly OrderStatus[] = ['reserved', 'requires_a
 
 /** Whether an order may move from one status to another. */
 export function canMoveOrder(from: OrderStatus, to: OrderStatus): boolean {
-  return ORDER_TRANSITIONS[from].includes(to);
+  return ORDER_TRANSITIONS[from]?.includes(to) ?? false;
+}
+
+/** A move the code asks for that `ORDER_TRANSITIONS` does not list: a bug, never the client's fault. */
+export class IllegalOrderMoveError extends Error {
+  constructor(from: readonly OrderStatus[], to: OrderStatus) {
+    super(`illegal order move: ${from.join('|') || '(no status)'} → ${to}`);
+    this.name = 'IllegalOrderMoveError';
+  }
+}
+
+/** Throws `IllegalOrderMoveError` unless every status in `from` may move to `to`. */
+export function assertOrderMove(from: readonly OrderStatus[], to: OrderStatus): void {
+  if (from.length === 0 || !from.every((status) => canMoveOrder(status, to)))
+    throw new IllegalOrderMoveError(from, to);
 }
 
 /**

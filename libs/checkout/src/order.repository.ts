@@ -3,6 +3,7 @@ import { preparedQuery } from '#database';
 import type { LockedTokenState } from '#minting';
 import type { PaymentProviderEvent } from '#payments';
 import { journalEntryCtes, journalEntryValues, type JournalPosting } from './journal.js';
+import { ORDER_MOVE_PARAMS, orderMovesCte, orderMovesValues } from './order-moves.js';
 import type { OrderStatus } from './order-state.js';
 
 export interface OrderRow {
@@ -213,33 +214,6 @@ export async function lockListing(manager: EntityManager, listingId: string): Pr
   return row;
 }
 
-/** Moves an order to a new status (and optional columns) in the caller's transaction. */
-export async function setOrderStatus(
-  manager: EntityManager,
-  orderId: string,
-  status: OrderStatus,
-  extra: Partial<Record<'payment_id' | 'decline_code' | 'card_brand' | 'card_last4', string | null>> & {
-    paid?: boolean;
-  } = {},
-): Promise<void> {
-  await manager.query(
-    `UPDATE orders SET status = $2,
-       payment_id = COALESCE($3, payment_id), decline_code = COALESCE($4, decline_code),
-       card_brand = COALESCE($5, card_brand), card_last4 = COALESCE($6, card_last4),
-       paid_at = CASE WHEN $7 THEN now() ELSE paid_at END
-     WHERE id = $1`,
-    [
-      orderId,
-      status,
-      extra.payment_id ?? null,
-      extra.decline_code ?? null,
-      extra.card_brand ?? null,
-      extra.card_last4 ?? null,
-      extra.paid ?? false,
-    ],
-  );
-}
-
 /** A sale to complete: its listing, its order, the card that paid and the sale's journal lines. */
 export interface CompletedSale {
   listingId: string;
@@ -250,37 +224,42 @@ export interface CompletedSale {
 
 /**
  * Completes sales' rows in the caller's transaction, in one statement: each listing is sold, each
- * order paid, and each sale's journal entry posted (at most once per order, as `postJournal`).
+ * order paid (from the status it was locked and read in: see `orderMovesCte`), and each sale's journal
+ * entry posted (at most once per order, as `postJournal`). Throws if an order had changed under its lock.
  */
-export async function markSold(manager: EntityManager, sales: readonly CompletedSale[]): Promise<void> {
-  await preparedQuery(
+export async function markSold(
+  manager: EntityManager,
+  sales: readonly (CompletedSale & { from: OrderStatus })[],
+): Promise<void> {
+  const moves = sales.map((sale) => ({
+    orderId: sale.orderId,
+    from: [sale.from],
+    to: 'paid' as const,
+    set: { ...sale.card, paid: true },
+  }));
+  const [{ paid }] = await preparedQuery<{ paid: number }>(
     manager,
     'checkout:mark-sold',
-    `WITH s AS (
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[])
-         AS s(listing_id, order_id, payment_id, card_brand, card_last4)),
+    `WITH s AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS s(listing_id, order_id)),
      sold AS (
        UPDATE listings l SET status = 'sold', reserved_order = s.order_id, reserved_until = NULL
        FROM s WHERE l.id = s.listing_id),
-     paid AS (
-       UPDATE orders o SET status = 'paid', payment_id = COALESCE(s.payment_id, o.payment_id),
-         card_brand = COALESCE(s.card_brand, o.card_brand), card_last4 = COALESCE(s.card_last4, o.card_last4),
-         paid_at = now()
-       FROM s WHERE o.id = s.order_id),
-     ${journalEntryCtes(6)}
-     SELECT 1`,
+     ${orderMovesCte('paid', 3)},
+     ${journalEntryCtes(3 + ORDER_MOVE_PARAMS)}
+     SELECT (SELECT count(*) FROM paid)::int AS paid`,
     [
       sales.map((sale) => sale.listingId),
       sales.map((sale) => sale.orderId),
-      sales.map((sale) => sale.card.payment_id),
-      sales.map((sale) => sale.card.card_brand),
-      sales.map((sale) => sale.card.card_last4),
+      ...orderMovesValues(moves),
       ...journalEntryValues(
         'sale',
         sales.map((sale) => sale.journal),
       ),
     ],
   );
+  // The orders were locked with their listings: one that did not move is a bug; roll the batch back.
+  if (paid !== sales.length)
+    throw new Error(`${sales.length - paid} of ${sales.length} sold orders changed under their locks`);
 }
 
 /** Frees a listing held by this order (no-op if another order holds it now). */

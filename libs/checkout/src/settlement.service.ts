@@ -5,14 +5,14 @@ import { OwnershipService } from '#minting';
 import { splitSale } from '#money';
 import type { PaymentProviderEvent } from '#payments';
 import { accounts, postJournal, postRefundSoFar, saleReversal, type JournalLine } from './journal.js';
-import { canMoveOrder, HOLDING_STATUSES, type OrderStatus } from './order-state.js';
+import { moveLockedOrder, moveOrder } from './order-moves.js';
+import { HOLDING_STATUSES, type OrderStatus } from './order-state.js';
 import {
   lockListing,
   lockOrderForEvent,
   lockOrdersForSale,
   markSold,
   releaseListing,
-  setOrderStatus,
   type CompletedSale,
   type OrderRow,
   type SaleLock,
@@ -132,6 +132,7 @@ export class SettlementService {
       sales.map(({ order, event }) => ({
         listingId: order.listing_id,
         orderId: order.id,
+        from: order.status,
         card: paymentCard(event),
         journal: {
           orderId: order.id,
@@ -150,7 +151,7 @@ export class SettlementService {
     event: PaymentProviderEvent,
     sellable: boolean,
   ): Promise<SettlementOutcome> {
-    await setOrderStatus(manager, order.id, 'refund_pending', paymentCard(event));
+    await moveLockedOrder(manager, order, 'refund_pending', paymentCard(event));
     await releaseListing(manager, order.listing_id, order.id);
     await manager.query(
       `INSERT INTO refund_requests (order_id, payment_id, amount_minor, reason) VALUES ($1, $2, $3, $4)
@@ -169,8 +170,13 @@ export class SettlementService {
   }
 
   private async paymentFailed(manager: EntityManager, order: OrderRow, event: PaymentProviderEvent) {
-    if (!HOLDING_STATUSES.includes(order.status)) return 'no-op';
-    await setOrderStatus(manager, order.id, 'failed', { decline_code: event.failureCode ?? 'canceled' });
+    const failed = await moveOrder(manager, {
+      orderId: order.id,
+      from: HOLDING_STATUSES,
+      to: 'failed',
+      set: { decline_code: event.failureCode ?? 'canceled' },
+    });
+    if (!failed) return 'no-op';
     await releaseListing(manager, order.listing_id, order.id);
     return 'failed';
   }
@@ -206,8 +212,10 @@ export class SettlementService {
       { account: accounts.refundsOwed, amount: r },
       { account: accounts.processorClearing, amount: -r },
     ]);
-    if (refunded < owed || order.status !== 'refund_pending') return booked ? 'partially-refunded' : 'no-op';
-    await setOrderStatus(manager, order.id, 'refunded');
+    const done =
+      refunded >= owed &&
+      (await moveOrder(manager, { orderId: order.id, from: ['refund_pending'], to: 'refunded' }));
+    if (!done) return booked ? 'partially-refunded' : 'no-op';
     await manager.query(`UPDATE refund_requests SET status = 'sent' WHERE order_id = $1`, [order.id]);
     return 'refunded';
   }
@@ -218,7 +226,7 @@ export class SettlementService {
     await this.ownership.change(manager, order.token_id, revert);
     if (order.status === 'disputed')
       await this.ownership.change(manager, order.token_id, { type: 'unfreeze', ref: order.id });
-    await setOrderStatus(manager, order.id, 'refunded');
+    await moveLockedOrder(manager, order, 'refunded');
     await manager.query(
       `UPDATE listings SET status = 'active', reserved_order = NULL, reserved_until = NULL WHERE id = $1
        AND NOT EXISTS (SELECT 1 FROM listings o WHERE o.token_id = listings.token_id AND o.status = 'active')`,
@@ -232,9 +240,8 @@ export class SettlementService {
    * and the fee is the platform's expense. A lost dispute then moves no more money.
    */
   private async disputeOpened(manager: EntityManager, order: OrderRow, disputed: number) {
-    if (!this.move(order, 'disputed')) return 'no-op';
+    if (!(await moveOrder(manager, { orderId: order.id, from: ['paid'], to: 'disputed' }))) return 'no-op';
     await this.ownership.change(manager, order.token_id, { type: 'freeze', ref: order.id });
-    await setOrderStatus(manager, order.id, 'disputed');
     const sale = await this.soldLines(manager, order);
     const fee = this.config.disputeFeeMinor;
     const [clearing, ...shares] = saleReversal(sale, Math.min(disputed, Number(order.amount_minor)));
@@ -259,7 +266,7 @@ export class SettlementService {
     const credited = reversal.map((line) => ({ account: line.account, amount: -line.amount }));
     await postJournal(manager, order.id, 'dispute-won', order.currency, credited);
     await this.ownership.change(manager, order.token_id, { type: 'unfreeze', ref: order.id });
-    await setOrderStatus(manager, order.id, 'paid');
+    await moveLockedOrder(manager, order, 'paid');
     return 'unfrozen';
   }
 
@@ -295,10 +302,6 @@ export class SettlementService {
       { account: accounts.payable(token.creator_id), amount: -split.royalty },
       { account: accounts.payable(order.seller_id), amount: -split.sellerProceeds },
     ];
-  }
-
-  private move(order: OrderRow, to: OrderStatus): boolean {
-    return canMoveOrder(order.status, to);
   }
 }
 
