@@ -1,5 +1,4 @@
 import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { HeirloomConfig } from '#config';
 import { PeriodicJobs } from '#database';
@@ -11,6 +10,7 @@ import { CheckoutService } from './checkout.service.js';
 import { ListingService } from './listing.service.js';
 import { OperatorRefundsController } from './operator-refunds.controller.js';
 import { LotteryService } from './lottery.service.js';
+import { PaymentEventInbox } from './payment-event-inbox.js';
 import { PaymentEventsOperatorController } from './payment-events.controller.js';
 import { PaymentEventsService } from './payment-events.service.js';
 import { RefundService } from './refund.service.js';
@@ -20,7 +20,7 @@ import { SettlementService } from './settlement.service.js';
 /** Stripe when STRIPE_SECRET_KEY is set; otherwise the sandbox rail, whose events enter the same inbox. */
 function paymentProviderFactory(
   config: HeirloomConfig,
-  moduleRef: ModuleRef,
+  inbox: PaymentEventInbox,
   dataSource: DataSource,
   jobs: PeriodicJobs,
 ): PaymentProvider {
@@ -37,9 +37,7 @@ function paymentProviderFactory(
       dataSource,
       jobs,
       // Same verification and storage as POST /webhooks/stripe, without a loopback HTTP hop.
-      deliver: async (rawBody, signature) => {
-        await moduleRef.get(PaymentEventsService, { strict: false }).receive(rawBody, signature);
-      },
+      deliver: (rawBody, signature) => inbox.deliver(rawBody, signature),
       challengePath: '/sandbox/3ds',
       disputeDelayMs: config.sandboxDisputeDelayMs,
     },
@@ -58,11 +56,12 @@ function paymentProviderFactory(
     {
       provide: PAYMENT_PROVIDER,
       useFactory: paymentProviderFactory,
-      inject: [HeirloomConfig, ModuleRef, DataSource, PeriodicJobs],
+      inject: [HeirloomConfig, PaymentEventInbox, DataSource, PeriodicJobs],
     },
     CheckoutService,
     ListingService,
     LotteryService,
+    PaymentEventInbox,
     PaymentEventsService,
     RefundService,
     ReservationService,
@@ -82,9 +81,11 @@ export class CheckoutModule implements OnModuleInit {
     private readonly checkout: CheckoutService,
     private readonly events: PaymentEventsService,
     private readonly refunds: RefundService,
+    private readonly inbox: PaymentEventInbox,
   ) {}
 
   onModuleInit(): void {
+    this.inbox.connect((rawBody, signature) => this.events.receive(rawBody, signature));
     this.jobs.register('reservation-expiry', 1000, async () => {
       await this.checkout.expireReservations();
       await this.refunds.cancelPayments();

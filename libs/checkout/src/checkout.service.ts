@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HeirloomConfig } from '#config';
-import { Batcher, inLockedTransaction, inTransaction, isUniqueViolation, preparedQuery } from '#database';
+import { inLockedTransaction, inTransaction, isUniqueViolation } from '#database';
 import { problems } from '#http';
 import { hasRole, type Principal } from '#identity';
 import {
@@ -21,14 +21,9 @@ import {
 import type { CheckoutDto, PayDto } from './checkout.dto.js';
 import { nextActionOf, toOrderView, type OrderShape } from './checkout.views.js';
 import { moveLockedOrder, moveOrder, moveOrders } from './order-moves.js';
+import { OrderReads } from './order-reads.js';
 import { HOLDING_STATUSES, nextStepOf } from './order-state.js';
-import {
-  findOrderByKey,
-  lockOrder,
-  ORDER_COLUMNS,
-  releaseListing,
-  type OrderRow,
-} from './order.repository.js';
+import { findOrderByKey, lockOrder, releaseListing, type OrderRow } from './order.repository.js';
 import { PaymentEventsService } from './payment-events.service.js';
 import { assertDropOpen, ReservationService, type DropCheckout } from './reservation.service.js';
 
@@ -41,20 +36,7 @@ export type OrderView = OrderShape;
  */
 @Injectable()
 export class CheckoutService {
-  /** Orders read to be paid: reads that arrive while one runs share the next statement. */
-  private readonly orderLookups = new Batcher<string, OrderRow | undefined>({
-    maxBatch: 256,
-    run: async (orderIds) => {
-      const orders = await preparedQuery<OrderRow>(
-        this.dataSource.manager,
-        'checkout:orders-to-pay',
-        `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ANY($1::uuid[])`,
-        [orderIds],
-      );
-      const byId = new Map(orders.map((order) => [order.id, order]));
-      return orderIds.map((orderId) => byId.get(orderId.toLowerCase()));
-    },
-  });
+  private readonly reads: OrderReads;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -62,7 +44,9 @@ export class CheckoutService {
     private readonly reservations: ReservationService,
     private readonly events: PaymentEventsService,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
-  ) {}
+  ) {
+    this.reads = new OrderReads(dataSource.manager);
+  }
 
   async checkout(principal: Principal, request: CheckoutDto): Promise<OrderView> {
     if ((request.listingId === undefined) === (request.dropId === undefined)) {
@@ -138,7 +122,7 @@ export class CheckoutService {
   /** Pays for a reserved order (second step of a reserve-then-pay checkout); repeating it is harmless. */
   async pay(principal: Principal, orderId: string, payment: PaymentDetails): Promise<OrderView> {
     if (this.provider.rail === 'stripe' && payment.card) throw cardDataRefused();
-    const order = await this.orderLookups.submit(orderId);
+    const order = await this.reads.order(orderId);
     if (!order || order.buyer_id !== principal.accountId) throw problems.notFound('Order');
     if (!HOLDING_STATUSES.includes(order.status)) {
       if (order.payment_id) return toOrderView(order); // already paid or failed
@@ -340,38 +324,21 @@ export class CheckoutService {
   }
 
   /**
-   * Settlement is driven by the stored event: the sandbox has delivered (and applied) it already,
-   * Stripe's webhook may still be on its way. Records the payment id and applies whatever is stored
-   * for this payment, then returns the order. One read when there is nothing left to do.
+   * Settlement is driven by the stored event, on both rails: the sandbox has delivered (and applied)
+   * it through the webhook inbox before answering, Stripe's webhook may still be on its way. The
+   * order is read as committed; if its payment id is unrecorded or events of the payment wait, those
+   * are recorded and applied now, then the order is read again.
    */
   private async applyStoredEvents(orderId: string, paymentId: string): Promise<OrderRow> {
-    // The sandbox delivers and applies the event before createPayment returns: no read needed.
-    const settled = this.events.takeSettled(paymentId);
-    if (settled?.id === orderId) return settled;
-    const [order] = await preparedQuery<OrderRow & { events_pending: boolean }>(
-      this.dataSource.manager,
-      'checkout:order-after-payment',
-      `SELECT ${ORDER_COLUMNS},
-              EXISTS (SELECT 1 FROM payment_events e WHERE e.payment_id = $2 AND e.processed_at IS NULL)
-                AS events_pending
-       FROM orders WHERE id = $1`,
-      [orderId, paymentId],
-    );
-    const { events_pending: pending, ...row } = order;
-    if (row.payment_id !== null && !pending) return row;
+    const { order, eventsPending } = await this.reads.afterPayment(orderId, paymentId);
+    if (order.payment_id !== null && !eventsPending) return order;
     await this.recordPaymentId(orderId, paymentId);
     await this.events.processForPayment(paymentId);
     return this.readOrder(orderId);
   }
 
   private async readOrder(orderId: string): Promise<OrderRow> {
-    const [order] = await preparedQuery<OrderRow>(
-      this.dataSource.manager,
-      'checkout:read-order',
-      `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`,
-      [orderId],
-    );
-    return order;
+    return (await this.reads.order(orderId))!;
   }
 
   private async recordPaymentId(

@@ -15,13 +15,11 @@ import {
   type StoredEvent,
   type WaitingEvent,
 } from './payment-events.store.js';
-import { whyNoOrderMatched, type OrderRow } from './order.repository.js';
+import { whyNoOrderMatched } from './order.repository.js';
 import { SettlementService, type SettlementOutcome } from './settlement.service.js';
 
 /** Events per settlement transaction, at most: bounds a transaction's locks and statement sizes. */
 const MAX_SETTLEMENT_BATCH = 64;
-const MAX_REMEMBERED_SETTLEMENTS = 1000;
-const REMEMBER_SETTLED_MS = 1000;
 /**
  * Signature age accepted on re-delivery (~100 years): the stored body was verified when received;
  * checking its signature again proves only that the stored bytes are what was signed.
@@ -36,8 +34,6 @@ const STORED_SIGNATURE_TOLERANCE_SECONDS = 100 * 365 * 86_400;
 @Injectable()
 export class PaymentEventsService {
   private readonly logger = new Logger(PaymentEventsService.name);
-  /** Orders settled by this process, by payment id, until checkout takes them (see `takeSettled`). */
-  private readonly settled = new Map<string, { order: OrderRow; at: number }>();
   /** Events waiting for the next settlement transaction. */
   private readonly batches = new Batcher<WaitingEvent, ProcessOutcome>({
     maxBatch: MAX_SETTLEMENT_BATCH,
@@ -153,7 +149,6 @@ export class PaymentEventsService {
     if (outcome === 'already-processed') return { outcome, duplicate: item.duplicate };
     if (outcome.result === 'settled' && outcome.othersWaiting)
       await this.processForPayment(outcome.paymentId);
-    else if (outcome.result === 'settled' && outcome.order) this.rememberSettled(outcome.order);
     return { outcome: outcome.result, duplicate: item.duplicate };
   }
 
@@ -221,26 +216,6 @@ export class PaymentEventsService {
       );
     }
     return reasons;
-  }
-
-  /**
-   * The order of `paymentId` as this process committed its settlement, with no other event of the
-   * payment waiting, if that happened recently and nobody took it yet. Lets checkout answer a
-   * payment that the sandbox settled in-line without reading the order again; `undefined` means
-   * read it (another process settled it, or the webhook has not come yet).
-   */
-  takeSettled(paymentId: string): OrderRow | undefined {
-    const settled = this.settled.get(paymentId);
-    this.settled.delete(paymentId);
-    // Only just now: an older row may have changed since (a dispute, a refund).
-    return settled && Date.now() - settled.at < REMEMBER_SETTLED_MS ? settled.order : undefined;
-  }
-
-  private rememberSettled(order: OrderRow): void {
-    this.settled.set(order.payment_id!, { order, at: Date.now() });
-    // Bounded: orders settled by webhooks that no checkout waits for are never taken.
-    if (this.settled.size > MAX_REMEMBERED_SETTLEMENTS)
-      this.settled.delete(this.settled.keys().next().value!);
   }
 
   /** Re-applies every stored event not yet processed (crash recovery, deferred events). */

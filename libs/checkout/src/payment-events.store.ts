@@ -7,14 +7,12 @@ import {
   WebhookPayloadError,
   WebhookSignatureError,
 } from '#payments';
-import { ORDER_COLUMN_NAMES, type OrderRow } from './order.repository.js';
 import type { SettlementOutcome } from './settlement.service.js';
 
 // The webhook inbox's statements: storing received events (as received) and recording outcomes.
 
 export type ProcessOutcome =
-  | 'already-processed'
-  | { result: SettlementOutcome; paymentId: string; othersWaiting: boolean; order?: OrderRow };
+  'already-processed' | { result: SettlementOutcome; paymentId: string; othersWaiting: boolean };
 
 export interface StoredEvent {
   id: string;
@@ -80,9 +78,8 @@ export async function storeEvents(manager: EntityManager, batch: readonly Waitin
 /**
  * Records each applied event's outcome (a deferred one stays unprocessed), in one statement that
  * also says whether other events of its payment wait (e.g. a refund deferred until the sale
- * existed) and returns the payment's order as it now is, for the checkout that may be waiting on
- * it. The orders are locked by now, so any event that could have been deferred has committed and is
- * visible here.
+ * existed). The orders are locked by now, so any event that could have been deferred has committed
+ * and is visible here.
  */
 export async function markProcessed(
   manager: EntityManager,
@@ -91,21 +88,17 @@ export async function markProcessed(
   ignored: ReadonlyMap<string, string>,
 ): Promise<(Exclude<ProcessOutcome, 'already-processed'> & { eventId: string })[]> {
   if (events.length === 0) return [];
-  const rows = await preparedQuery<
-    { event_id: string; event_payment_id: string; others_waiting: boolean } & Partial<OrderRow>
-  >(
+  const rows = await preparedQuery<{ event_id: string; event_payment_id: string; others_waiting: boolean }>(
     manager,
     'checkout:mark-events',
     `UPDATE payment_events e SET outcome = CASE WHEN m.ignored_reason IS NULL THEN m.outcome ELSE 'ignored' END,
        ignored_reason = m.ignored_reason,
        processed_at = CASE WHEN m.outcome = 'deferred' THEN NULL ELSE now() END
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS m(id, outcome, payment_id, ignored_reason)
-       LEFT JOIN orders o ON o.payment_id = m.payment_id
      WHERE e.id = m.id
      RETURNING e.id AS event_id, m.payment_id AS event_payment_id,
        EXISTS (SELECT 1 FROM payment_events w
-               WHERE w.payment_id = m.payment_id AND w.processed_at IS NULL AND w.id <> m.id) AS others_waiting,
-       ${ORDER_COLUMN_NAMES.map((column) => `o.${column}`).join(', ')}`,
+               WHERE w.payment_id = m.payment_id AND w.processed_at IS NULL AND w.id <> m.id) AS others_waiting`,
     [
       events.map((event) => event.id),
       events.map((event) => results.get(event.id)!),
@@ -113,15 +106,12 @@ export async function markProcessed(
       events.map((event) => ignored.get(event.id) ?? null),
     ],
   );
-  return rows.map(
-    ({ event_id: eventId, event_payment_id: paymentId, others_waiting: othersWaiting, ...order }) => ({
-      eventId,
-      result: results.get(eventId)!,
-      paymentId,
-      othersWaiting,
-      order: order.id ? (order as OrderRow) : undefined,
-    }),
-  );
+  return rows.map(({ event_id: eventId, event_payment_id: paymentId, others_waiting: othersWaiting }) => ({
+    eventId,
+    result: results.get(eventId)!,
+    paymentId,
+    othersWaiting,
+  }));
 }
 
 /** The reason stored for events of types settlement does not read. */
