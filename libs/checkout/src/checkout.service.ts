@@ -20,6 +20,7 @@ import {
 } from './checkout-errors.js';
 import type { CheckoutDto, PayDto } from './checkout.dto.js';
 import { nextActionOf, toOrderView, type OrderShape } from './checkout.views.js';
+import { idempotencyLockKey } from './lock-keys.js';
 import { moveLockedOrder, moveOrder, moveOrders } from './order-moves.js';
 import { OrderReads } from './order-reads.js';
 import { HOLDING_STATUSES, nextStepOf } from './order-state.js';
@@ -75,7 +76,7 @@ export class CheckoutService {
         ? { order: fast }
         : await inLockedTransaction(
             this.dataSource,
-            `checkout:${principal.accountId}:${request.idempotencyKey}`,
+            idempotencyLockKey(buyerId, request.idempotencyKey),
             (manager) => this.reservations.reserveOrReplay(manager, buyerId, request, drop),
           );
       if (reserved.replay) return this.replay(reserved.replay, request);

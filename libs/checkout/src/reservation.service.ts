@@ -7,6 +7,7 @@ import { problems } from '#http';
 import { IdentityService } from '#identity';
 import { listingUnavailable, soldOut, unpaidHoldLimit } from './checkout-errors.js';
 import type { CheckoutDto } from './checkout.dto.js';
+import { buyerLockKey, idempotencyLockKey } from './lock-keys.js';
 import { findOrderByKey, ORDER_COLUMNS, type ListingRow, type OrderRow } from './order.repository.js';
 
 /** What checkout needs to know about a drop, read in one statement before any transaction. */
@@ -129,7 +130,7 @@ export class ReservationService {
     // One request per idempotency key and call: a retry waits for its original's call to end.
     const keys = new Set<string>();
     const deferred = requests.map(({ buyerId, idempotencyKey }) => {
-      const key = `${buyerId}:${idempotencyKey}`;
+      const key = idempotencyLockKey(buyerId, idempotencyKey);
       return keys.has(key) || !keys.add(key);
     });
     const now = requests.filter((_request, index) => !deferred[index]);
@@ -276,7 +277,7 @@ export class ReservationService {
     }
     // One buyer's reservations are serialised (reserve_from_drop takes the same lock), so parallel
     // requests slip past neither the cap on unpaid holds nor a per-buyer limit.
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`buyer:${buyerId}`]);
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [buyerLockKey(buyerId)]);
     if ((await this.unpaidHolds(manager, buyerId)) >= this.config.maxUnpaidHolds) {
       throw unpaidHoldLimit(this.config.maxUnpaidHolds);
     }
