@@ -5,6 +5,7 @@ import { HeirloomConfig } from '#config';
 import { inTransaction } from '#database';
 import { problems } from '#http';
 import type { Principal } from '#identity';
+import { TokenPricing } from '#minting';
 import { formatMoney, minimumChargeMinor } from '#money';
 import type { CreateDropDto, CreateListingDto } from './checkout.dto.js';
 import { seedCommitment } from './lottery.js';
@@ -15,6 +16,7 @@ export class ListingService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: HeirloomConfig,
+    private readonly pricing: TokenPricing,
   ) {}
 
   /** Lists a token its owner holds: primary while the creator still holds it, else a resale under policy. */
@@ -62,11 +64,7 @@ export class ListingService {
           input.currency,
         ],
       );
-      await manager.query(`UPDATE tokens SET price_minor = $2, currency = $3 WHERE id = $1`, [
-        input.tokenId,
-        input.priceMinor,
-        input.currency,
-      ]);
+      await this.pricing.setAskingPrice(manager, [input.tokenId], input.priceMinor, input.currency);
       return {
         listingId: listing.id as string,
         tokenId: input.tokenId,
@@ -109,21 +107,18 @@ export class ListingService {
           seed,
         ],
       );
-      const listed: unknown[] = await manager.query(
+      const listed: { token_id: string }[] = await manager.query(
         `INSERT INTO listings (token_id, seller_id, kind, drop_id, price_minor, currency)
          SELECT t.id, $2, 'primary', $3, $4, $5 FROM tokens t
          WHERE t.collection_id = $1 AND t.owner_id = $2 AND t.status = 'active'
            AND NOT EXISTS (SELECT 1 FROM listings l WHERE l.token_id = t.id AND l.status = 'active')
-         RETURNING id`,
+         RETURNING token_id`,
         [input.collectionId, principal.accountId, drop.id, input.priceMinor, input.currency],
       );
       if (listed.length === 0)
         throw problems.conflict('nothing-to-drop', 'The collection has no unlisted editions you hold');
-      await manager.query(
-        `UPDATE tokens SET price_minor = $2, currency = $3
-         WHERE id IN (SELECT token_id FROM listings WHERE drop_id = $1)`,
-        [drop.id, input.priceMinor, input.currency],
-      );
+      const tokenIds = listed.map((listing) => listing.token_id);
+      await this.pricing.setAskingPrice(manager, tokenIds, input.priceMinor, input.currency);
       return this.getDrop(drop.id, manager);
     });
   }

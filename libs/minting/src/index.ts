@@ -8,3 +8,4 @@ export {
   type OwnershipChange,
   type TokenOwnership,
 } from './ownership.service.js';
+export { TokenPricing } from './token-pricing.service.js';
