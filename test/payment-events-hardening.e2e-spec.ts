@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../libs/config/src/index.js';
+import { PAYMENT_PROVIDER, type PaymentProvider } from '../libs/payments/src/index.js';
 import { normaliseStripeEvent } from '../libs/payments/src/webhook-event.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
 import { cardCheckout, journalImbalance, listedEdition, postEvent, signedEvent } from './support/checkout.js';
@@ -64,6 +65,25 @@ describe('payment events: forged events change nothing; events kept as received 
     return { orderId: held.body.orderId as string, tokenId };
   };
   const madeUpIntent = () => `pi_forged_${randomUUID().replaceAll('-', '')}`;
+  /** A succeeded payment in the sandbox's books for an order, whose own event was never delivered. */
+  const chargedInSandbox = async (orderId: string, amount: number) => {
+    const paymentId = `pi_lost_${randomUUID().replaceAll('-', '')}`;
+    await query(
+      `INSERT INTO sandbox_payment_intents (id, order_id, amount, currency, metadata, state, card_brand, card_last4,
+         behaviour, created_seconds, idempotency_key, fingerprint, client_secret)
+       VALUES ($1, $2, $3, 'usd', $4, 'succeeded', 'visa', '4242', 'succeed', extract(epoch FROM now())::bigint,
+         $5, 'test', $6)`,
+      [
+        paymentId,
+        orderId,
+        amount,
+        JSON.stringify({ order_id: orderId }),
+        `order:${orderId}:lost`,
+        `${paymentId}_secret`,
+      ],
+    );
+    return paymentId;
+  };
 
   beforeAll(async () => {
     testApp = await startTestApp({ SANDBOX_DISPUTE_DELAY_MS: '86400000' }, undefined, { jobs: false });
@@ -184,8 +204,8 @@ describe('payment events: forged events change nothing; events kept as received 
       );
     });
 
-    it('a payment_intent.succeeded for an unpaid order with the wrong amount or currency does not sell', async () => {
-      const { orderId, tokenId } = await reservedOrder(2500);
+    it('a payment_intent.succeeded naming a made-up intent and the sender’s own reserved order does not sell', async () => {
+      const { orderId } = await reservedOrder(2500);
       const before = await stateOf(orderId);
       const succeeded = (amount: number, currency: string) =>
         signedEvent(stolenSecret, 'payment_intent.succeeded', {
@@ -196,27 +216,49 @@ describe('payment events: forged events change nothing; events kept as received 
           status: 'succeeded',
           metadata: { order_id: orderId },
         });
+      // The exact amount and currency, as a timed-out checkout's real payment would carry.
+      const exact = succeeded(2500, 'usd');
       const cheap = succeeded(1, 'usd');
       const foreign = succeeded(2500, 'jpy');
-      for (const event of [cheap, foreign]) expect((await postEvent(api, event)).status).toBe(200);
+      for (const event of [exact, cheap, foreign]) expect((await postEvent(api, event)).status).toBe(200);
       expect(await stateOf(orderId)).toEqual(before);
-      expect(before.order.status).toBe('reserved');
+      expect(before.order).toMatchObject({ status: 'reserved', payment_id: null });
       expect(before.token.owner_id).toBe(creator.id);
-      for (const event of [cheap, foreign])
+      // The payment processor (the sandbox's books) has no such payment.
+      for (const event of [exact, cheap, foreign])
         expect(await storedEvent(JSON.parse(event.payload).id)).toMatchObject({
           outcome: 'ignored',
-          ignored_reason: 'amount-or-currency-mismatch',
+          ignored_reason: 'unconfirmed-payment',
         });
-      // What still binds an order with no payment id (Stripe answered a timeout, then its webhook came):
-      // exactly the order's amount and currency. So the mismatch above is what kept it unsold.
-      const exact = succeeded(2500, 'usd');
-      expect((await postEvent(api, exact)).status).toBe(200);
-      expect((await stateOf(orderId)).order.status).toBe('paid');
+      expect(await journalImbalance(testApp.databaseUrl)).toEqual([]);
+    });
+
+    it('a real payment for a reserved order binds it by metadata; then a made-up one does not match', async () => {
+      const { orderId, tokenId } = await reservedOrder(2500);
+      const provider = testApp.app.get<PaymentProvider>(PAYMENT_PROVIDER);
+      // The processor charged for this order, but checkout never heard back (like a timeout).
+      const outcome = await provider.createPayment({
+        orderId,
+        amount: 2500,
+        currency: 'usd',
+        idempotencyKey: `order:${orderId}:lost`,
+        card: cardCheckout({}).card,
+      });
+      expect(outcome.status).toBe('succeeded');
+      await expect.poll(async () => (await stateOf(orderId)).order.status).toBe('paid');
+      expect((await stateOf(orderId)).order.payment_id).toBe(outcome.paymentId);
       expect((await query(`SELECT owner_id FROM tokens WHERE id = $1`, [tokenId]))[0].owner_id).not.toBe(
         creator.id,
       );
       // Once bound, a later success naming another payment does not match it.
-      const another = succeeded(2500, 'usd');
+      const another = signedEvent(stolenSecret, 'payment_intent.succeeded', {
+        id: madeUpIntent(),
+        object: 'payment_intent',
+        amount: 2500,
+        currency: 'usd',
+        status: 'succeeded',
+        metadata: { order_id: orderId },
+      });
       await postEvent(api, another);
       expect((await storedEvent(JSON.parse(another.payload).id)).ignored_reason).toBe(
         'order-has-another-payment',
@@ -283,9 +325,11 @@ describe('payment events: forged events change nothing; events kept as received 
 
     it('re-delivers a stored event through the receiver: applied once, and again changes nothing', async () => {
       const { orderId, tokenId } = await reservedOrder(2500);
+      // The processor (the sandbox's books) charged for this order; checkout never heard back.
+      const paymentId = await chargedInSandbox(orderId, 2500);
       // Stored as received but never applied, as a crash right after storing leaves it.
       const event = signedEvent(stolenSecret, 'payment_intent.succeeded', {
-        id: madeUpIntent(),
+        id: paymentId,
         object: 'payment_intent',
         amount: 2500,
         currency: 'usd',

@@ -3,8 +3,15 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { HeirloomConfig } from '#config';
 import { Batcher, inTransactionFrom, NEXT_BATCH } from '#database';
 import { problems } from '#http';
-import { PAYMENT_PROVIDER, parseStripeWebhook, type PaymentProvider, type ProviderEvent } from '#payments';
+import {
+  PAYMENT_PROVIDER,
+  parseStripeWebhook,
+  type PaymentProvider,
+  type PaymentProviderEvent,
+  type ProviderEvent,
+} from '#payments';
 import { crashPoint } from './crash-point.js';
+import { confirmWithProvider, markUnconfirmed, NEEDS_CONFIRMATION } from './payment-confirmation.js';
 import {
   markProcessed,
   storeEvents,
@@ -26,6 +33,16 @@ const MAX_SETTLEMENT_BATCH = 64;
  */
 const STORED_SIGNATURE_TOLERANCE_SECONDS = 100 * 365 * 86_400;
 
+/** An event for settlement; `confirmed` once the provider backed the payment it would bind. */
+interface SettlingEvent extends WaitingEvent {
+  confirmed?: boolean;
+}
+/** A batch's answer for an event to check with the provider (outside the transaction) first. */
+interface ToConfirm {
+  confirm: PaymentProviderEvent;
+}
+type BatchOutcome = ProcessOutcome | ToConfirm;
+
 /**
  * The webhook inbox (transactional outbox for settlement): every verified event is stored first,
  * keyed by its id, then applied; events whose processing did not finish (crash, deferral) are
@@ -35,7 +52,7 @@ const STORED_SIGNATURE_TOLERANCE_SECONDS = 100 * 365 * 86_400;
 export class PaymentEventsService {
   private readonly logger = new Logger(PaymentEventsService.name);
   /** Events waiting for the next settlement transaction. */
-  private readonly batches = new Batcher<WaitingEvent, ProcessOutcome>({
+  private readonly batches = new Batcher<SettlingEvent, BatchOutcome>({
     maxBatch: MAX_SETTLEMENT_BATCH,
     run: (items) => this.settleBatch(items),
     onBatchFailed: (error, size) =>
@@ -142,14 +159,39 @@ export class PaymentEventsService {
 
   /** Queues an event (to store first, if given) for the next settlement batch. */
   private async settle(
-    request: Pick<WaitingEvent, 'eventId' | 'store' | 'raw'>,
+    request: Pick<SettlingEvent, 'eventId' | 'store' | 'raw' | 'confirmed'>,
   ): Promise<{ outcome: SettlementOutcome | 'already-processed'; duplicate: boolean }> {
-    const item: WaitingEvent = { ...request, duplicate: false };
+    const item: SettlingEvent = { ...request, duplicate: false };
     const outcome = await this.batches.submit(item);
     if (outcome === 'already-processed') return { outcome, duplicate: item.duplicate };
+    if ('confirm' in outcome)
+      return { outcome: await this.confirmThenSettle(outcome.confirm), duplicate: item.duplicate };
     if (outcome.result === 'settled' && outcome.othersWaiting)
       await this.processForPayment(outcome.paymentId);
     return { outcome: outcome.result, duplicate: item.duplicate };
+  }
+
+  /**
+   * Checks with the provider the payment of an event that would bind an order with no payment id
+   * (see payment-confirmation.ts), outside any transaction (a network call), then applies it, or
+   * ignores it (`unconfirmed-payment`), or leaves it pending for `processPending` while the
+   * provider cannot be reached.
+   */
+  private async confirmThenSettle(
+    event: PaymentProviderEvent,
+  ): Promise<SettlementOutcome | 'already-processed'> {
+    const confirmation = await confirmWithProvider(this.provider, event);
+    if (confirmation === 'confirmed')
+      return (await this.settle({ eventId: event.id, confirmed: true })).outcome;
+    if (confirmation === 'unreachable') {
+      this.logger.warn(
+        { event: event.id, paymentId: event.paymentId },
+        'payment event kept pending: provider unreachable',
+      );
+      return 'deferred';
+    }
+    if (!(await markUnconfirmed(this.dataSource, event, this.logger))) return 'already-processed';
+    return 'unknown-order';
   }
 
   /**
@@ -157,23 +199,32 @@ export class PaymentEventsService {
    * crash in between leaves them for recovery), then applies them in one transaction. Events not
    * found unprocessed and unlocked are 'already-processed' (done, or being applied by another
    * process). Two events of one payment never share a transaction: the later one waits for the
-   * next batch, so each payment's events apply one after the other, oldest first.
+   * next batch, so each payment's events apply one after the other, oldest first. An event that
+   * would bind an order with no payment id, and is not yet confirmed, is answered for the provider
+   * check instead (read in the same round trip, so the usual event costs nothing more).
    */
-  private async settleBatch(items: WaitingEvent[]): Promise<(ProcessOutcome | typeof NEXT_BATCH)[]> {
+  private async settleBatch(items: SettlingEvent[]): Promise<(BatchOutcome | typeof NEXT_BATCH)[]> {
     await storeEvents(this.dataSource.manager, items);
     crashPoint('after-event-stored');
-    const outcomes = await inTransactionFrom<Map<string, ProcessOutcome | typeof NEXT_BATCH>, StoredEvent>(
+    const confirmed = new Set(items.filter((item) => item.confirmed).map((item) => item.eventId));
+    const outcomes = await inTransactionFrom<
+      Map<string, BatchOutcome | typeof NEXT_BATCH>,
+      StoredEvent & { needs_confirmation: boolean }
+    >(
       this.dataSource,
       // Locked in the transaction's first round trip.
       (quote) =>
-        `SELECT id, payload FROM payment_events WHERE id IN (${items.map((item) => quote(item.eventId)).join(', ')})
-           AND processed_at IS NULL ORDER BY received_at, id FOR UPDATE SKIP LOCKED`,
+        `SELECT e.id, e.payload, ${NEEDS_CONFIRMATION} AS needs_confirmation FROM payment_events e
+         WHERE e.id IN (${items.map((item) => quote(item.eventId)).join(', ')})
+           AND e.processed_at IS NULL ORDER BY e.received_at, e.id FOR UPDATE OF e SKIP LOCKED`,
       async (manager, rows) => {
-        const outcomes = new Map<string, ProcessOutcome | typeof NEXT_BATCH>();
+        const outcomes = new Map<string, BatchOutcome | typeof NEXT_BATCH>();
         const payments = new Set<string>();
         const events: StoredEvent[] = [];
-        for (const row of rows) {
+        for (const { needs_confirmation: needsConfirmation, ...row } of rows) {
           if (payments.has(row.payload.paymentId)) outcomes.set(row.id, NEXT_BATCH);
+          else if (needsConfirmation && !confirmed.has(row.id))
+            outcomes.set(row.id, { confirm: row.payload });
           else events.push(row);
           payments.add(row.payload.paymentId);
         }

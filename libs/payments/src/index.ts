@@ -17,6 +17,7 @@ export {
   type RefundReason,
   type RefundRejection,
   type RefundRequest,
+  type RetrievedPayment,
   type SandboxCard,
 } from './payment-provider.js';
 export {

@@ -72,6 +72,18 @@ export type PaymentOutcome =
   | { status: 'declined'; paymentId?: string; declineCode: DeclineCode; message: string }
   | { status: 'canceled'; paymentId: string };
 
+/**
+ * A payment's current outcome with what it is for, as the provider holds it: settlement checks an
+ * event that names a payment no order has yet against this before it binds the order.
+ */
+export type RetrievedPayment = PaymentOutcome & {
+  amount: number;
+  /** Lower case, as on the wire. */
+  currency: string;
+  /** The provider's metadata `order_id`, where it has one. */
+  orderId?: string;
+};
+
 export type CancelOutcome =
   | { status: 'canceled'; paymentId: string }
   /** The payment already settled (or is settling); refund it instead. */
@@ -171,9 +183,10 @@ export interface PaymentProvider {
 
   /**
    * Reads a payment's current outcome, changing nothing: for one awaiting the buyer, what the browser
-   * needs to finish it (Stripe's client secret and next action, the sandbox's challenge link).
+   * needs to finish it (Stripe's client secret and next action, the sandbox's challenge link); and its
+   * amount, currency and order. Throws `PaymentNotFoundError` for a payment the provider does not have.
    */
-  retrievePayment(paymentId: string): Promise<PaymentOutcome>;
+  retrievePayment(paymentId: string): Promise<RetrievedPayment>;
 
   /** Cancels a payment that has not settled, e.g. when its reservation expired. */
   cancelPayment(paymentId: string, idempotencyKey: string): Promise<CancelOutcome>;

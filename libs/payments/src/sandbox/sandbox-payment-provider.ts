@@ -18,6 +18,7 @@ import type {
   ProviderEvent,
   RefundOutcome,
   RefundRequest,
+  RetrievedPayment,
 } from '../payment-provider.js';
 import { PaymentNotFoundError, PaymentRequestInvalidError } from '../payment-provider.exception.js';
 import {
@@ -150,10 +151,11 @@ export class SandboxPaymentProvider implements PaymentProvider {
   }
 
   /** The payment's current outcome, changing nothing: for one awaiting 3-D Secure, its challenge link. */
-  async retrievePayment(paymentId: string): Promise<PaymentOutcome> {
+  async retrievePayment(paymentId: string): Promise<RetrievedPayment> {
     const intent = await findIntent(this.manager, paymentId);
     if (!intent) throw new PaymentNotFoundError(paymentId);
-    return outcomeOfIntent(intent, this.challengeUrl(paymentId));
+    const { amount, currency, orderId } = intent;
+    return { ...outcomeOfIntent(intent, this.challengeUrl(paymentId)), amount, currency, orderId };
   }
 
   /** What the HTTP layer needs to render the challenge page; undefined for an unknown payment. */

@@ -11,6 +11,7 @@ import type {
   ProviderEvent,
   RefundOutcome,
   RefundRequest,
+  RetrievedPayment,
 } from '../payment-provider.js';
 import { PaymentRequestInvalidError } from '../payment-provider.exception.js';
 import {
@@ -145,9 +146,21 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
-  /** The PaymentIntent's current outcome, with its client secret while it awaits the buyer. */
-  async retrievePayment(paymentId: string): Promise<PaymentOutcome> {
-    return this.confirmAction(paymentId, { approve: false });
+  /** The PaymentIntent's current outcome (with its client secret while it awaits the buyer) and what it is for. */
+  async retrievePayment(paymentId: string): Promise<RetrievedPayment> {
+    try {
+      const intent = await this.stripe.paymentIntents.retrieve(paymentId, undefined, {
+        idempotencyKey: `retrieve:${paymentId}`,
+      });
+      return {
+        ...outcomeOfIntent(intent),
+        amount: intent.amount,
+        currency: intent.currency,
+        orderId: intent.metadata?.order_id,
+      };
+    } catch (error) {
+      throw portErrorOf(error, paymentId);
+    }
   }
 
   /** Cancels an unsettled PaymentIntent; a settled one comes back as `not_cancelable`. */
