@@ -5,7 +5,8 @@ import { startApiProcess, type ApiProcess } from './support/api-process.js';
 import { CARDS, cardCheckout, listedEdition, postEvent, signedEvent } from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
 import { client, type ApiResponse, type Client } from './support/http.js';
-import { startStripeFaultProxy, type StripeFaultProxy } from './support/stripe-fault-proxy.js';
+import type { StripeFaultProxy } from './support/stripe-fault-proxy.js';
+import { startStripeShop, type StripeShop } from './support/stripe-app.js';
 import { startStripeTestServer, type StripeTestServer } from './support/stripe-test-server.js';
 
 // Issue 10, items 5, 6, 11 and 12: a checkout the client can always finish (or that is cleanly
@@ -24,6 +25,7 @@ function expectProblem(response: ApiResponse, status: number, code: string) {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('checkout flow on Stripe (e2e: real app and Stripe SDK against a local Stripe API)', () => {
+  let shop: StripeShop;
   let stripe: StripeTestServer;
   let proxy: StripeFaultProxy;
   let testApp: TestApp;
@@ -50,30 +52,17 @@ describe('checkout flow on Stripe (e2e: real app and Stripe SDK against a local 
     );
 
   beforeAll(async () => {
-    stripe = await startStripeTestServer();
-    proxy = await startStripeFaultProxy(stripe.url);
-    testApp = await startTestApp(
-      {
-        STRIPE_SECRET_KEY: 'sk_test_heirloom_e2e',
-        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        STRIPE_API_HOST: proxy.url,
-        STRIPE_TIMEOUT_MS: '1000',
-        STRIPE_MAX_NETWORK_RETRIES: '0',
-      },
-      undefined,
-      { jobs: false },
-    );
-    api = client(testApp.url);
-    creator = await createUser(testApp, api, ['creator']);
+    shop = await startStripeShop({
+      webhookSecret: WEBHOOK_SECRET,
+      timeoutMs: 1000,
+      maxNetworkRetries: 0,
+    });
+    ({ stripe, proxy, testApp, api, creator } = shop);
   });
   afterEach(() => {
     proxy.mode = 'forward';
   });
-  afterAll(async () => {
-    await testApp?.close();
-    await proxy?.close();
-    await stripe?.close();
-  });
+  afterAll(() => shop?.close());
 
   it('a 503 after Stripe charged names the held order, and POST /orders/:id/pay with the same details finishes it', async () => {
     const { listingId, tokenId } = await listedEdition(api, creator, 2500);

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PaymentEventsService } from '../libs/checkout/src/index.js';
-import { sql, startTestApp, type TestApp } from './support/app.js';
+import { sql, type TestApp } from './support/app.js';
 import { listedEdition, postEvent, signedEvent } from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
-import { client, type Client } from './support/http.js';
-import { startStripeFaultProxy, type StripeFaultProxy } from './support/stripe-fault-proxy.js';
-import { startStripeTestServer, type StripeTestServer } from './support/stripe-test-server.js';
+import type { Client } from './support/http.js';
+import type { StripeFaultProxy } from './support/stripe-fault-proxy.js';
+import { startStripeShop, type StripeShop } from './support/stripe-app.js';
+import type { StripeTestServer } from './support/stripe-test-server.js';
 
 const WEBHOOK_SECRET = `whsec_test_${randomUUID().replaceAll('-', '')}`;
 /** Small on purpose: each call to a Stripe that never answers costs this file seconds. */
@@ -15,6 +16,7 @@ const STRIPE_TIMEOUT_MS = 500;
 // Issue 10, item 1: an event may bind an order that has no payment id yet (Stripe timed out on the
 // checkout) only once Stripe confirms the payment is real and is that order's.
 describe('binding an order by metadata.order_id is confirmed with Stripe (e2e, local Stripe API)', () => {
+  let shop: StripeShop;
   let stripe: StripeTestServer;
   let proxy: StripeFaultProxy;
   let testApp: TestApp;
@@ -48,30 +50,17 @@ describe('binding an order by metadata.order_id is confirmed with Stripe (e2e, l
     signedEvent(WEBHOOK_SECRET, 'payment_intent.succeeded', { object: 'payment_intent', ...intent });
 
   beforeAll(async () => {
-    stripe = await startStripeTestServer();
-    proxy = await startStripeFaultProxy(stripe.url);
-    testApp = await startTestApp(
-      {
-        STRIPE_SECRET_KEY: 'sk_test_heirloom_e2e',
-        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        STRIPE_API_HOST: proxy.url,
-        STRIPE_TIMEOUT_MS: String(STRIPE_TIMEOUT_MS),
-        STRIPE_MAX_NETWORK_RETRIES: '1',
-      },
-      undefined,
-      { jobs: false },
-    );
-    api = client(testApp.url);
-    creator = await createUser(testApp, api, ['creator']);
+    shop = await startStripeShop({
+      webhookSecret: WEBHOOK_SECRET,
+      timeoutMs: STRIPE_TIMEOUT_MS,
+      maxNetworkRetries: 1,
+    });
+    ({ stripe, proxy, testApp, api, creator } = shop);
   });
   afterEach(() => {
     proxy.mode = 'forward';
   });
-  afterAll(async () => {
-    await testApp?.close();
-    await proxy?.close();
-    await stripe?.close();
-  });
+  afterAll(() => shop?.close());
 
   it('a signed success naming a made-up intent and a held order, for its exact amount, does not sell', async () => {
     const { orderId, tokenId } = await timedOutCheckout(2500);

@@ -4,8 +4,9 @@ import { sql, startTestApp, type TestApp } from './support/app.js';
 import { listedEdition, postEvent, signedEvent } from './support/checkout.js';
 import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
 import { client, type ApiResponse, type Client } from './support/http.js';
-import { startStripeFaultProxy, type StripeFaultProxy } from './support/stripe-fault-proxy.js';
-import { startStripeTestServer, type StripeTestServer } from './support/stripe-test-server.js';
+import type { StripeFaultProxy } from './support/stripe-fault-proxy.js';
+import { startStripeShop, type StripeShop } from './support/stripe-app.js';
+import type { StripeTestServer } from './support/stripe-test-server.js';
 
 const PROBLEM = 'https://heirloom.dev/problems/';
 const WEBHOOK_SECRET = `whsec_test_${randomUUID().replaceAll('-', '')}`;
@@ -66,6 +67,7 @@ function priceMinimumTests(context: () => { api: Client; creator: TestUser }) {
 }
 
 describe('Stripe hardening (e2e: real app and Stripe SDK against a local Stripe API)', () => {
+  let shop: StripeShop;
   let stripe: StripeTestServer;
   let proxy: StripeFaultProxy;
   let testApp: TestApp;
@@ -91,30 +93,17 @@ describe('Stripe hardening (e2e: real app and Stripe SDK against a local Stripe 
     (await sql(testApp.databaseUrl, `SELECT owner_id FROM tokens WHERE id = $1`, [tokenId]))[0].owner_id;
 
   beforeAll(async () => {
-    stripe = await startStripeTestServer();
-    proxy = await startStripeFaultProxy(stripe.url);
-    testApp = await startTestApp(
-      {
-        STRIPE_SECRET_KEY: 'sk_test_heirloom_e2e',
-        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        STRIPE_API_HOST: proxy.url,
-        STRIPE_TIMEOUT_MS: String(STRIPE_TIMEOUT_MS),
-        STRIPE_MAX_NETWORK_RETRIES: '1',
-      },
-      undefined,
-      { jobs: false },
-    );
-    api = client(testApp.url);
-    creator = await createUser(testApp, api, ['creator']);
+    shop = await startStripeShop({
+      webhookSecret: WEBHOOK_SECRET,
+      timeoutMs: STRIPE_TIMEOUT_MS,
+      maxNetworkRetries: 1,
+    });
+    ({ stripe, proxy, testApp, api, creator } = shop);
   });
   afterEach(() => {
     proxy.mode = 'forward';
   });
-  afterAll(async () => {
-    await testApp?.close();
-    await proxy?.close();
-    await stripe?.close();
-  });
+  afterAll(() => shop?.close());
 
   describe('minimum charge per currency', () => {
     priceMinimumTests(() => ({ api, creator }));
