@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drawWinners } from '../libs/checkout/src/index.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
 import { cardCheckout, listedEdition, openDrop } from './support/checkout.js';
-import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
+import { createUser, type TestUser } from './support/factories.js';
 import { client, type ApiResponse, type Client } from './support/http.js';
 
 const PROBLEM = 'https://heirloom.dev/problems/';
@@ -107,19 +107,7 @@ describe('checkout and drops, hardened (e2e): unpaid holds, wrong ids, private l
   });
 
   it('counts unpaid holds toward the drop’s per-buyer limit, until they lapse', async () => {
-    const collection = await createCollection(api, creator);
-    await mintEditions(api, creator, collection.id, 4);
-    const created = await api('POST', '/drops', {
-      token: creator.token,
-      body: {
-        collectionId: collection.id,
-        priceMinor: 1200,
-        currency: 'USD',
-        startsAt: new Date().toISOString(),
-        perBuyerLimit: 1,
-      },
-    });
-    const dropId: string = created.body.dropId;
+    const { dropId } = await openDrop(api, creator, 4, { priceMinor: 1200, perBuyerLimit: 1 });
     const buyer = await createUser(testApp, api);
     const first = await checkout(buyer, reserveOnly({ dropId }));
     expect(first.body.status).toBe('reserved');
@@ -214,20 +202,11 @@ describe('checkout and drops, hardened (e2e): unpaid holds, wrong ids, private l
   });
 
   it('keeps a lottery fair and private: no creator entries, tickets instead of account ids', async () => {
-    const collection = await createCollection(api, creator);
-    await mintEditions(api, creator, collection.id, 2);
-    const created = await api('POST', '/drops', {
-      token: creator.token,
-      body: {
-        collectionId: collection.id,
-        priceMinor: 1000,
-        currency: 'USD',
-        mode: 'lottery',
-        startsAt: new Date().toISOString(),
-        entriesCloseAt: new Date(Date.now() + 3_600_000).toISOString(),
-      },
+    const { dropId } = await openDrop(api, creator, 2, {
+      priceMinor: 1000,
+      mode: 'lottery',
+      entriesCloseAt: new Date(Date.now() + 3_600_000).toISOString(),
     });
-    const dropId: string = created.body.dropId;
     expectProblem(await api('POST', `/drops/${dropId}/entries`, { token: creator.token }), 403, 'own-drop');
 
     const entrants = await Promise.all([1, 2, 3].map(() => createUser(testApp, api)));

@@ -76,18 +76,31 @@ export async function listedEdition(api: Client, creator: TestUser, priceMinor: 
   return { listingId, tokenId: tokenIds[0] };
 }
 
-/** A fresh collection of `editions` of `creator`, on sale as a first-come drop that has opened. */
+/**
+ * A fresh collection of `editions` of `creator`, on sale as a drop that has opened (first-come
+ * unless `settings` say otherwise, e.g. `{ mode: 'lottery', entriesCloseAt }` or `perBuyerLimit`).
+ */
 export async function openDrop(
   api: Client,
   creator: TestUser,
   editions: number,
-  { priceMinor = 1500, currency = 'USD' } = {},
+  {
+    priceMinor = 1500,
+    currency = 'USD',
+    ...settings
+  }: { priceMinor?: number; currency?: string } & Record<string, unknown> = {},
 ) {
   const collection = await createCollection(api, creator);
   const { tokenIds } = await mintEditions(api, creator, collection.id, editions);
   const drop = await api('POST', '/drops', {
     token: creator.token,
-    body: { collectionId: collection.id, priceMinor, currency, startsAt: new Date().toISOString() },
+    body: {
+      collectionId: collection.id,
+      priceMinor,
+      currency,
+      startsAt: new Date().toISOString(),
+      ...settings,
+    },
   });
   if (drop.status !== 201) throw new Error(`drop failed: ${JSON.stringify(drop.body)}`);
   return { dropId: drop.body.dropId as string, tokenIds, drop: drop.body };
