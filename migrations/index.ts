@@ -12,6 +12,11 @@ import { StoreSandboxPayments1764001100000 } from './1764001100000-StoreSandboxP
 import { KeepRawPaymentEvents1764001200000 } from './1764001200000-KeepRawPaymentEvents.js';
 import { RetryRefundsWithBackoff1764001300000 } from './1764001300000-RetryRefundsWithBackoff.js';
 import { OweExpiredPaymentCancels1764001400000 } from './1764001400000-OweExpiredPaymentCancels.js';
+import { AllowListWitnesses1764001600000 } from './1764001600000-AllowListWitnesses.js';
+import { GuardOwnershipByLedger1764001700000 } from './1764001700000-GuardOwnershipByLedger.js';
+import { AddCustody1764001800000 } from './1764001800000-AddCustody.js';
+import { OperatorConsoleAccounts1764001900000 } from './1764001900000-OperatorConsoleAccounts.js';
+import { RefundSalesFromConsole1764002100000 } from './1764002100000-RefundSalesFromConsole.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -29,4 +34,9 @@ export const migrations = [
   KeepRawPaymentEvents1764001200000,
   RetryRefundsWithBackoff1764001300000,
   OweExpiredPaymentCancels1764001400000,
+  AllowListWitnesses1764001600000,
+  GuardOwnershipByLedger1764001700000,
+  AddCustody1764001800000,
+  OperatorConsoleAccounts1764001900000,
+  RefundSalesFromConsole1764002100000,
 ];

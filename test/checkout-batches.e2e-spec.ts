@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PaymentEventsService } from '../libs/checkout/src/index.js';
+import { PaymentEventsService } from '../libs/settlement/src/index.js';
 import { ReservationService, type DropCheckout } from '../libs/checkout/src/reservation.service.js';
 import { pgErrorCode } from '../libs/database/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import {
   CARDS,
   cardCheckout,
+  chargeRefunded,
   journalImbalance,
   listedEdition,
   openDrop,
@@ -260,15 +261,7 @@ describe('checkout batches (e2e, real PostgreSQL)', () => {
 
   it('applies two events of one payment that arrive together one after the other', async () => {
     const [first, order] = await Promise.all([pendingOrder(), pendingOrder()]);
-    const refunded = signedEvent(testApp.config.stripeWebhookSecret, 'charge.refunded', {
-      id: `ch_${order.paymentId}`,
-      object: 'charge',
-      payment_intent: order.paymentId,
-      amount: PRICE,
-      amount_refunded: PRICE,
-      currency: 'usd',
-      metadata: { order_id: order.orderId },
-    });
+    const refunded = chargeRefunded(testApp.config.stripeWebhookSecret, { ...order, amount: PRICE });
     // The first event runs alone; the sale and the refund of `order` queue behind it together.
     const outcomes = await receiveTogether([succeeded(first), succeeded(order), refunded]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drawWinners } from '../libs/checkout/src/index.js';
+import { drawWinners } from '../libs/market/src/index.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
 import { cardCheckout, listedEdition, openDrop } from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
@@ -231,10 +231,22 @@ describe('checkout and drops, hardened (e2e): unpaid holds, wrong ids, private l
     for (const id of everyId) expect(JSON.stringify(anonymous.body)).not.toContain(id);
 
     const own = await api('GET', `/drops/${dropId}`, { token: entrants[1].token });
-    expect(own.body.yourEntry).toEqual({ entered: true, ticket: tickets.get(entrants[1].id), won: null });
+    expect(own.body.yourEntry).toEqual({
+      entered: true,
+      ticket: tickets.get(entrants[1].id),
+      won: null,
+      status: 'pending',
+      claimUntil: null,
+    });
     const stranger = await createUser(testApp, api);
     const notIn = await api('GET', `/drops/${dropId}`, { token: stranger.token });
-    expect(notIn.body.yourEntry).toEqual({ entered: false, ticket: null, won: null });
+    expect(notIn.body.yourEntry).toEqual({
+      entered: false,
+      ticket: null,
+      won: null,
+      status: 'not-entered',
+      claimUntil: null,
+    });
     expect(notIn.body.tickets).toEqual(anonymous.body.tickets);
 
     await sql(

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PeriodicJobs } from '../libs/database/src/index.js';
-import { CheckoutService, RefundService } from '../libs/checkout/src/index.js';
+import { CheckoutService } from '../libs/checkout/src/index.js';
+import { RefundService } from '../libs/settlement/src/index.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
 import {
   CARDS,

@@ -1,27 +1,15 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrate } from '../libs/database/src/index.js';
-import { IdentityService, isValidResidentId } from '../libs/identity/src/index.js';
+import { IdentityService } from '../libs/identity/src/index.js';
 import { Passwords } from '../libs/identity/src/passwords.js';
 import { schema } from '../apps/api/src/schema.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import { client, type ApiResponse, type Client } from './support/http.js';
-import { createUser, type TestUser } from './support/factories.js';
+import { createUser, residentId, type TestUser } from './support/factories.js';
 
 const PROBLEM = 'https://heirloom.dev/problems/';
-const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-
-/** A fresh, well-formed 18-character PRC resident ID number (GB 11643 check character). */
-function residentId(): string {
-  const body =
-    '110105' + String(randomInt(1950, 2005)) + '0615' + String(randomInt(0, 1000)).padStart(3, '0');
-  const sum = ID_WEIGHTS.reduce((acc, weight, i) => acc + weight * Number(body[i]), 0);
-  const id = body + '10X98765432'[sum % 11];
-  if (!isValidResidentId(id)) throw new Error(`not a valid ID number: ${id}`);
-  return id;
-}
-
 function expectProblem(response: ApiResponse, status: number, ...codes: string[]): void {
   expect(response.status).toBe(status);
   expect(response.headers.get('content-type')).toContain('application/problem+json');

@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,8 +14,8 @@ import {
   verifyCertificate,
   verifyInclusion,
 } from '../libs/ledger/src/core/index.js';
-import { CheckpointService, Sequencer } from '../libs/ledger/src/index.js';
-import { Witness } from '../libs/witness/src/index.js';
+import { freePort } from '../libs/database/src/index.js';
+import { CheckpointService, Sequencer, WitnessPusher } from '../libs/ledger/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
@@ -30,22 +31,42 @@ describe('ledger (e2e): API + witness on real PostgreSQL', () => {
   let operator: TestUser;
   let tokenIds: string[];
   const witnessDir = mkdtempSync(join(tmpdir(), 'heirloom-witness-'));
-  const witness = () =>
-    new Witness({
-      logUrl: testApp.url,
-      signerKey: witnessKeys.signerKey,
-      operatorKey: operatorKeys.verifierKey,
-      stateFile: join(witnessDir, 'state.json'),
-    });
+  let witnessProcess: ChildProcess;
+  const push = () => testApp.app.get(WitnessPusher).pushAll();
   const settle = async () => {
     await testApp.app.get(Sequencer).drain();
     return testApp.app.get(CheckpointService).checkpointIfGrown();
   };
   const audit = async () => (await api('POST', '/operator/audit/replay', { token: operator.token })).body;
 
+  /** Starts apps/witness on a free port; resolves with its submission URL once it listens. */
+  async function startWitness(): Promise<string> {
+    const port = await freePort();
+    witnessProcess = spawn('node', ['dist/apps/witness/src/main.js'], {
+      env: {
+        ...process.env,
+        WITNESS_OPERATOR_KEY: operatorKeys.verifierKey,
+        WITNESS_SIGNER_KEY: witnessKeys.signerKey,
+        WITNESS_DATA_DIR: witnessDir,
+        WITNESS_PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    for await (const line of createInterface({ input: witnessProcess.stdout! })) {
+      const logged = JSON.parse(line) as { msg: string; url?: string };
+      if (logged.msg === 'witness listening') return logged.url!;
+    }
+    throw new Error('the witness exited before listening');
+  }
+
   beforeAll(async () => {
     scratch = await createScratchDatabase();
-    testApp = await startTestApp({ CHECKPOINT_INTERVAL_MS: '100000' }, scratch.url);
+    // The witness as its own process (apps/witness), sharing nothing with the API but HTTP.
+    const witnessUrl = await startWitness();
+    testApp = await startTestApp(
+      { CHECKPOINT_INTERVAL_MS: '100000', LEDGER_WITNESS_KEYS: `${witnessKeys.verifierKey}@${witnessUrl}` },
+      scratch.url,
+    );
     api = client(testApp.url);
     creator = await createUser(testApp, api, ['creator']);
     operator = await createUser(testApp, api, ['operator']);
@@ -53,6 +74,7 @@ describe('ledger (e2e): API + witness on real PostgreSQL', () => {
     tokenIds = (await mintEditions(api, creator, collection.id, 5)).tokenIds;
   });
   afterAll(async () => {
+    witnessProcess?.kill();
     await testApp.close();
     await scratch.drop();
   });
@@ -85,29 +107,17 @@ describe('ledger (e2e): API + witness on real PostgreSQL', () => {
     const note = await api('GET', '/ledger/checkpoint');
     expect(note.headers.get('content-type')).toContain('text/plain');
     expect(note.body).toMatch(
-      new RegExp(`^${TEST_ORIGIN.replace('.', '\\.')}\\n5\\n[A-Za-z0-9+/]{43}=\\n\\n— ${TEST_ORIGIN} `),
+      new RegExp(
+        `^${TEST_ORIGIN.replace('.', '\\.')}\\n5\\n[A-Za-z0-9+/]{43}=\\nheirloom-token-map [A-Za-z0-9+/]{43}=\\n\\n— ${TEST_ORIGIN} `,
+      ),
     );
     expect((await api('GET', '/ledger/checkpoint?final=true')).status).toBe(404);
 
-    // The witness as its own process (apps/witness), sharing only its state folder with the checks below.
-    const witnessRun = await run('node', ['dist/apps/witness/src/main.js', '--once'], {
-      env: {
-        ...process.env,
-        WITNESS_LOG_URL: testApp.url,
-        WITNESS_OPERATOR_KEY: operatorKeys.verifierKey,
-        WITNESS_SIGNER_KEY: witnessKeys.signerKey,
-        WITNESS_DATA_DIR: witnessDir,
-      },
-    });
-    expect(JSON.parse(witnessRun.stdout)).toMatchObject({
-      status: 'cosigned',
-      size: 5,
-      witnesses: 1,
-      final: true,
-    });
+    // The log pushes it to the witness over C2SP tlog-witness and keeps the cosignature/v1 answered.
+    expect(await push()).toEqual([{ witness: 'witness.test', status: 'cosigned', size: 5, final: true }]);
     const final = await api('GET', '/ledger/checkpoint?final=true');
     expect(final.body).toContain(`— witness.test `);
-    expect(await witness().witnessOnce()).toMatchObject({ status: 'up-to-date', size: 5 });
+    expect(await push()).toEqual([{ witness: 'witness.test', status: 'already-cosigned', size: 5 }]);
 
     const entries = await api('GET', '/ledger/entries?start=0&end=5');
     expect(entries.body).toHaveLength(5);
@@ -213,10 +223,19 @@ describe('ledger (e2e): API + witness on real PostgreSQL', () => {
       Buffer.alloc(32, 1),
       forged,
     ]);
-    const refused = await witness().witnessOnce();
-    expect(refused).toMatchObject({ status: 'refused', size: 6 });
-    expect((refused as { reason: string }).reason).toContain('not consistent');
+    const [refused] = await push();
+    expect(refused).toMatchObject({ witness: 'witness.test', status: 'refused', size: 6, httpStatus: 422 });
     expect((await api('GET', '/ledger/checkpoint?final=true')).body).toMatch(/\n5\n/);
+    // Loud: an operator alert, and readiness reports it (without taking the API out of service).
+    const alerts = await api('GET', '/operator/ledger/alerts', { token: operator.token });
+    expect(alerts.body).toContainEqual(
+      expect.objectContaining({ kind: 'witness-refused', subject: 'witness.test' }),
+    );
+    const ready = await api('GET', '/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toContainEqual(
+      expect.objectContaining({ name: 'witnesses', status: 'failing' }),
+    );
 
     // A log that shrinks below what the witness saw is refused too.
     await sql(scratch.url, `DELETE FROM ledger_checkpoints WHERE size = 6`);
@@ -225,6 +244,6 @@ describe('ledger (e2e): API + witness on real PostgreSQL', () => {
       [parseSignerKey(operatorKeys.signerKey)],
     );
     await sql(scratch.url, `UPDATE ledger_checkpoints SET note = $1 WHERE size = 5`, [smaller]);
-    expect(await witness().witnessOnce()).toMatchObject({ status: 'refused' });
+    expect(await push()).toEqual([expect.objectContaining({ status: 'refused', httpStatus: 400 })]);
   });
 });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, startTestApp, type TestApp } from './support/app.js';
-import { cardCheckout } from './support/checkout.js';
-import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
+import { cardCheckout, openDrop } from './support/checkout.js';
+import { createUser, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 
 const PROBLEM = 'https://heirloom.dev/problems/';
@@ -35,28 +35,17 @@ describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
   afterAll(() => testApp.close());
 
   /** A started lottery drop (one edition per buyer, entries open for an hour) of `editions` new editions. */
-  const createLotteryDrop = async (editions: number) => {
-    const collection = await createCollection(api, creator);
-    await mintEditions(api, creator, collection.id, editions);
-    return api('POST', '/drops', {
-      token: creator.token,
-      body: {
-        collectionId: collection.id,
-        priceMinor: 1000,
-        currency: 'USD',
-        mode: 'lottery',
-        perBuyerLimit: 1,
-        startsAt: new Date().toISOString(),
-        entriesCloseAt: new Date(Date.now() + 3_600_000).toISOString(),
-      },
+  const createLotteryDrop = (editions: number) =>
+    openDrop(api, creator, editions, {
+      priceMinor: 1000,
+      mode: 'lottery',
+      perBuyerLimit: 1,
+      entriesCloseAt: new Date(Date.now() + 3_600_000).toISOString(),
     });
-  };
 
   it('publishes the seed hash first, draws verifiable winners, and lets only winners claim', async () => {
-    const created = await createLotteryDrop(EDITIONS);
-    expect(created.status).toBe(201);
-    const dropId: string = created.body.dropId;
-    const seedHash: string = created.body.seedHash;
+    const { dropId, drop } = await createLotteryDrop(EDITIONS);
+    const seedHash: string = drop.seedHash;
     expect(seedHash).toMatch(/^[0-9a-f]{64}$/);
     // Public before any entry: the commitment, never the seed.
     const before = await api('GET', `/drops/${dropId}`);
@@ -186,8 +175,7 @@ describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
   });
 
   it('puts editions nobody won on open sale when the lottery is undersubscribed', async () => {
-    const created = await createLotteryDrop(5);
-    const dropId: string = created.body.dropId;
+    const { dropId } = await createLotteryDrop(5);
     const entrants = await Promise.all(Array.from({ length: 3 }, () => createUser(testApp, api)));
     for (const buyer of entrants) await api('POST', `/drops/${dropId}/entries`, { token: buyer.token });
     await sql(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSignerKey, signNote } from '../libs/ledger/src/core/index.js';
+import { parseCosignatureSignerKey, signNote } from '../libs/ledger/src/core/index.js';
 import { CheckpointService, Sequencer } from '../libs/ledger/src/index.js';
 import { startTestApp, type TestApp } from './support/app.js';
 import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
@@ -112,6 +112,45 @@ describe('OpenAPI document matches what the API answers', () => {
       body: { role: 'creator' },
     });
     await call('DELETE /operator/accounts/{id}/roles/{role}', `${roles}/creator`, 200, asOperator);
+
+    // The operator console: a rejected application, applied again and approved; search; freezing.
+    const reason = { reason: 'Documented' };
+    const decide = (verdict: string, status: number) =>
+      call(
+        `POST /operator/creator-applications/{accountId}/${verdict}`,
+        `/operator/creator-applications/${id}/${verdict}`,
+        status,
+        {
+          ...asOperator,
+          body: reason,
+        },
+      );
+    await call(
+      'GET /operator/creator-applications',
+      '/operator/creator-applications?limit=2',
+      200,
+      asOperator,
+    );
+    await call('POST /me/creator-application', '/me/creator-application', 200, { token });
+    await decide('reject', 200);
+    await decide('reject', 409);
+    await call('GET /me', '/me', 200, { token });
+    await call('POST /me/creator-application', '/me/creator-application', 200, { token });
+    await decide('approve', 200);
+    await call('GET /operator/accounts', `/operator/accounts?q=${handle}`, 200, asOperator);
+    await call('GET /operator/accounts', '/operator/accounts?q=a', 400, asOperator);
+    const freeze = (act: string, status: number, account = id) =>
+      call(`POST /operator/accounts/{id}/${act}`, `/operator/accounts/${account}/${act}`, status, {
+        ...asOperator,
+        body: reason,
+      });
+    await freeze('freeze', 200);
+    await freeze('freeze', 409);
+    await call('POST /me/creator-application', '/me/creator-application', 403, { token });
+    await call('GET /operator/accounts/{id}', `/operator/accounts/${id}`, 200, asOperator);
+    await freeze('unfreeze', 200);
+    await freeze('unfreeze', 409);
+    await freeze('unfreeze', 404, randomUUID());
     await call('POST /auth/sign-out', '/auth/sign-out', 204, { token });
   });
 
@@ -183,7 +222,7 @@ describe('OpenAPI document matches what the API answers', () => {
     const certificate = `/ledger/tokens/${tokenId}/certificate`;
     await call('GET /ledger/tokens/{tokenId}/certificate', certificate, 409);
 
-    const witness = parseSignerKey(witnessKeys.signerKey);
+    const witness = parseCosignatureSignerKey(witnessKeys.signerKey);
     const cosigned = signNote(note.slice(0, note.indexOf('\n\n') + 1), [witness]);
     const cosign = (checkpointSize: number, body: object, status: number) =>
       call(

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { moveOrder, moveOrders } from '../libs/checkout/src/order-moves.js';
-import { IllegalOrderMoveError } from '../libs/checkout/src/order-state.js';
+import { moveOrder, moveOrders } from '../libs/orders/src/order-moves.js';
+import { IllegalOrderMoveError } from '../libs/orders/src/order-state.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
 import { listedEdition } from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PaymentEventsService } from '../libs/checkout/src/index.js';
+import { PaymentEventsService } from '../libs/settlement/src/index.js';
 import { sql, type TestApp } from './support/app.js';
-import { listedEdition, postEvent, signedEvent } from './support/checkout.js';
+import { chargeRefunded, listedEdition, postEvent, signedEvent } from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
 import type { Client } from './support/http.js';
 import type { StripeFaultProxy } from './support/stripe-fault-proxy.js';
@@ -119,6 +119,26 @@ describe('binding an order by metadata.order_id is confirmed with Stripe (e2e, l
     expect(await storedEvent(eventId)).toMatchObject({ outcome: 'settled' });
     expect(await orderRow(orderId)).toMatchObject({ status: 'paid', payment_id: paymentId });
     expect(await ownerOf(tokenId)).toBe(buyer.id);
+  }, 30_000);
+
+  it('defers a refund that overtakes its payment awaiting confirmation, and applies it after the sale', async () => {
+    const { orderId, paymentId, tokenId } = await timedOutCheckout(2500);
+    const success = succeeded(stripe.paymentIntent(paymentId)!);
+    expect((await postEvent(api, success)).status).toBe(200);
+    // Refunded (e.g. from Stripe's dashboard) before we could confirm the payment.
+    const refund = chargeRefunded(WEBHOOK_SECRET, { paymentId, orderId, amount: 2500 });
+    expect((await postEvent(api, refund)).status).toBe(200);
+    const refundId = JSON.parse(refund.payload).id as string;
+    // Waits behind the payment (not ignored as matching no order).
+    expect(await storedEvent(refundId)).toMatchObject({ processed_at: null, outcome: 'deferred' });
+
+    proxy.mode = 'forward';
+    const events = testApp.app.get(PaymentEventsService);
+    for (let round = 0; round < 5 && (await events.processPending(0)) > 0; round++);
+    expect(await storedEvent(JSON.parse(success.payload).id)).toMatchObject({ outcome: 'settled' });
+    expect(await storedEvent(refundId)).toMatchObject({ outcome: 'reverted' });
+    expect(await orderRow(orderId)).toMatchObject({ status: 'refunded', payment_id: paymentId });
+    expect(await ownerOf(tokenId)).toBe(creator.id);
   }, 30_000);
 
   it('does not ask Stripe again for events of a payment already on an order', async () => {

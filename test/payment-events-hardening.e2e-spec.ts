@@ -8,7 +8,14 @@ import { loadConfig } from '../libs/config/src/index.js';
 import { PAYMENT_PROVIDER, type PaymentProvider } from '../libs/payments/src/index.js';
 import { normaliseStripeEvent } from '../libs/payments/src/webhook-event.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
-import { cardCheckout, journalImbalance, listedEdition, postEvent, signedEvent } from './support/checkout.js';
+import {
+  cardCheckout,
+  chargeRefunded,
+  journalImbalance,
+  listedEdition,
+  postEvent,
+  signedEvent,
+} from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 
@@ -116,14 +123,11 @@ describe('payment events: forged events change nothing; events kept as received 
       // The old public constant signs nothing any more.
       const { orderId, paymentId } = await paidOrder();
       const before = await stateOf(orderId);
-      const forged = signedEvent('whsec_heirloom_sandbox', 'charge.refunded', {
-        id: 'ch_forged',
-        object: 'charge',
-        payment_intent: paymentId,
+      const forged = chargeRefunded('whsec_heirloom_sandbox', {
+        paymentId,
+        orderId,
         amount: 2500,
-        amount_refunded: 2500,
-        currency: 'usd',
-        metadata: { order_id: orderId },
+        chargeId: 'ch_forged',
       });
       const response = await postEvent(api, forged);
       expect(response.status).toBe(400);

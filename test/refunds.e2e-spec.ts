@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { RefundService } from '../libs/checkout/src/index.js';
+import { RefundService } from '../libs/settlement/src/index.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
-import { journalImbalance, listedEdition, postEvent, signedEvent } from './support/checkout.js';
+import {
+  chargeRefunded,
+  journalImbalance,
+  listedEdition,
+  postEvent,
+  signedEvent,
+} from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 import { startStripeTestServer, type StripeTestServer } from './support/stripe-test-server.js';
@@ -43,15 +49,7 @@ describe('refunds and disputes (e2e: real app and Stripe SDK against a local Str
       .filter((line) => line.startsWith(`${kind} `))
       .map((l) => l.slice(kind.length + 1));
   const refundedEvent = (paymentId: string, orderId: string, amount: number, amountRefunded: number) =>
-    signedEvent(WEBHOOK_SECRET, 'charge.refunded', {
-      id: `ch_${paymentId}`,
-      object: 'charge',
-      payment_intent: paymentId,
-      amount,
-      amount_refunded: amountRefunded,
-      currency: 'usd',
-      metadata: { order_id: orderId },
-    });
+    chargeRefunded(WEBHOOK_SECRET, { paymentId, orderId, amount, refunded: amountRefunded });
   const disputeEvent = (type: string, paid: { paymentId: string; orderId: string }, status: string) =>
     signedEvent(WEBHOOK_SECRET, type, {
       id: `dp_${paid.paymentId}`,
@@ -227,6 +225,52 @@ describe('refunds and disputes (e2e: real app and Stripe SDK against a local Str
     const before = stripe.requests.length;
     await testApp.app.get(RefundService).sendPending(new Date(Date.now() + 86_400_000));
     expect(stripe.requests.slice(before).filter((r) => r.path === '/v1/refunds')).toEqual([]);
+  });
+
+  it('keeps retrying a cancel owed for a lapsed hold, lists it for operators once stuck, and sends it when Stripe is back', async () => {
+    const { listingId } = await listedEdition(api, creator, PRICE);
+    const buyer = await createUser(testApp, api);
+    const pending = await api('POST', '/checkout', {
+      token: buyer.token,
+      body: {
+        listingId,
+        idempotencyKey: `co-${randomUUID()}`,
+        paymentMethodId: 'pm_card_threeDSecure2Required',
+      },
+    });
+    expect(pending.body).toMatchObject({ status: 'requires_action' });
+    const { orderId, paymentId } = pending.body;
+    // As if its hold had lapsed and nine cancels had failed already.
+    await query(`INSERT INTO payment_cancels (payment_id, order_id, attempts) VALUES ($1, $2, 9)`, [
+      paymentId,
+      orderId,
+    ]);
+    // Cancels owed by earlier tests here may fall due meanwhile; they must not take the injected failure.
+    await query(
+      `UPDATE payment_cancels SET next_attempt_at = now() + interval '1 day' WHERE status = 'owed' AND payment_id <> $1`,
+      [paymentId],
+    );
+    const errors = vi.spyOn(Logger.prototype, 'error');
+    const refunds = testApp.app.get(RefundService);
+    stripe.failNext(1, 503);
+    expect(await refunds.cancelPayments()).toBe(1);
+    expect(errors.mock.calls.some((call) => JSON.stringify(call).includes('payment cancel stuck'))).toBe(
+      true,
+    );
+    const listed = await api('GET', '/operator/payment-cancels', { token: operator.token });
+    expect(listed.status).toBe(200);
+    expect(listed.body.find((c: { paymentId: string }) => c.paymentId === paymentId)).toMatchObject({
+      orderId,
+      attempts: 10,
+      lastError: expect.stringContaining('Stripe unavailable'),
+    });
+    expect((await api('GET', '/operator/payment-cancels', { token: buyer.token })).status).toBe(403);
+
+    await query(`UPDATE payment_cancels SET next_attempt_at = now() WHERE payment_id = $1`, [paymentId]);
+    expect(await refunds.cancelPayments()).toBe(1);
+    expect(stripe.paymentIntent(paymentId)).toMatchObject({ status: 'canceled' });
+    const after = await api('GET', '/operator/payment-cancels', { token: operator.token });
+    expect(after.body.map((c: { paymentId: string }) => c.paymentId)).not.toContain(paymentId);
   });
 
   it('books a partial refund pro rata as what it is, leaves the token with the buyer, and reverts only on the full refund', async () => {

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckoutService, RefundService } from '../libs/checkout/src/index.js';
+import { CheckoutService } from '../libs/checkout/src/index.js';
+import { RefundService } from '../libs/settlement/src/index.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
 import {
   cardCheckout,
+  chargeRefunded,
   journalImbalance,
   listedEdition,
   paidOrderCount,
@@ -239,14 +241,10 @@ describe('checkout in Stripe mode (e2e: real app and Stripe SDK against a local 
     expect(await stripeRequestsDuring(() => testApp.app.get(RefundService).sendPending())).toEqual([]);
 
     // Stripe confirms with charge.refunded; the order is closed and the money journal balances.
-    const refunded = signedEvent(WEBHOOK_SECRET, 'charge.refunded', {
-      id: 'ch_refunded',
-      object: 'charge',
-      payment_intent: pending.body.paymentId,
+    const refunded = chargeRefunded(WEBHOOK_SECRET, {
+      ...pending.body,
       amount: 3000,
-      amount_refunded: 3000,
-      currency: 'usd',
-      metadata: { order_id: pending.body.orderId },
+      chargeId: 'ch_refunded',
     });
     expect((await postEvent(api, refunded)).status).toBe(200);
     expect((await order(pending.body.orderId)).status).toBe('refunded');

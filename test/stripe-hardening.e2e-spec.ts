@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sql, startTestApp, type TestApp } from './support/app.js';
 import { listedEdition, postEvent, signedEvent } from './support/checkout.js';
@@ -20,7 +21,7 @@ function expectProblem(response: ApiResponse, status: number, code: string) {
 }
 
 /** Minimum charges (item 7): checked when the price is set, the same way on either rail. */
-function priceMinimumTests(context: () => { api: Client; creator: TestUser }) {
+function priceMinimumTests(context: () => { api: Client; creator: TestUser; testApp: TestApp }) {
   const mint = async (editions = 1) => {
     const { api, creator } = context();
     const collection = await createCollection(api, creator);
@@ -64,6 +65,27 @@ function priceMinimumTests(context: () => { api: Client; creator: TestUser }) {
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(201);
     expect(accepted.body).toMatchObject({ priceMinor: 50, currency: 'JPY', editions: 2 });
   });
+
+  it('refuses to reserve an older listing priced below the minimum, holding nothing', async () => {
+    const { api, testApp } = context();
+    const { tokenIds } = await mint();
+    const { listingId } = (await list(tokenIds[0], 50)).body as { listingId: string };
+    // As a listing created before prices were checked would be.
+    const db = testApp.app.get(DataSource);
+    await db.query(`UPDATE listings SET price_minor = 1 WHERE id = $1`, [listingId]);
+    const buyer = await createUser(testApp, api);
+    const refused = await api('POST', '/checkout', {
+      token: buyer.token,
+      body: { listingId, idempotencyKey: `co-${randomUUID()}` },
+    });
+    expectProblem(refused, 409, 'price-below-minimum');
+    expect(refused.body).toMatchObject({ minimumPriceMinor: 50, currency: 'USD' });
+    const [listing] = await db.query(`SELECT status, reserved_order FROM listings WHERE id = $1`, [
+      listingId,
+    ]);
+    expect(listing).toEqual({ status: 'active', reserved_order: null });
+    expect(await db.query(`SELECT id FROM orders WHERE listing_id = $1`, [listingId])).toEqual([]);
+  });
 }
 
 describe('Stripe hardening (e2e: real app and Stripe SDK against a local Stripe API)', () => {
@@ -106,7 +128,7 @@ describe('Stripe hardening (e2e: real app and Stripe SDK against a local Stripe 
   afterAll(() => shop?.close());
 
   describe('minimum charge per currency', () => {
-    priceMinimumTests(() => ({ api, creator }));
+    priceMinimumTests(() => ({ api, creator, testApp }));
 
     it('lets a buyer pay a listing at the minimum through Stripe', async () => {
       const { listingId, tokenId } = await listedEdition(api, creator, 50);
@@ -190,5 +212,5 @@ describe('minimum charge per currency on the sandbox rail (e2e)', () => {
   });
   afterAll(() => testApp?.close());
 
-  priceMinimumTests(() => ({ api, creator }));
+  priceMinimumTests(() => ({ api, creator, testApp }));
 });

@@ -12,8 +12,11 @@ export const CARDS = {
   disputed: '4000000000000259',
 };
 
-/** A checkout request body paying with a sandbox card. */
-export function cardCheckout(target: { listingId?: string; dropId?: string }, number = CARDS.visa) {
+/** A checkout request body paying with a sandbox card (for the listing, the drop or the token). */
+export function cardCheckout(
+  target: { listingId?: string; dropId?: string; tokenId?: string },
+  number = CARDS.visa,
+) {
   return {
     ...target,
     idempotencyKey: `co-${randomUUID()}`,
@@ -54,6 +57,22 @@ export function signedEvent(
     data: { object },
   });
   return { payload, signature: Stripe.webhooks.generateTestHeaderString({ payload, secret }) };
+}
+
+/** A signed `charge.refunded` for a payment of ours: `refunded` of `amount` (minor units) given back. */
+export function chargeRefunded(
+  secret: string,
+  payment: { paymentId: string; orderId: string; amount: number; refunded?: number; chargeId?: string },
+) {
+  return signedEvent(secret, 'charge.refunded', {
+    id: payment.chargeId ?? `ch_${payment.paymentId}`,
+    object: 'charge',
+    payment_intent: payment.paymentId,
+    amount: payment.amount,
+    amount_refunded: payment.refunded ?? payment.amount,
+    currency: 'usd',
+    metadata: { order_id: payment.orderId },
+  });
 }
 
 /** Posts a signed event to the webhook endpoint. */

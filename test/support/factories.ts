@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { IdentityService, type Role } from '../../libs/identity/src/index.js';
+import { randomInt, randomUUID } from 'node:crypto';
+import { IdentityService, isValidResidentId, type Role } from '../../libs/identity/src/index.js';
 import type { Client } from './http.js';
 import type { TestApp } from './app.js';
 import { uniquePng } from './media.js';
@@ -75,4 +75,31 @@ export async function mintEditions(
   });
   if (response.status !== 201) throw new Error(`mint failed: ${JSON.stringify(response.body)}`);
   return response.body as { tokenIds: string[]; collectionId: string };
+}
+
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+/** A random well-formed 18-character PRC resident ID number (GB 11643 check character). */
+export function residentId(): string {
+  const pad = (n: number, width: number) => String(n).padStart(width, '0');
+  const body =
+    '110105' +
+    String(randomInt(1950, 2005)) +
+    pad(randomInt(1, 13), 2) +
+    pad(randomInt(1, 29), 2) +
+    pad(randomInt(0, 1000), 3);
+  const sum = ID_WEIGHTS.reduce((acc, weight, i) => acc + weight * Number(body[i]), 0);
+  const id = body + '10X98765432'[sum % 11];
+  if (!isValidResidentId(id)) throw new Error(`not a valid ID number: ${id}`);
+  return id;
+}
+
+/** Passes `user` through real-name verification with a fresh ID number. */
+export async function verifyRealName(api: Client, user: TestUser): Promise<void> {
+  const response = await api('POST', '/me/real-name', {
+    token: user.token,
+    body: { fullName: 'Li Lei', idNumber: residentId() },
+  });
+  if (response.status !== 200 || response.body.status !== 'verified')
+    throw new Error(`real-name verification failed: ${JSON.stringify(response.body)}`);
 }

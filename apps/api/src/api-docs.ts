@@ -28,7 +28,8 @@ export function completeApiDocument(document: OpenAPIObject, app: INestApplicati
     operation['x-roles'] = access.public ? ['anyone'] : (access.roles ?? ['any signed-in account']);
     operation.description = [operation.description, whoMayCall(access)].filter(Boolean).join('\n\n');
     operation.security = access.public ? [] : [{ bearer: [] }];
-    for (const [status, codes] of sharedProblems(access, operation.requestBody !== undefined)) {
+    const shared = sharedProblems(access, operation.requestBody !== undefined, route.method);
+    for (const [status, codes] of shared) {
       addProblem(operation, status, codes);
     }
     for (const [status, response] of Object.entries(operation.responses)) {
@@ -45,11 +46,18 @@ function whoMayCall(access: RouteAccess): string {
   return `**Who may call:** ${who}, ${how}.`;
 }
 
-function sharedProblems(access: RouteAccess, hasBody: boolean): [number, string[]][] {
+function sharedProblems(access: RouteAccess, hasBody: boolean, method: string): [number, string[]][] {
   const shared: [number, string[]][] = [[400, ['validation-failed', 'bad-request', 'invalid-characters']]];
   if (!access.public) shared.push([401, ['unauthorized']]);
-  if (access.roles || access.sessionOnly)
-    shared.push([403, ['forbidden', ...(access.sessionOnly ? ['session-required'] : [])]]);
+  const forbidden = [
+    ...(access.roles || access.sessionOnly ? ['forbidden'] : []),
+    ...(access.sessionOnly ? ['session-required'] : []),
+    // The auth guard refuses every write of a frozen account but those marked @FrozenMayCall().
+    ...(!access.public && !['get', 'head'].includes(method) && !access.frozenMayCall
+      ? ['account-frozen']
+      : []),
+  ];
+  if (forbidden.length) shared.push([403, forbidden]);
   if (hasBody) shared.push([413, ['payload-too-large']], [415, ['unsupported-media-type']]);
   shared.push([500, ['internal']]);
   return shared;
@@ -85,7 +93,8 @@ function* routes(app: INestApplication): Generator<Route> {
         const path = [base, String(Reflect.getMetadata(PATH_METADATA, handler) ?? '')]
           .flatMap((part) => part.split('/'))
           .filter(Boolean)
-          .map((segment) => segment.replace(/^:(\w+)$/, '{$1}'))
+          // A trailing "*" (the rest of the path) is the `{path}` @nestjs/swagger documents for it.
+          .map((segment) => segment.replace(/^:(\w+)$/, '{$1}').replace(/^\*$/, '{path}'))
           .join('/');
         yield { path: `/${path}`, method: RequestMethod[method].toLowerCase(), handler, controller };
       }

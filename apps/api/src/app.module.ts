@@ -3,11 +3,15 @@ import { AuditModule } from '#audit';
 import { CatalogueModule } from '#catalogue';
 import { CheckoutModule } from '#checkout';
 import { ConfigModule, HeirloomConfig } from '#config';
+import { CustodyModule } from '#custody';
 import { DatabaseModule } from '#database';
 import { HealthModule } from '#health';
 import { IdentityModule } from '#identity';
 import { LedgerModule } from '#ledger';
+import { MarketModule } from '#market';
 import { MintingModule } from '#minting';
+import { OperatorTrailModule } from '#operator-trail';
+import { SettlementModule } from '#settlement';
 import { schema } from './schema.js';
 
 /** Wires the domain libs together; holds no logic of its own. */
@@ -25,7 +29,11 @@ export class AppModule {
         MintingModule,
         CatalogueModule,
         AuditModule,
+        MarketModule,
         CheckoutModule.forRoot(config),
+        SettlementModule,
+        OperatorTrailModule,
+        CustodyModule,
       ],
     };
   }

@@ -14,6 +14,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { PageLimit } from '#http';
 import { ledgerCore } from '#ledger';
 
 export const TOKEN_SORTS = ['newest', 'oldest', 'price_asc', 'price_desc'] as const;
@@ -45,12 +46,7 @@ class PageQuery {
   @Matches(CREATOR, { message: 'creator must be an account id or a handle' })
   creator?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @PageLimit(MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page, unchanged' })
@@ -212,6 +208,28 @@ export class TokenPageCollectionView extends TokenCollectionView {
   @ApiProperty({ type: 'integer', description: 'Creator royalty in basis points' }) royaltyBps!: number;
 }
 
+/** A token's current offer: its listing, and the drop it is an edition of. */
+export class OfferView {
+  @ApiProperty({ format: 'uuid', description: 'Buy with POST /checkout `listingId` (or `tokenId`)' })
+  listingId!: string;
+  @ApiProperty({ enum: ['primary', 'resale'], description: 'primary: sold by the creator' }) kind!: string;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The drop it is an edition of: POST /checkout `dropId` buys any available edition of it',
+  })
+  dropId!: string | null;
+  @ApiProperty({ type: 'integer', description: 'Integer minor units' }) priceMinor!: number;
+  @ApiProperty({ example: 'USD', description: 'ISO 4217' }) currency!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the drop opens' })
+  startsAt!: string | null;
+  @ApiProperty({
+    description: 'Whether a checkout can take it now: not held by another buyer, its drop open',
+  })
+  available!: boolean;
+}
+
 /** A token's public page. */
 export class TokenPageView extends OmitType(TokenSummaryView, ['collection'] as const) {
   @ApiProperty() description!: string;
@@ -234,4 +252,10 @@ export class TokenPageView extends OmitType(TokenSummaryView, ['collection'] as 
     description: 'Events committed but not yet in the ledger tree (usually for under a second)',
   })
   historyPending!: number;
+  @ApiProperty({
+    type: () => OfferView,
+    nullable: true,
+    description: 'What it is on sale as now (buy with POST /checkout and `tokenId`); null when not for sale',
+  })
+  offer!: OfferView | null;
 }

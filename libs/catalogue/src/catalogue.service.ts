@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { keysetPage } from '#http';
 import {
   type CollectionSearchQuery,
   type CollectionSummaryView,
@@ -55,12 +56,9 @@ export class CatalogueService {
       search.creatorId = creatorId;
     }
     const rows = await runTokenSearch(this.dataSource, search);
-    const page = rows.slice(0, search.limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(toTokenSummary),
-      nextCursor: rows.length > search.limit ? encodeCursor(scope, sortKeyOf(search.sort, last)) : null,
-    };
+    return keysetPage(rows, search.limit, toTokenSummary, (last) =>
+      encodeCursor(scope, sortKeyOf(search.sort, last)),
+    );
   }
 
   /** Searches collections by text and creator, newest or oldest first. */
@@ -98,11 +96,7 @@ export class CatalogueService {
        ORDER BY ${order}`,
       params,
     );
-    const page = rows.slice(0, limit);
-    return {
-      items: page.map(toCollectionSummary),
-      nextCursor: rows.length > limit ? encodeCursor(scope, [page[page.length - 1].seq]) : null,
-    };
+    return keysetPage(rows, limit, toCollectionSummary, (last) => encodeCursor(scope, [last.seq]));
   }
 
   /** An account id as given, or the id behind a public handle; undefined when there is none. */

@@ -6,6 +6,7 @@ export {
   type TokenPageView,
   type TokenSummaryView,
   CollectionSearchQuery,
+  TokenIdParam,
   TokenSearchQuery,
 } from './catalogue.dto.js';
 export { CatalogueModule } from './catalogue.module.js';

@@ -6,7 +6,9 @@ import {
   HttpCode,
   Param,
   ParseUUIDPipe,
+  Patch,
   Post,
+  Query,
   Req,
   UseFilters,
 } from '@nestjs/common';
@@ -22,20 +24,31 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems, problems } from '#http';
 import { CurrentPrincipal, OptionalPrincipal, type Principal, Public, Roles } from '#identity';
-import { CheckoutDto, CreateDropDto, CreateListingDto, PayDto, SandboxChallengeDto } from './checkout.dto.js';
+import {
+  CreateDropDto,
+  CreateListingDto,
+  DropsQuery,
+  ListingService,
+  LotteryService,
+  RepriceListingDto,
+} from '#market';
+import { PaymentEventsService } from '#settlement';
+import { CheckoutDto, MyOrdersQuery, PayDto, SandboxChallengeDto } from './checkout.dto.js';
 import { CheckoutService } from './checkout.service.js';
 import {
   DropDetailView,
+  DropsPageView,
   DropView,
   EntryView,
+  ListingStateView,
   ListingView,
+  MyOrdersPageView,
   OrderView,
+  ReceiptView,
   WebhookReceiptView,
 } from './checkout.views.js';
-import { ListingService } from './listing.service.js';
-import { LotteryService } from './lottery.service.js';
+import { OrderHistoryService } from './order-history.service.js';
 import { PaymentErrorFilter } from './payment-error.filter.js';
-import { PaymentEventsService } from './payment-events.service.js';
 import { renderChallengePage } from './sandbox-page.js';
 
 @ApiTags('checkout')
@@ -47,6 +60,7 @@ export class CheckoutController {
     private readonly checkout: CheckoutService,
     private readonly listings: ListingService,
     private readonly lotteries: LotteryService,
+    private readonly history: OrderHistoryService,
   ) {}
 
   /** Reserves an edition and pays for it; answers with the order (and a 3-D Secure step if needed). */
@@ -54,7 +68,8 @@ export class CheckoutController {
   @ApiOperation({
     summary: 'Reserve an edition and pay for it',
     description:
-      'Reserves one edition: the listing `listingId`, or any free edition of the drop `dropId`. The hold ' +
+      'Reserves one edition: the listing `listingId`, any free edition of the drop `dropId`, or the current ' +
+      'offer of the token `tokenId` (its `offer` on GET /catalogue/tokens/{id}). The hold ' +
       'lasts `RESERVATION_TTL_SECONDS` (default 5 minutes; see `reservedUntil`), then the edition goes back ' +
       'on sale. With payment details (`paymentMethodId`, or `card` on the sandbox rail) it pays at once; ' +
       'without them it only reserves (`status` `reserved`) and the client pays with POST /orders/{id}/pay ' +
@@ -78,7 +93,9 @@ export class CheckoutController {
     409: [
       'sold-out',
       'not-available',
+      'not-for-sale',
       'own-listing',
+      'price-below-minimum',
       'drop-not-started',
       'lottery-not-drawn',
       'buyer-limit-reached',
@@ -133,6 +150,36 @@ export class CheckoutController {
     return this.checkout.getOrder(principal, id);
   }
 
+  @Get('me/orders')
+  @ApiOperation({
+    summary: 'List your orders',
+    description:
+      'Your orders as buyer, newest first, whatever became of them (paid, failed, lapsed, refunded…), ' +
+      'optionally only those in one `status`. Each says what to do next (`nextStep`) and, once sold ' +
+      'to you, where its receipt is. Keyset pages: pass `nextCursor` back as `cursor` with the same ' +
+      '`status`.',
+  })
+  @ApiOkResponse({ type: MyOrdersPageView })
+  myOrders(@CurrentPrincipal() principal: Principal, @Query() query: MyOrdersQuery) {
+    return this.history.listMine(principal, query);
+  }
+
+  @Get('orders/:id/receipt')
+  @ApiOperation({
+    summary: 'Get the receipt of an order',
+    description:
+      'Your paid order’s receipt (operators and auditors may read any): the edition, seller and ' +
+      'buyer, the price and how it was split (platform fee, creator royalty on resales, processor fee, ' +
+      'seller proceeds: they add up to the price), the card, refunds so far and the sale’s ledger entry ' +
+      'with links to its proof. While `ledger.status` is `pending` the entry is not in the log yet: read ' +
+      'the receipt again in a moment. An order that was never paid has none (409 `no-receipt`).',
+  })
+  @ApiOkResponse({ type: ReceiptView, description: 'The receipt' })
+  @ApiProblems({ 404: ['not-found'], 409: ['no-receipt'] })
+  receipt(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
+    return this.history.receipt(principal, id);
+  }
+
   @Post('listings')
   @ApiOperation({
     summary: 'List a token you own for sale',
@@ -149,6 +196,42 @@ export class CheckoutController {
   })
   list(@CurrentPrincipal() principal: Principal, @Body() body: CreateListingDto) {
     return this.listings.createListing(principal, body);
+  }
+
+  @Post('listings/:id/withdraw')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Take your listing off sale',
+    description:
+      'The token stays yours and can be listed again. Refused while a buyer’s checkout holds the listing ' +
+      '(409 `listing-reserved`, with `heldUntil`). Withdrawing an edition of a drop takes it out of the drop.',
+  })
+  @ApiOkResponse({ type: ListingStateView, description: 'The listing, now withdrawn' })
+  @ApiProblems({ 403: ['forbidden'], 404: ['not-found'], 409: ['listing-not-active', 'listing-reserved'] })
+  withdrawListing(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
+    return this.listings.withdraw(principal, id);
+  }
+
+  @Patch('listings/:id')
+  @ApiOperation({
+    summary: 'Change the price of your listing',
+    description:
+      'In the listing’s currency. A checkout already holding the listing pays the price its order was made ' +
+      'at. Editions of a drop keep the drop’s price (409 `drop-price`).',
+  })
+  @ApiOkResponse({ type: ListingStateView, description: 'The listing at its new price' })
+  @ApiProblems({
+    403: ['forbidden'],
+    404: ['not-found'],
+    409: ['listing-not-active', 'drop-price'],
+    422: ['price-below-minimum'],
+  })
+  repriceListing(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: RepriceListingDto,
+  ) {
+    return this.listings.reprice(principal, id, body);
   }
 
   @Roles('creator')
@@ -171,6 +254,20 @@ export class CheckoutController {
   })
   createDrop(@CurrentPrincipal() principal: Principal, @Body() body: CreateDropDto) {
     return this.listings.createDrop(principal, body);
+  }
+
+  @Public()
+  @Get('drops')
+  @ApiOperation({
+    summary: 'List drops',
+    description:
+      '`upcoming`: not started yet, soonest first (their editions cannot be bought before `startsAt`); ' +
+      '`live`: started with editions left; `ended`: started and sold out. Live and ended: latest start ' +
+      'first. Keyset pages: pass `nextCursor` back as `cursor` with the same `state`.',
+  })
+  @ApiOkResponse({ type: DropsPageView })
+  drops(@Query() query: DropsQuery) {
+    return this.listings.listDrops({ ...query, state: query.state ?? 'live' });
   }
 
   /** A drop's public view: counts and the draw's data, never account ids; a signed-in caller also sees their entry. */

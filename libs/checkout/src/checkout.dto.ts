@@ -1,16 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { PageLimit, TimeIdCursor } from '#http';
+import { ORDER_TRANSITIONS, type OrderStatus } from '#orders';
 import {
   IsBoolean,
   IsDefined,
   IsIn,
-  IsInt,
-  IsISO8601,
   IsOptional,
-  IsString,
+  IsInt,
   IsUrl,
   IsUUID,
-  Length,
   Matches,
   Max,
   MaxLength,
@@ -18,7 +17,6 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { CURRENCIES } from '#money';
 
 /** Optional, but `null` is not a way to leave it out: it is validated (and refused) like any value. */
 const OptionalNotNull = () => ValidateIf((_object, value) => value !== undefined);
@@ -55,53 +53,45 @@ export class PayDto {
 
 /** Reserve an edition and, with payment details, pay at once; without them (sandbox) reserve only. */
 export class CheckoutDto extends PayDto {
-  @ApiPropertyOptional({ description: 'A specific listing (edition) to buy; give this or dropId' })
+  @ApiPropertyOptional({
+    description: 'A specific listing (edition) to buy; give one of listingId, dropId, tokenId',
+  })
   @OptionalNotNull()
   @IsUUID()
   listingId?: string;
-  @ApiPropertyOptional({ description: 'Any available edition of this drop; give this or listingId' })
+  @ApiPropertyOptional({
+    description: 'Any available edition of this drop; give one of listingId, dropId, tokenId',
+  })
   @OptionalNotNull()
   @IsUUID()
   dropId?: string;
+  @ApiPropertyOptional({
+    description:
+      'The token you are looking at: buys its current offer (its listing, or for an edition of a drop any ' +
+      'available edition of that drop); 409 `not-for-sale` if it has none. Give one of listingId, dropId, tokenId',
+    example: 'tok_3q2Zk1m0aB4xY7cD',
+  })
+  @OptionalNotNull()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { message: 'tokenId must be a token id' })
+  tokenId?: string;
   @ApiProperty({ description: 'Client-chosen key: retries return the same order' })
   @Matches(/^[A-Za-z0-9._:-]{8,100}$/)
   idempotencyKey!: string;
 }
 
-/** A price's description: one below the card processor's minimum charge is refused (422 `price-below-minimum`). */
-const priceDescription = (what: string) =>
-  `${what}, at least the card processor’s minimum charge for the currency (USD/EUR 50, GBP 30, JPY 50, …)`;
-
-export class CreateListingDto {
-  @ApiProperty() @IsString() @Length(1, 128) tokenId!: string;
-  @ApiProperty({ description: priceDescription('Integer minor units') })
-  @IsInt()
-  @Min(1)
-  @Max(1e12)
-  priceMinor!: number;
-  @ApiProperty({ enum: CURRENCIES }) @IsIn(CURRENCIES) currency!: string;
-}
-
-export class CreateDropDto {
-  @ApiProperty() @IsUUID() collectionId!: string;
-  @ApiProperty({ description: priceDescription('Price per edition, integer minor units') })
-  @IsInt()
-  @Min(1)
-  @Max(1e12)
-  priceMinor!: number;
-  @ApiProperty({ enum: CURRENCIES }) @IsIn(CURRENCIES) currency!: string;
-  @ApiProperty() @IsISO8601({ strict: true }) startsAt!: string;
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(1_000_000) perBuyerLimit?: number;
-  @ApiPropertyOptional({ enum: ['first-come', 'lottery'] })
-  @IsOptional()
-  @IsIn(['first-come', 'lottery'])
-  mode?: 'first-come' | 'lottery';
-  @ApiPropertyOptional({ description: 'Lottery: entries are accepted from startsAt until this time' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  entriesCloseAt?: string;
-}
-
 export class SandboxChallengeDto {
   @ApiProperty() @IsBoolean() approve!: boolean;
+}
+
+export class MyOrdersQuery {
+  @PageLimit(100, 20)
+  limit?: number;
+
+  @TimeIdCursor()
+  cursor?: string;
+
+  @ApiPropertyOptional({ enum: Object.keys(ORDER_TRANSITIONS), description: 'Only orders in this status' })
+  @IsOptional()
+  @IsIn(Object.keys(ORDER_TRANSITIONS))
+  status?: OrderStatus;
 }

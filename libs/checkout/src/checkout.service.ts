@@ -4,6 +4,19 @@ import { HeirloomConfig } from '#config';
 import { inLockedTransaction, inTransaction, isUniqueViolation } from '#database';
 import { problems } from '#http';
 import { hasRole, type Principal } from '#identity';
+import { releaseListing, tokenOffer } from '#market';
+import {
+  findOrderByKey,
+  HOLDING_STATUSES,
+  lockOrder,
+  moveLockedOrder,
+  moveOrder,
+  moveOrders,
+  nextStepOf,
+  recordPaymentId,
+  recordProcessingPaymentId,
+  type OrderRow,
+} from '#orders';
 import {
   PAYMENT_PROVIDER,
   PaymentProviderError,
@@ -12,6 +25,7 @@ import {
   type PaymentOutcome,
   type PaymentProvider,
 } from '#payments';
+import { owePaymentCancels, PaymentEventsService } from '#settlement';
 import {
   dropNotFound,
   paymentDetailsRefused,
@@ -21,11 +35,7 @@ import {
 import type { CheckoutDto, PayDto } from './checkout.dto.js';
 import { nextActionOf, toOrderView, type OrderShape } from './checkout.views.js';
 import { idempotencyLockKey } from './lock-keys.js';
-import { moveLockedOrder, moveOrder, moveOrders } from './order-moves.js';
 import { OrderReads } from './order-reads.js';
-import { HOLDING_STATUSES, nextStepOf } from './order-state.js';
-import { findOrderByKey, lockOrder, releaseListing, type OrderRow } from './order.repository.js';
-import { PaymentEventsService } from './payment-events.service.js';
 import { assertDropOpen, ReservationService, type DropCheckout } from './reservation.service.js';
 
 /** The order as the API answers it (documented by the `OrderView` class in checkout.views.ts). */
@@ -50,9 +60,11 @@ export class CheckoutService {
   }
 
   async checkout(principal: Principal, request: CheckoutDto): Promise<OrderView> {
-    if ((request.listingId === undefined) === (request.dropId === undefined)) {
-      throw problems.badRequest('bad-checkout', 'Give exactly one of listingId or dropId');
+    const targets = [request.listingId, request.dropId, request.tokenId].filter((id) => id !== undefined);
+    if (targets.length !== 1) {
+      throw problems.badRequest('bad-checkout', 'Give exactly one of listingId, dropId or tokenId');
     }
+    if (request.tokenId !== undefined) return this.checkoutToken(principal, request.tokenId, request);
     if (this.provider.rail === 'stripe' && request.card) throw cardDataRefused();
     const buyerId = principal.accountId;
     const drop = request.dropId
@@ -100,6 +112,24 @@ export class CheckoutService {
     return (
       this.provider.rail === 'stripe' || request.card !== undefined || request.paymentMethodId !== undefined
     );
+  }
+
+  /** Checkout of the token a buyer is looking at: its current offer, as a listing or a drop. */
+  private async checkoutToken(
+    principal: Principal,
+    tokenId: string,
+    request: CheckoutDto,
+  ): Promise<OrderView> {
+    const previous = await findOrderByKey(
+      this.dataSource.manager,
+      principal.accountId,
+      request.idempotencyKey,
+    );
+    if (previous) return this.replay(previous, request);
+    const offer = await tokenOffer(this.dataSource.manager, tokenId);
+    if (!offer) throw problems.conflict('not-for-sale', 'This token is not for sale right now', { tokenId });
+    const target = offer.dropId ? { dropId: offer.dropId } : { listingId: offer.listingId };
+    return this.checkout(principal, { ...request, tokenId: undefined, ...target });
   }
 
   /**
@@ -249,10 +279,9 @@ export class CheckoutService {
       for (const order of expired) await releaseListing(manager, order.listing_id, order.id);
       const paid = expired.filter((order) => order.payment_id !== null);
       // Owed in the same transaction as the expiry, so no crash loses a cancel (RefundService sends them).
-      await manager.query(
-        `INSERT INTO payment_cancels (payment_id, order_id)
-         SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT (payment_id) DO NOTHING`,
-        [paid.map((order) => order.payment_id), paid.map((order) => order.id)],
+      await owePaymentCancels(
+        manager,
+        paid.map((order) => ({ paymentId: order.payment_id!, orderId: order.id })),
       );
       return paid.map((order) => order.payment_id!);
     });
@@ -291,10 +320,7 @@ export class CheckoutService {
   ): Promise<void> {
     const manager = this.dataSource.manager;
     if (status === 'processing') {
-      await manager.query(
-        `UPDATE orders SET payment_id = $2 WHERE id = $1 AND status = 'reserved' AND payment_id IS NULL`,
-        [orderId, paymentId],
-      );
+      await recordProcessingPaymentId(manager, orderId, paymentId);
       return;
     }
     await moveOrder(manager, {
@@ -347,10 +373,7 @@ export class CheckoutService {
     paymentId: string,
     manager = this.dataSource.manager,
   ): Promise<void> {
-    await manager.query(`UPDATE orders SET payment_id = $2 WHERE id = $1 AND payment_id IS NULL`, [
-      orderId,
-      paymentId,
-    ]);
+    await recordPaymentId(manager, orderId, paymentId);
   }
 }
 

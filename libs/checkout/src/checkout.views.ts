@@ -1,11 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { ListingService, LotteryService, OwnEntry } from '#market';
 import { CURRENCIES } from '#money';
+import { nextStepOf, ORDER_TRANSITIONS, type NextStep, type OrderRow } from '#orders';
 import type { PaymentOutcome } from '#payments';
-import type { ListingService } from './listing.service.js';
-import type { LotteryService, OwnEntry } from './lottery.service.js';
-import type { OrderRow } from './order.repository.js';
-import { nextStepOf, ORDER_TRANSITIONS, type NextStep } from './order-state.js';
-import type { PaymentEventsService } from './payment-events.service.js';
+import type { PaymentEventsService } from '#settlement';
+import type { OrderHistoryService, ReceiptLedger } from './order-history.service.js';
 
 // The response schemas of the checkout routes. Each view implements what its service answers, so a
 // field the service gains or changes fails the type check here instead of drifting from the docs.
@@ -14,10 +13,15 @@ import type { PaymentEventsService } from './payment-events.service.js';
 type Answer<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 type ListingShape = Answer<ListingService['createListing']>;
 type DropShape = Answer<ListingService['getDrop']>;
+type ListingStateShape = Answer<ListingService['withdraw']>;
 /** The drop view with its tickets; `yourEntry` is added for a signed-in caller only. */
 type DropDetailShape = Omit<Answer<LotteryService['view']>, 'yourEntry'>;
 type EntryShape = Answer<LotteryService['enter']>;
 type WebhookReceiptShape = Answer<PaymentEventsService['receive']>;
+type MyOrderShape = Answer<OrderHistoryService['listMine']>['items'][number];
+type ReceiptShape = Answer<OrderHistoryService['receipt']>;
+type OrderTokenShape = MyOrderShape['token'];
+type ReceiptBreakdownShape = ReceiptShape['breakdown'];
 
 /** An order as the API answers it. */
 export interface OrderShape {
@@ -53,7 +57,10 @@ export function toOrderView(order: OrderRow, nextAction?: OrderShape['nextAction
   };
 }
 
-function nextStepView(order: OrderRow): Pick<OrderShape, 'nextStep' | 'payUrl'> {
+/** `nextStep`, with `payUrl` when it is `pay`. */
+export function nextStepView(
+  order: Pick<OrderRow, 'id' | 'status' | 'payment_id' | 'reserved_until'>,
+): Pick<OrderShape, 'nextStep' | 'payUrl'> {
   const nextStep = nextStepOf(order);
   return nextStep === 'pay' ? { nextStep, payUrl: `/orders/${order.id}/pay` } : { nextStep };
 }
@@ -147,6 +154,19 @@ export class ListingView implements ListingShape {
   @ApiProperty({ enum: CURRENCIES }) currency!: string;
 }
 
+export class DropsPageView {
+  @ApiProperty({ type: () => [DropView] }) items!: DropView[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
+  nextCursor!: string | null;
+}
+
+export class ListingStateView extends ListingView implements ListingStateShape {
+  @ApiProperty({ enum: ['primary', 'resale'] }) kind!: ListingStateShape['kind'];
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The drop it is an edition of' })
+  dropId!: string | null;
+  @ApiProperty({ enum: ['active', 'sold', 'withdrawn'] }) status!: ListingStateShape['status'];
+}
+
 export class DropView implements DropShape {
   @ApiProperty({ format: 'uuid' }) dropId!: string;
   @ApiProperty({ format: 'uuid' }) collectionId!: string;
@@ -184,7 +204,28 @@ export class DropView implements DropShape {
 export class OwnEntryView implements OwnEntry {
   @ApiProperty() entered!: boolean;
   @ApiProperty({ type: String, nullable: true, description: 'Your ticket (hex)' }) ticket!: string | null;
-  @ApiProperty({ type: Boolean, nullable: true, description: 'null before the draw' }) won!: boolean | null;
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description: 'null before the draw (and when not entered); prefer `status`',
+  })
+  won!: boolean | null;
+  @ApiProperty({
+    enum: ['not-entered', 'pending', 'won', 'not-drawn'],
+    description:
+      '`not-entered`: you have no entry; `pending`: entered, the draw has not happened yet; `won`: your ' +
+      'ticket was drawn, check out with the drop’s `dropId` before `claimUntil`; `not-drawn`: the draw ' +
+      'is over and your ticket was not drawn (nothing was charged)',
+  })
+  status!: OwnEntry['status'];
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      '`won` only: your edition is kept for you until this time; null once you have bought it or the time has passed',
+  })
+  claimUntil!: string | null;
 }
 
 export class DropDetailView extends DropView implements DropDetailShape {
@@ -211,4 +252,106 @@ export class WebhookReceiptView implements WebhookReceiptShape {
   @ApiProperty({ type: Boolean, enum: [true] }) received!: true;
   @ApiProperty({ description: 'true: this event id was received before (nothing was applied again)' })
   duplicate!: boolean;
+}
+
+export class OrderTokenView implements OrderTokenShape {
+  @ApiProperty() tokenId!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: 'integer', description: 'This edition’s number: 3 in “3 of 10”' })
+  editionNumber!: number;
+  @ApiProperty({ type: 'integer', description: 'Editions of the piece: 10 in “3 of 10”' })
+  editionTotal!: number;
+}
+
+export class MyOrderView implements MyOrderShape {
+  @ApiProperty({ format: 'uuid' }) orderId!: string;
+  @ApiProperty({ type: () => OrderTokenView }) token!: OrderTokenView;
+  @ApiProperty({ type: 'integer', description: 'Integer minor units' }) amountMinor!: number;
+  @ApiProperty({ enum: CURRENCIES }) currency!: string;
+  @ApiProperty({ enum: Object.keys(ORDER_TRANSITIONS), description: 'As on GET /orders/{id}' })
+  status!: MyOrderShape['status'];
+  @ApiProperty({ enum: ['pay', 'authenticate', 'wait', 'none'], description: 'As on GET /orders/{id}' })
+  nextStep!: MyOrderShape['nextStep'];
+  @ApiPropertyOptional({ description: 'Only when `nextStep` is `pay`: where to pay' }) payUrl?: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null: never paid' })
+  paidAt!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '/orders/7d0c0b7e-0000-4000-8000-000000000000/receipt',
+    description: 'Paid, refunded or disputed orders that were sold to you: GET this path for the receipt',
+  })
+  receipt!: string | null;
+}
+
+export class MyOrdersPageView {
+  @ApiProperty({ type: () => [MyOrderView] }) items!: MyOrderView[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
+  nextCursor!: string | null;
+}
+
+export class ReceiptBreakdownView implements ReceiptBreakdownShape {
+  @ApiProperty({ type: 'integer', description: 'The platform’s fee, integer minor units' })
+  platformFeeMinor!: number;
+  @ApiProperty({
+    type: 'integer',
+    description: 'The creator’s royalty: resales only (0 on a primary sale, where the creator is the seller)',
+  })
+  royaltyMinor!: number;
+  @ApiProperty({ type: 'integer', description: 'What the card processor kept' }) processorFeeMinor!: number;
+  @ApiProperty({ type: 'integer', description: 'What the seller is paid' }) sellerProceedsMinor!: number;
+}
+
+export class ReceiptLedgerView implements ReceiptLedger {
+  @ApiProperty({
+    enum: ['pending', 'integrated'],
+    description:
+      '`pending`: the sale is recorded but not yet in the published log (usually for under a second); ' +
+      'read the receipt again for its index. `integrated`: the sale is entry `index` of the log',
+  })
+  status!: ReceiptLedger['status'];
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'The sale entry’s log index; null while pending',
+  })
+  index!: number | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '/ledger/proof/inclusion?index=42&size=57',
+    description: 'GET it for the inclusion proof of the sale entry in the tree of `size`; null while pending',
+  })
+  proof!: string | null;
+  @ApiProperty({
+    example: '/ledger/tokens/tok_3q2Zk1m0aB4xY7cD/history',
+    description: 'GET it for the token’s whole ledger history, each entry with its proof',
+  })
+  history!: string;
+}
+
+export class ReceiptView implements ReceiptShape {
+  @ApiProperty({ format: 'uuid' }) orderId!: string;
+  @ApiProperty({ enum: ['paid', 'refunded', 'disputed'], description: 'The order’s status now' })
+  status!: ReceiptShape['status'];
+  @ApiProperty({ type: () => OrderTokenView }) token!: OrderTokenView;
+  @ApiProperty({ example: 'ada' }) sellerHandle!: string;
+  @ApiProperty({ example: 'grace' }) buyerHandle!: string;
+  @ApiProperty({ type: 'integer', description: 'The price paid, integer minor units' }) amountMinor!: number;
+  @ApiProperty({ enum: CURRENCIES }) currency!: string;
+  @ApiProperty({
+    type: () => ReceiptBreakdownView,
+    description:
+      'How the price was split, as the money journal booked the sale, in `currency`: ' +
+      'amountMinor = platformFeeMinor + royaltyMinor + processorFeeMinor + sellerProceedsMinor',
+  })
+  breakdown!: ReceiptBreakdownView;
+  @ApiProperty({ type: () => OrderCardView, nullable: true, description: 'The card that paid' })
+  card!: OrderCardView | null;
+  @ApiProperty({ format: 'date-time' }) paidAt!: string;
+  @ApiProperty({ type: 'integer', description: 'Refunded to the card so far, integer minor units' })
+  refundedMinor!: number;
+  @ApiProperty({ type: () => ReceiptLedgerView, description: 'The sale’s entry in the ownership ledger' })
+  ledger!: ReceiptLedgerView;
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { Batcher, preparedQuery } from '#database';
-import { ORDER_COLUMN_NAMES, ORDER_COLUMNS, type OrderRow } from './order.repository.js';
+import { ORDER_COLUMN_NAMES, ORDER_COLUMNS, type OrderRow } from '#orders';
 
 /** Reads per statement, at most. */
 const MAX_READ_BATCH = 256;

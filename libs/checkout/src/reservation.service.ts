@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { HeirloomConfig } from '#config';
-import { Batcher, NEXT_BATCH, preparedQuery, updateReturning } from '#database';
+import { Batcher, NEXT_BATCH, preparedQuery } from '#database';
 import { problems } from '#http';
 import { IdentityService } from '#identity';
+import { formatMoney, minimumChargeMinor } from '#money';
+import { reserveFromDrop, reserveFromDropInOneCall, reserveListing, type ListingRow } from '#market';
+import { findOrderByKey, insertReservedOrder, type OrderRow } from '#orders';
 import { listingUnavailable, soldOut, unpaidHoldLimit } from './checkout-errors.js';
 import type { CheckoutDto } from './checkout.dto.js';
 import { buyerLockKey, idempotencyLockKey } from './lock-keys.js';
-import { findOrderByKey, ORDER_COLUMNS, type ListingRow, type OrderRow } from './order.repository.js';
 
 /** What checkout needs to know about a drop, read in one statement before any transaction. */
 export interface DropCheckout {
@@ -134,19 +136,14 @@ export class ReservationService {
       return keys.has(key) || !keys.add(key);
     });
     const now = requests.filter((_request, index) => !deferred[index]);
-    const orders = await preparedQuery<OrderRow>(
-      this.dataSource.manager,
-      'checkout:reserve-from-drop',
-      `SELECT ${ORDER_COLUMNS} FROM reserve_from_drop($1, $2, $3, $4, $5, $6)`,
-      [
-        requests[0].dropId,
-        now.map((request) => request.orderId),
-        now.map((request) => request.buyerId),
-        now.map((request) => request.idempotencyKey),
-        this.config.reservationTtlSeconds,
-        this.config.maxUnpaidHolds,
-      ],
-    );
+    const orders = await reserveFromDropInOneCall(this.dataSource.manager, {
+      dropId: requests[0].dropId,
+      orderIds: now.map((request) => request.orderId),
+      buyerIds: now.map((request) => request.buyerId),
+      idempotencyKeys: now.map((request) => request.idempotencyKey),
+      ttlSeconds: this.config.reservationTtlSeconds,
+      maxUnpaidHolds: this.config.maxUnpaidHolds,
+    });
     const byId = new Map(orders.map((order) => [order.id, order]));
     return requests.map((request, index) => (deferred[index] ? NEXT_BATCH : byId.get(request.orderId)));
   }
@@ -185,25 +182,14 @@ export class ReservationService {
       : await this.reserveListing(manager, request.listingId!, buyerId, orderId, ttlSeconds);
     if (listing.seller_id === buyerId)
       throw problems.conflict('own-listing', 'You cannot buy your own listing');
+    assertPayableByCard(listing);
     await this.checkBuyerPolicy(manager, buyerId, listing);
-    const [order]: OrderRow[] = await manager.query(
-      `INSERT INTO orders (id, buyer_id, listing_id, token_id, drop_id, seller_id, amount_minor, currency, status,
-         idempotency_key, reserved_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved', $9, $10) RETURNING *`,
-      [
-        orderId,
-        buyerId,
-        listing.id,
-        listing.token_id,
-        listing.drop_id,
-        listing.seller_id,
-        listing.price_minor,
-        listing.currency,
-        request.idempotencyKey,
-        listing.reserved_until,
-      ],
-    );
-    return order;
+    return insertReservedOrder(manager, {
+      orderId,
+      buyerId,
+      idempotencyKey: request.idempotencyKey,
+      listing,
+    });
   }
 
   private async reserveListing(
@@ -212,15 +198,8 @@ export class ReservationService {
     buyerId: string,
     orderId: string,
     ttl: number,
-  ) {
-    const [listing] = await updateReturning<ListingRow>(
-      manager,
-      `UPDATE listings SET reserved_order = $2, reserved_for = $3, reserved_until = now() + $4 * interval '1 second'
-       WHERE id = $1 AND status = 'active' AND drop_id IS NULL
-         AND (reserved_until IS NULL OR reserved_until < now())
-       RETURNING *`,
-      [listingId, orderId, buyerId, ttl],
-    );
+  ): Promise<ListingRow> {
+    const listing = await reserveListing(manager, listingId, buyerId, orderId, ttl);
     if (!listing) throw await listingUnavailable(manager, listingId);
     return listing;
   }
@@ -231,25 +210,8 @@ export class ReservationService {
     buyerId: string,
     orderId: string,
     ttl: number,
-  ) {
-    // Buyers take any free edition, skipping rows other checkouts have locked, so concurrent
-    // buyers never wait on each other.
-    // After a lottery, each winner holds an allocated edition until the claim window ends; editions
-    // nobody won (fewer entrants than editions) are on open sale at once.
-    const allocation =
-      drop.mode === 'lottery'
-        ? 'AND (allocated_to = $3 OR allocated_to IS NULL OR allocated_until < now()) ORDER BY allocated_to = $3 DESC NULLS LAST'
-        : 'AND allocated_to IS NULL';
-    const [listing] = await updateReturning<ListingRow>(
-      manager,
-      `UPDATE listings SET reserved_order = $2, reserved_for = $3, reserved_until = now() + $4 * interval '1 second'
-       WHERE id = (
-         SELECT id FROM listings
-         WHERE drop_id = $1 AND status = 'active' AND (reserved_until IS NULL OR reserved_until < now()) ${allocation}
-         LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [drop.drop_id, orderId, buyerId, ttl],
-    );
+  ): Promise<ListingRow> {
+    const listing = await reserveFromDrop(manager, drop, buyerId, orderId, ttl);
     if (!listing) throw soldOut();
     return listing;
   }
@@ -337,4 +299,18 @@ export function assertDropOpen(drop: DropCheckout): void {
     throw problems.conflict('lottery-not-drawn', 'Enter the lottery; winners can check out after the draw');
   }
   if (drop.mode === 'first-come' && !drop.available) throw soldOut();
+}
+
+/**
+ * A listing priced below the smallest card charge in its currency (one created before listings were
+ * checked) cannot be paid: refused before anything is held (the caller's transaction rolls back).
+ */
+function assertPayableByCard(listing: ListingRow): void {
+  const minimum = minimumChargeMinor(listing.currency);
+  if (Number(listing.price_minor) >= minimum) return;
+  throw problems.conflict(
+    'price-below-minimum',
+    `This item is priced below ${formatMoney(minimum, listing.currency)}, the smallest amount a card payment in ${listing.currency} can have, so it cannot be bought until the seller reprices it`,
+    { minimumPriceMinor: minimum, currency: listing.currency },
+  );
 }

@@ -4,12 +4,16 @@ import { DataSource } from 'typeorm';
 import { ApiProblems, DomainError } from '#http';
 import { Public } from '#identity';
 import { HealthView, ReadyView } from './health.dto.js';
+import { ReadinessChecks } from './readiness.js';
 
 @ApiTags('health')
 @Public()
 @Controller()
 export class HealthController {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly checks: ReadinessChecks,
+  ) {}
 
   /** Liveness: the process answers. */
   @Get('health')
@@ -19,18 +23,19 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: the database answers too. */
+  /** Readiness: the database answers too; other modules' checks are reported beside it. */
   @Get('ready')
   @ApiOperation({
     summary: 'Check that the service can serve requests',
-    description: 'For readiness probes: 503 while the database does not answer.',
+    description:
+      'For readiness probes: 503 while the database does not answer. `checks` reports what needs an ' +
+      'operator without stopping service, e.g. a witness refusing our checkpoints.',
   })
   @ApiOkResponse({ type: ReadyView })
   @ApiProblems({ 503: ['database-unavailable'] })
   async ready(): Promise<ReadyView> {
     try {
       await this.dataSource.query('SELECT 1');
-      return { status: 'ready', database: 'ok' };
     } catch {
       throw new DomainError(
         'database-unavailable',
@@ -39,5 +44,6 @@ export class HealthController {
         'The database does not answer',
       );
     }
+    return { status: 'ready', database: 'ok', checks: await this.checks.run() };
   }
 }

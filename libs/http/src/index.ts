@@ -12,4 +12,13 @@ export {
   requestIdFor,
 } from './request-guards.js';
 export { problemServerOptions } from './server-options.js';
+export {
+  keysetPage,
+  microsSql,
+  PageLimit,
+  parseTimeIdCursor,
+  TimeIdCursor,
+  timeIdCursor,
+  timeOfMicrosSql,
+} from './paging.js';
 export { strictValidationPipe } from './validation.js';

@@ -5,10 +5,15 @@ import { DomainError, problems } from '#http';
 import { IdentityService } from './identity.service.js';
 import { Principal, routeAccess } from './principal.js';
 
+/** Methods that only read: a frozen account may still call them. */
+const READS = new Set(['GET', 'HEAD']);
+
 /**
  * Global guard: every route needs a valid bearer credential unless marked @Public(),
- * the caller must hold one of the roles named by @Roles(), if any, and a @SessionOnly()
- * route refuses API keys.
+ * the caller must hold one of the roles named by @Roles(), if any, a @SessionOnly()
+ * route refuses API keys, and a frozen account may only read (and sign out). Freezing is checked
+ * here, once, from the principal the credential lookup already resolved: no route can forget it
+ * and it costs no query.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -34,6 +39,7 @@ export class AuthGuard implements CanActivate {
       throw problems.forbidden(`This needs one of the roles: ${access.roles.join(', ')}`);
     }
     if (access.sessionOnly && principal.via !== 'session') throw sessionRequired();
+    if (principal.frozen && !READS.has(request.method) && !access.frozenMayCall) throw accountFrozen();
     return true;
   }
 }
@@ -44,6 +50,16 @@ function sessionRequired(): DomainError {
     403,
     'Forbidden',
     'API keys act for integrations only: sign in to manage credentials, roles or your account',
+  );
+}
+
+function accountFrozen(): DomainError {
+  return new DomainError(
+    'account-frozen',
+    403,
+    'Forbidden',
+    'This account is frozen by the platform: you can still sign in and see your account and holdings, ' +
+      'but not buy, sell, give or change anything. Contact support to appeal.',
   );
 }
 

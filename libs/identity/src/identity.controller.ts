@@ -35,7 +35,7 @@ import {
 } from './identity.dto.js';
 import { ROLES, type Role } from './identity.entities.js';
 import { IdentityService } from './identity.service.js';
-import { CurrentPrincipal, type Principal, Public, Roles, SessionOnly } from './principal.js';
+import { CurrentPrincipal, FrozenMayCall, type Principal, Public, Roles, SessionOnly } from './principal.js';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -75,6 +75,7 @@ export class AuthController {
   }
 
   @ApiBearerAuth()
+  @FrozenMayCall()
   @Post('sign-out')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke the calling session (no-op for an API key)' })
@@ -151,7 +152,8 @@ export class MeController {
   @ApiOperation({
     summary: 'Apply to become a creator',
     description:
-      'Sets creatorStatus to `pending` for an operator to decide; applying again, or as an approved ' +
+      'Sets creatorStatus to `pending` for an operator to decide; after a rejection (its reason is in ' +
+      '`creatorRejectionReason`) you may apply again. Applying while pending, or as an approved ' +
       'creator, changes nothing.',
   })
   @ApiOkResponse({ type: AccountView })
@@ -178,20 +180,13 @@ export class MeController {
 
 const ROLE_ENUM = Object.fromEntries(ROLES.map((role) => [role, role]));
 
+/** Roles (GET /operator/accounts/:id is custody's account page, with holdings and trail). */
 @ApiTags('operator')
 @ApiBearerAuth()
 @Roles('operator')
 @Controller('operator/accounts')
 export class OperatorAccountsController {
   constructor(private readonly identity: IdentityService) {}
-
-  @Get(':id')
-  @ApiOperation({ summary: 'Get an account (operator)' })
-  @ApiOkResponse({ type: AccountView })
-  @ApiProblems({ 404: ['not-found'] })
-  account(@Param('id', ParseUUIDPipe) id: string) {
-    return this.identity.getAccount(id);
-  }
 
   @SessionOnly()
   @Post(':id/roles')

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { ROLES, type Role } from './identity.entities.js';
+import { CREATOR_STATUSES, ROLES, type Role } from './identity.entities.js';
 import type * as service from './identity.service.js';
 
 /** Text people type: no control characters (NUL, newlines, escapes). */
@@ -68,10 +68,22 @@ export class AccountView implements service.AccountView {
   @ApiProperty({ example: 'ada' }) handle!: string;
   @ApiProperty({ enum: ROLES, isArray: true, example: ['collector'] }) roles!: Role[];
   @ApiProperty({
-    enum: ['none', 'pending', 'approved'],
-    description: 'pending: applied to become a creator; approved: holds the creator role',
+    enum: CREATOR_STATUSES,
+    description:
+      'pending: applied to become a creator; approved: holds the creator role; rejected: an operator ' +
+      'declined the application (see creatorRejectionReason); the account may apply again',
   })
   creatorStatus!: service.AccountView['creatorStatus'];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Why the application was rejected, while rejected',
+  })
+  creatorRejectionReason!: string | null;
+  @ApiProperty({
+    description: 'Frozen by the platform: the account may sign in and read, but every write answers 403',
+  })
+  frozen!: boolean;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 

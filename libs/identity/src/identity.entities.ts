@@ -3,6 +3,9 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn
 export const ROLES = ['collector', 'creator', 'operator', 'auditor'] as const;
 export type Role = (typeof ROLES)[number];
 
+export const CREATOR_STATUSES = ['none', 'pending', 'approved', 'rejected'] as const;
+export type CreatorStatus = (typeof CREATOR_STATUSES)[number];
+
 @Entity('accounts')
 export class Account {
   @PrimaryGeneratedColumn('uuid') id!: string;
@@ -11,7 +14,15 @@ export class Account {
   @Column('text') handle!: string;
   @Column('text', { name: 'password_hash' }) passwordHash!: string;
   @Column('text', { array: true }) roles!: Role[];
-  @Column('text', { name: 'creator_status' }) creatorStatus!: 'none' | 'pending' | 'approved';
+  @Column('text', { name: 'creator_status' }) creatorStatus!: CreatorStatus;
+  /** When the pending (or last) application was made: the operators' queue is oldest first. */
+  @Column('timestamptz', { name: 'creator_applied_at', nullable: true }) creatorAppliedAt!: Date | null;
+  /** Why the application was rejected, for the applicant to read; set exactly while rejected. */
+  @Column('text', { name: 'creator_rejection_reason', nullable: true }) creatorRejectionReason!:
+    string | null;
+  /** Set while frozen: the account may sign in and read, not write (the auth guard refuses). */
+  @Column('timestamptz', { name: 'frozen_at', nullable: true }) frozenAt!: Date | null;
+  @Column('text', { name: 'frozen_reason', nullable: true }) frozenReason!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 

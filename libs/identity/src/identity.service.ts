@@ -2,7 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { HeirloomConfig } from '#config';
 import { Batcher, inTransaction, isUniqueViolation, preparedQuery } from '#database';
-import { DomainError, problems } from '#http';
+import {
+  DomainError,
+  keysetPage,
+  microsSql,
+  parseTimeIdCursor,
+  problems,
+  timeIdCursor,
+  timeOfMicrosSql,
+} from '#http';
 import { Account, ApiKey, RealNameVerification, Role, Session } from './identity.entities.js';
 import { Passwords } from './passwords.js';
 import type { Principal } from './principal.js';
@@ -19,12 +27,42 @@ export interface AccountView {
   handle: string;
   roles: Role[];
   creatorStatus: Account['creatorStatus'];
+  creatorRejectionReason: string | null;
+  frozen: boolean;
   createdAt: string;
 }
 
 export function toAccountView(account: Account): AccountView {
-  const { id, email, handle, roles, creatorStatus, createdAt } = account;
-  return { id, email, handle, roles, creatorStatus, createdAt: createdAt.toISOString() };
+  const { id, email, handle, roles, creatorStatus, creatorRejectionReason, createdAt } = account;
+  return {
+    id,
+    email,
+    handle,
+    roles,
+    creatorStatus,
+    creatorRejectionReason,
+    frozen: account.frozenAt !== null,
+    createdAt: createdAt.toISOString(),
+  };
+}
+
+/** An account as operators see it: real-name status (never the name or number) and freezing. */
+export interface AccountRecord extends AccountView {
+  realNameVerified: boolean;
+  frozenAt: string | null;
+  frozenReason: string | null;
+}
+
+interface PrincipalRow {
+  id: string;
+  account_id: string;
+  roles: Role[];
+  frozen: boolean;
+}
+
+/** Escapes LIKE's wildcards (handles may contain `_`), so a prefix matches only itself. */
+function likePrefix(text: string): string {
+  return `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /** Accounts, sessions, API keys and roles. */
@@ -115,16 +153,15 @@ export class IdentityService {
     const tokenHash = hashToken(token);
     if (token.startsWith(SESSION_PREFIX)) return this.sessionLookups.submit(tokenHash.toString('hex'));
     if (token.startsWith(API_KEY_PREFIX)) {
-      const rows = await preparedQuery<{ id: string; account_id: string; roles: Role[] }>(
+      const rows = await preparedQuery<PrincipalRow>(
         this.dataSource.manager,
         'identity:authenticate-api-key',
-        `SELECT k.id, k.account_id, a.roles FROM api_keys k JOIN accounts a ON a.id = k.account_id
+        `SELECT k.id, k.account_id, a.roles, a.frozen_at IS NOT NULL AS frozen
+         FROM api_keys k JOIN accounts a ON a.id = k.account_id
          WHERE k.secret_hash = $1 AND k.revoked_at IS NULL`,
         [tokenHash],
       );
-      return rows[0]
-        ? { accountId: rows[0].account_id, roles: rows[0].roles, via: 'api-key', credentialId: rows[0].id }
-        : null;
+      return rows[0] ? toPrincipal(rows[0], 'api-key') : null;
     }
     return null;
   }
@@ -132,10 +169,11 @@ export class IdentityService {
   /** The principal of each session token hash (hex), or null if unknown, expired or revoked. */
   private async findSessions(tokenHashes: string[]): Promise<(Principal | null)[]> {
     // Prepared, so it is planned once per connection.
-    const rows = await preparedQuery<{ id: string; token_hash: string; account_id: string; roles: Role[] }>(
+    const rows = await preparedQuery<PrincipalRow & { token_hash: string }>(
       this.dataSource.manager,
       'identity:authenticate-sessions',
-      `SELECT s.id, encode(s.token_hash, 'hex') AS token_hash, s.account_id, a.roles
+      `SELECT s.id, encode(s.token_hash, 'hex') AS token_hash, s.account_id, a.roles,
+              a.frozen_at IS NOT NULL AS frozen
        FROM sessions s JOIN accounts a ON a.id = s.account_id
        WHERE s.token_hash = ANY($1::bytea[]) AND s.revoked_at IS NULL AND s.expires_at > now()`,
       [tokenHashes.map((hex) => Buffer.from(hex, 'hex'))],
@@ -143,9 +181,7 @@ export class IdentityService {
     const byHash = new Map(rows.map((row) => [row.token_hash, row]));
     return tokenHashes.map((tokenHash) => {
       const row = byHash.get(tokenHash);
-      return row
-        ? { accountId: row.account_id, roles: row.roles, via: 'session', credentialId: row.id }
-        : null;
+      return row ? toPrincipal(row, 'session') : null;
     });
   }
 
@@ -198,27 +234,175 @@ export class IdentityService {
     return toAccountView(account);
   }
 
-  /** A collector asks to become a creator; an operator decides. */
+  /** A collector asks to become a creator (again, after a rejection); an operator decides. */
   async applyAsCreator(accountId: string): Promise<AccountView> {
-    await this.dataSource
-      .getRepository(Account)
-      .update({ id: accountId, creatorStatus: 'none' }, { creatorStatus: 'pending' });
+    await this.dataSource.query(
+      `UPDATE accounts SET creator_status = 'pending', creator_applied_at = now(), creator_rejection_reason = NULL
+       WHERE id = $1 AND creator_status IN ('none', 'rejected')`,
+      [accountId],
+    );
     return this.getAccount(accountId);
+  }
+
+  /**
+   * An operator's decision on a pending creator application, in the caller's transaction (which
+   * records it in the operator trail): approving grants the `creator` role, rejecting keeps the
+   * reason for the applicant. 409 `no-pending-application` unless one is pending.
+   */
+  async decideCreatorApplication(
+    manager: EntityManager,
+    accountId: string,
+    approve: boolean,
+    reason: string,
+  ): Promise<AccountView> {
+    const account = await this.lockAccount(manager, accountId);
+    if (account.creatorStatus !== 'pending') {
+      throw problems.conflict(
+        'no-pending-application',
+        `This account has no pending creator application (its creator status is ${account.creatorStatus})`,
+        { creatorStatus: account.creatorStatus },
+      );
+    }
+    if (approve) {
+      account.roles = [...new Set([...account.roles, 'creator' as const])];
+      account.creatorStatus = 'approved';
+      account.creatorRejectionReason = null;
+    } else {
+      account.creatorStatus = 'rejected';
+      account.creatorRejectionReason = reason.trim();
+    }
+    return toAccountView(await manager.save(account));
+  }
+
+  /**
+   * Freezes or unfreezes an account, in the caller's transaction (which records it in the operator
+   * trail). 409 `account-state` when it is already so.
+   */
+  async setFrozen(
+    manager: EntityManager,
+    accountId: string,
+    frozen: boolean,
+    reason: string,
+  ): Promise<AccountView> {
+    const account = await this.lockAccount(manager, accountId);
+    if ((account.frozenAt !== null) === frozen) {
+      throw problems.conflict(
+        'account-state',
+        frozen ? 'This account is frozen already' : 'This account is not frozen',
+        { frozen: !frozen },
+      );
+    }
+    account.frozenAt = frozen ? new Date() : null;
+    account.frozenReason = frozen ? reason.trim() : null;
+    return toAccountView(await manager.save(account));
+  }
+
+  /** Pending creator applications, oldest first, in keyset pages over (applied at, id). */
+  async creatorApplications(query: { limit?: number; cursor?: string }) {
+    const limit = query.limit ?? 50;
+    const [afterMicros, afterId] = parseTimeIdCursor(query.cursor);
+    // Walks accounts_creator_queue_idx.
+    const rows: {
+      id: string;
+      handle: string;
+      applied_at: Date;
+      applied_us: string;
+      real_name_verified: boolean;
+    }[] = await this.dataSource.query(
+      `SELECT a.id, a.handle, a.creator_applied_at AS applied_at,
+              ${microsSql('a.creator_applied_at')} AS applied_us,
+              EXISTS (SELECT 1 FROM real_name_verifications r
+                      WHERE r.account_id = a.id AND r.status = 'verified') AS real_name_verified
+       FROM accounts a
+       WHERE a.creator_status = 'pending'
+         AND ($1::bigint IS NULL
+              OR (a.creator_applied_at, a.id) > (${timeOfMicrosSql('$1')}, $2::uuid))
+       ORDER BY a.creator_applied_at, a.id LIMIT $3`,
+      [afterMicros, afterId, limit + 1],
+    );
+    return keysetPage(
+      rows,
+      limit,
+      (row) => ({
+        accountId: row.id,
+        handle: row.handle,
+        appliedAt: new Date(row.applied_at).toISOString(),
+        realNameVerified: row.real_name_verified,
+      }),
+      (last) => timeIdCursor(last.applied_us, last.id),
+    );
+  }
+
+  /**
+   * Accounts for operators: `q` with an `@` is an exact email (emails are stored lower case), else
+   * a handle prefix; handle order, keyset pages (cursor: the last handle).
+   */
+  async searchAccounts(q: string, query: { limit?: number; cursor?: string }) {
+    const limit = query.limit ?? 50;
+    const needle = q.trim().toLowerCase();
+    const byEmail = needle.includes('@');
+    const rows: {
+      id: string;
+      handle: string;
+      email: string;
+      roles: Role[];
+      creator_status: Account['creatorStatus'];
+      frozen_at: Date | null;
+    }[] = await this.dataSource.query(
+      `SELECT id, handle, email, roles, creator_status, frozen_at FROM accounts
+       WHERE ${byEmail ? 'email = $1' : `handle LIKE $1 ESCAPE '\\'`}
+         AND ($2::text IS NULL OR handle > $2)
+       ORDER BY handle LIMIT $3`,
+      [byEmail ? needle : likePrefix(needle), query.cursor ?? null, limit + 1],
+    );
+    return keysetPage(
+      rows,
+      limit,
+      (row) => ({
+        id: row.id,
+        handle: row.handle,
+        email: row.email,
+        roles: row.roles,
+        creatorStatus: row.creator_status,
+        frozen: row.frozen_at !== null,
+      }),
+      (last) => last.handle,
+    );
+  }
+
+  /** An account for the operators' account page; 404 when there is none. */
+  async accountRecord(accountId: string): Promise<AccountRecord> {
+    const account = await this.dataSource.getRepository(Account).findOneBy({ id: accountId });
+    if (!account) throw problems.notFound('Account');
+    return {
+      ...toAccountView(account),
+      realNameVerified: await this.isRealNameVerified(accountId),
+      frozenAt: account.frozenAt?.toISOString() ?? null,
+      frozenReason: account.frozenReason,
+    };
+  }
+
+  private async lockAccount(manager: EntityManager, accountId: string): Promise<Account> {
+    const account = await manager.findOne(Account, {
+      where: { id: accountId },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!account) throw problems.notFound('Account');
+    return account;
   }
 
   /** Grants or removes a role (operator only); approving a creator is granting `creator`. */
   async setRole(accountId: string, role: Role, granted: boolean): Promise<AccountView> {
     return inTransaction(this.dataSource, async (manager: EntityManager) => {
-      const account = await manager.findOne(Account, {
-        where: { id: accountId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!account) throw problems.notFound('Account');
+      const account = await this.lockAccount(manager, accountId);
       const roles = new Set(account.roles);
       if (granted) roles.add(role);
       else roles.delete(role);
       account.roles = [...roles];
-      if (role === 'creator') account.creatorStatus = granted ? 'approved' : 'none';
+      if (role === 'creator') {
+        account.creatorStatus = granted ? 'approved' : 'none';
+        account.creatorRejectionReason = null;
+      }
       return toAccountView(await manager.save(account));
     });
   }
@@ -256,6 +440,15 @@ export class IdentityService {
     return { status: check.status };
   }
 
+  /** The account a public handle names (handles are lower case), or `undefined`. */
+  async accountByHandle(
+    handle: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<{ id: string; handle: string } | undefined> {
+    const account = await manager.findOne(Account, { where: { handle }, select: { id: true, handle: true } });
+    return account ?? undefined;
+  }
+
   /** True when the account passed real-name verification. */
   async isRealNameVerified(
     accountId: string,
@@ -264,4 +457,8 @@ export class IdentityService {
     const row = await manager.findOneBy(RealNameVerification, { accountId, status: 'verified' });
     return row !== null;
   }
+}
+
+function toPrincipal(row: PrincipalRow, via: Principal['via']): Principal {
+  return { accountId: row.account_id, roles: row.roles, via, credentialId: row.id, frozen: row.frozen };
 }

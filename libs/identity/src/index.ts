@@ -1,9 +1,17 @@
-export { identityEntities, type Role, ROLES } from './identity.entities.js';
+export { AccountView } from './identity.dto.js';
+export {
+  CREATOR_STATUSES,
+  type CreatorStatus,
+  identityEntities,
+  type Role,
+  ROLES,
+} from './identity.entities.js';
 export { IdentityModule } from './identity.module.js';
-export { IdentityService, type AccountView } from './identity.service.js';
+export { IdentityService } from './identity.service.js';
 export {
   assertOwnerOrOperator,
   CurrentPrincipal,
+  FrozenMayCall,
   hasRole,
   OptionalPrincipal,
   type Principal,

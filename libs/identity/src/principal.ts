@@ -10,11 +10,14 @@ export interface Principal {
   roles: Role[];
   via: 'session' | 'api-key';
   credentialId: string;
+  /** The account is frozen: it may read and sign out, nothing else (enforced by the auth guard). */
+  frozen: boolean;
 }
 
 export const PUBLIC_ROUTE = 'heirloom:public';
 export const REQUIRED_ROLES = 'heirloom:roles';
 export const SESSION_ONLY = 'heirloom:session-only';
+export const FROZEN_MAY_CALL = 'heirloom:frozen-may-call';
 
 /** Marks a route as reachable without credentials. */
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
@@ -28,6 +31,12 @@ export const Roles = (...roles: Role[]) => SetMetadata(REQUIRED_ROLES, roles);
  */
 export const SessionOnly = () => SetMetadata(SESSION_ONLY, true);
 
+/**
+ * Lets a frozen account call a write route (signing out): every other write answers 403
+ * `account-frozen` to a frozen account.
+ */
+export const FrozenMayCall = () => SetMetadata(FROZEN_MAY_CALL, true);
+
 /** Who may call a route: what the auth guard enforces, for the guard and the API document alike. */
 export interface RouteAccess {
   public: boolean;
@@ -35,6 +44,8 @@ export interface RouteAccess {
   roles?: readonly Role[];
   /** API keys are refused: a person's session is needed. */
   sessionOnly: boolean;
+  /** A frozen account may call it even though it writes (signing out). */
+  frozenMayCall: boolean;
 }
 
 /** A route handler or a controller class: what Nest's metadata is read from. */
@@ -51,6 +62,7 @@ export function routeAccess(
     public: reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) ?? false,
     roles: reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets),
     sessionOnly: reflector.getAllAndOverride<boolean>(SESSION_ONLY, targets) ?? false,
+    frozenMayCall: reflector.getAllAndOverride<boolean>(FROZEN_MAY_CALL, targets) ?? false,
   };
 }
 

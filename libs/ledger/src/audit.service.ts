@@ -8,12 +8,16 @@ import {
   decodeEntry,
   openNote,
   parseCheckpoint,
+  parseTokenMapLine,
+  TOKEN_MAP_LINE_KEYWORD,
   toHex,
   type LedgerEntry,
   type TokenState,
 } from './core/index.js';
 import { LedgerKeys } from './ledger-keys.js';
 import { STRIP_WIDTH, leafHashOf, nodeInStrip } from './strips.js';
+import { TokenMapTree, mapKeyOf, type MapLeaf } from './token-map-tree.js';
+import { checkNodesSince } from './tree-store.js';
 
 /** A token's owner and status as the database's ownership tables hold them. */
 export interface OwnershipRow {
@@ -33,6 +37,8 @@ export type MismatchKind =
   | 'checkpoint-mismatch'
   | 'checkpoint-signature'
   | 'root-mismatch'
+  | 'stored-node-mismatch'
+  | 'token-map-mismatch'
   | 'illegal-history'
   | 'ownership-mismatch'
   | 'missing-from-log'
@@ -102,6 +108,10 @@ export class AuditService {
       }
     };
 
+    // Each token's latest integrated entry, for the token map (as the sequencer keys it: the token column).
+    const latestLeaves = new Map<string, MapLeaf>();
+    // The token map is rebuilt once, at the newest checkpoint that commits to one.
+    const newestMapped = checkpoints.findLast((checkpoint) => checkpoint.mapRoot !== undefined);
     let checkpointAt = 0;
     let next = 0; // the index the next entry should have
     let treeBroken = false; // past a gap the tree cannot be recomputed, but ownership can be replayed
@@ -109,7 +119,7 @@ export class AuditService {
     // The stored tree state, read once for the snapshot. Also turns off sorts and bitmap scans for
     // the transaction: the keyset pages below walk the (tx, id) key, never sorting it.
     const [state]: StateRow[] = await manager.query(
-      `SELECT size, root, last_tx::text, last_id,
+      `SELECT size, root, frontier, last_tx::text, last_id,
          set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)
        FROM ledger_state WHERE id = 1`,
     );
@@ -163,6 +173,7 @@ export class AuditService {
           });
         }
         if (entry) replay(index, entry);
+        latestLeaves.set(row.token_id, { key: mapKeyOf(row.token_id), index, leafHash: hash });
         if (treeBroken) continue;
         tree.append(hash);
         for (
@@ -170,6 +181,9 @@ export class AuditService {
           checkpointAt < checkpoints.length && checkpoints[checkpointAt].size === tree.size;
           checkpointAt++
         ) {
+          if (checkpoints[checkpointAt] === newestMapped) {
+            this.checkTokenMap(newestMapped, latestLeaves.values(), mismatches);
+          }
           if (!bytesEqual(checkpoints[checkpointAt].root, tree.root())) {
             mismatches.push({
               kind: 'checkpoint-mismatch',
@@ -194,7 +208,24 @@ export class AuditService {
         detail: `checkpoint of size ${missed.size} is beyond the log's ${tree.size} entries`,
       });
     }
+    if (!treeBroken) await this.checkStoredTree(manager, state, mismatches);
     return this.finish(manager, state, tree, tokens, checkpoints.length, mismatches, ownership, replay);
+  }
+
+  /**
+   * Every stored node above the leaves (recomputed from the stored leaf hashes, which the replay
+   * matched with the entries) and the stored frontier: what proofs and the next checkpoint are
+   * built from.
+   */
+  private async checkStoredTree(
+    manager: EntityManager,
+    state: StateRow,
+    mismatches: Mismatch[],
+  ): Promise<void> {
+    const stored = { size: Number(state.size), root: state.root, frontier: state.frontier };
+    for (const detail of await checkNodesSince(manager, stored, 0, undefined)) {
+      mismatches.push({ kind: 'stored-node-mismatch', detail });
+    }
   }
 
   private async finish(
@@ -264,6 +295,21 @@ export class AuditService {
     };
   }
 
+  /** The map of each token's latest entry below the checkpoint must be the one it commits to. */
+  private checkTokenMap(
+    checkpoint: { size: number; mapRoot?: Uint8Array },
+    latestLeaves: Iterable<MapLeaf>,
+    mismatches: Mismatch[],
+  ): void {
+    const map = TokenMapTree.build(latestLeaves, checkpoint.size);
+    if (!bytesEqual(map.root, checkpoint.mapRoot!)) {
+      mismatches.push({
+        kind: 'token-map-mismatch',
+        detail: `checkpoint ${checkpoint.size} commits to token map ${toHex(checkpoint.mapRoot!)}, the entries give ${toHex(map.root)}`,
+      });
+    }
+  }
+
   private decode(
     bytes: Uint8Array,
     index: number | undefined,
@@ -286,14 +332,16 @@ export class AuditService {
     const rows: { size: string; root: Buffer; note: string }[] = await manager.query(
       `SELECT size, root, note FROM ledger_checkpoints ORDER BY size`,
     );
-    const verified: { size: number; root: Uint8Array }[] = [];
+    const verified: { size: number; root: Uint8Array; mapRoot?: Uint8Array }[] = [];
     for (const row of rows) {
       try {
         const checkpoint = parseCheckpoint(openNote(row.note, [this.keys.operatorVerifier]).text);
         if (checkpoint.origin !== this.config.ledgerOrigin || checkpoint.size !== Number(row.size)) {
           throw new Error('origin or size differs from the row');
         }
-        verified.push({ size: checkpoint.size, root: checkpoint.rootHash });
+        const line = checkpoint.extensions?.find((text) => text.startsWith(`${TOKEN_MAP_LINE_KEYWORD} `));
+        const mapRoot = line === undefined ? undefined : parseTokenMapLine(line);
+        verified.push({ size: checkpoint.size, root: checkpoint.rootHash, ...(mapRoot ? { mapRoot } : {}) });
       } catch (error) {
         mismatches.push({
           kind: 'checkpoint-signature',
@@ -308,6 +356,7 @@ export class AuditService {
 interface StateRow {
   size: string;
   root: Buffer;
+  frontier: Buffer;
   last_tx: string;
   last_id: string;
 }

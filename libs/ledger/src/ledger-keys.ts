@@ -4,19 +4,29 @@ import { HeirloomConfig } from '#config';
 import {
   fromBase64,
   generateKey,
+  parseCosignatureVerifierKey,
   parseSignerKey,
   parseVerifierKey,
   type Ed25519NoteVerifier,
   type NoteSigner,
 } from './core/index.js';
 
-/** The operator's checkpoint key and the allow-listed witness keys. */
+/** A witness named in LEDGER_WITNESS_KEYS: seeds the run-time allow-list (WitnessRegistry). */
+export interface SeedWitness {
+  name: string;
+  /** Its cosignature/v1 verifier key (type 0x04), converted from a plain Ed25519 key if need be. */
+  verifierKey: string;
+  /** Its tlog-witness submission prefix, from a `<key>@<url>` entry; absent: it is not pushed to. */
+  url?: string;
+}
+
+/** The operator's checkpoint key, and the witnesses and quorum the environment seeds. */
 export class LedgerKeys {
   constructor(
     readonly signer: NoteSigner,
     readonly operatorVerifierKey: string,
-    readonly witnesses: Ed25519NoteVerifier[],
-    readonly quorum: number,
+    readonly seedWitnesses: SeedWitness[],
+    readonly seedQuorum: number,
   ) {}
 
   get operatorVerifier(): Ed25519NoteVerifier {
@@ -47,9 +57,19 @@ export function loadLedgerKeys(config: HeirloomConfig): LedgerKeys {
   return new LedgerKeys(
     signer,
     verifierKeyOf(signerKey),
-    config.ledgerWitnessKeys.map((key) => parseVerifierKey(key)),
+    config.ledgerWitnessKeys.map(parseSeedWitness),
     config.ledgerWitnessQuorum,
   );
+}
+
+/** Reads one LEDGER_WITNESS_KEYS entry: a verifier key, optionally followed by `@<http(s) URL>`. */
+export function parseSeedWitness(entry: string): SeedWitness {
+  const at = entry.search(/@https?:\/\//);
+  const key = at < 0 ? entry : entry.slice(0, at);
+  const verifier = parseCosignatureVerifierKey(key);
+  if (at < 0) return { name: verifier.name, verifierKey: verifier.verifierKey };
+  const url = new URL(entry.slice(at + 1)).toString().replace(/\/+$/, '');
+  return { name: verifier.name, verifierKey: verifier.verifierKey, url };
 }
 
 /** The verifier key matching a `PRIVATE+KEY+name+hash+base64(0x01‖seed)` signer key. */

@@ -63,6 +63,23 @@ export class LedgerController {
     return this.checkpoints.verifierKeys();
   }
 
+  @Get('policy')
+  @Header('content-type', 'text/plain; charset=utf-8')
+  @ApiOperation({
+    summary: "Get the operator's recommended verification policy",
+    description:
+      'A C2SP tlog-policy file: the log key, the allow-listed witness keys and the quorum of witness ' +
+      'cosignatures that makes a checkpoint final. Save it once and verify certificates with ' +
+      '`heirloom-verify CERT.json --policy FILE`; a certificate never sets its own quorum.',
+  })
+  @ApiOkResponse({
+    description: 'The policy file',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  policy(): string {
+    return this.certificates.recommendedPolicy();
+  }
+
   @Get('entries')
   @ApiOperation({
     summary: 'List log entries by index',
@@ -136,11 +153,13 @@ export class LedgerController {
     summary: "Download a token's ownership certificate",
     description:
       'A self-contained JSON file (sent as an attachment) proving the token history as of the newest ' +
-      'checkpoint that reached the witness quorum; verify it offline. 409 `not-yet-checkpointed` ' +
-      'for a token too new for such a checkpoint: retry shortly.',
+      'checkpoint that reached the witness quorum, and that its newest entry is the token\u2019s latest ' +
+      'there (the token map); verify it offline. 409 `not-yet-checkpointed` for a token too new for ' +
+      'such a checkpoint: retry shortly. 503 `ledger-integrity` when the stored ledger disagrees with ' +
+      'its signed checkpoint (operators are alerted).',
   })
   @ApiOkResponse({ type: CertificateView })
-  @ApiProblems({ 404: ['not-found'], 409: ['not-yet-checkpointed'] })
+  @ApiProblems({ 404: ['not-found'], 409: ['not-yet-checkpointed'], 503: ['ledger-integrity'] })
   async certificate(@Param('tokenId') tokenId: string, @Res({ passthrough: true }) reply: FastifyReply) {
     const certificate = await this.certificates.certificate(tokenId);
     void reply.header('content-disposition', `attachment; filename="heirloom-${tokenId}.cert.json"`);

@@ -6,6 +6,7 @@ import {
   CERTIFICATE_FORMAT,
   ENTRY_TYPES,
   type CertificateEntry,
+  type CertificateMapProof,
   type CertificateQuorum,
   type EntryType,
   type LedgerEntry,
@@ -130,6 +131,22 @@ export class CertificateEntryView implements CertificateEntry {
   @ApiProperty({ type: 'integer' }) index!: number;
   @ApiProperty({ description: "The entry's canonical bytes, base64 (the leaf data)" }) entry!: string;
   @ApiProperty(PROOF) proof!: string[];
+  @ApiProperty({
+    description:
+      'The same inclusion proof as a C2SP tlog-proof@v1 text (extra: the entry bytes; then the checkpoint)',
+  })
+  tlogProof!: string;
+}
+
+export class CertificateMapProofView implements CertificateMapProof {
+  @ApiProperty({ type: 'integer', description: "Log index of the token's latest entry as of the checkpoint" })
+  index!: number;
+  @ApiProperty({
+    type: [String],
+    description:
+      "Token-map siblings, top-down (base64 hashes), against the checkpoint's heirloom-token-map root",
+  })
+  siblings!: string[];
 }
 
 export class CertificateQuorumView implements CertificateQuorum {
@@ -144,6 +161,11 @@ export class CertificateView implements OwnershipCertificate {
   @ApiProperty({ description: 'Token id' }) token!: string;
   @ApiProperty({ type: [CertificateEntryView], description: "The token's whole history, mint first" })
   entries!: CertificateEntryView[];
+  @ApiProperty({
+    type: () => CertificateMapProofView,
+    description: 'Proof that the newest entry is the token\u2019s latest as of the checkpoint',
+  })
+  map!: CertificateMapProofView;
   @ApiProperty({ description: 'The co-signed checkpoint note, verbatim' }) checkpoint!: string;
   @ApiProperty({ type: [String], description: 'Verifier keys of the operator and the witnesses' })
   verifierKeys!: string[];

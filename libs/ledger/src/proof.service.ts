@@ -97,6 +97,32 @@ export class ProofService {
     return rows.map((row) => toStoredEntry(Number(row.idx), row.entry));
   }
 
+  /**
+   * Where a token's entry of `type` with `ref` (e.g. the sale of an order) stands in the log: its
+   * index once integrated (null while it waits for the sequencer) and the current tree size; or
+   * `undefined` if no such entry was written. Read in one statement, so the two agree.
+   */
+  async entryPosition(
+    tokenId: string,
+    type: LedgerEntry['type'],
+    ref: string,
+  ): Promise<{ index: number | null; treeSize: number } | undefined> {
+    const [row]: { idx: string | null; size: string }[] = await this.dataSource.query(
+      `WITH hit AS (
+         SELECT e.tx, e.id, ${INTEGRATED} AS integrated, st.size
+         FROM ledger_entries e JOIN ledger_state st ON st.id = 1
+         WHERE e.token_id = $1 AND convert_from(e.entry, 'UTF8')::jsonb @> $2::jsonb
+         ORDER BY e.tx, e.id LIMIT 1)
+       SELECT hit.size,
+              (SELECT pos.idx FROM ledger_entries e ${INDEX_OF_ENTRY}
+               WHERE hit.integrated AND e.tx = hit.tx AND e.id = hit.id) AS idx
+       FROM hit`,
+      [tokenId, JSON.stringify({ type, ref })],
+    );
+    if (!row) return undefined;
+    return { index: row.idx === null ? null : Number(row.idx), treeSize: Number(row.size) };
+  }
+
   private async checkSize(size: number | undefined): Promise<number> {
     const state = await loadTreeState(this.dataSource.manager);
     if (size === undefined) return state.size;

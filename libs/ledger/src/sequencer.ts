@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HASH_SIZE } from './core/index.js';
+import { IntegrityAlerts } from './integrity-alerts.js';
 import { SEGMENT_SIZE } from './log-positions.js';
 import { appendLeaves, rootOfFrontier, splitHashes, type StripAppend } from './strips.js';
+import { LedgerIntegrityError, checkStoredFrontier } from './tree-store.js';
 
 /**
  * Integrates written entries into the Merkle tree, one writer at a time (the ledger_state row lock).
@@ -14,6 +16,10 @@ import { appendLeaves, rootOfFrontier, splitHashes, type StripAppend } from './s
  * stores, in one transaction: the leaf hashes and every completed parent node (strips.ts), one segment
  * row for each entry at a multiple of 256 (to find an index's entry), and the new position, frontier
  * and root. Entry bytes never leave the database: PostgreSQL's sha256 hashes the leaves there.
+ *
+ * Nothing stored is trusted: before a batch the stored frontier must be exactly the frontier nodes in
+ * the strips and the stored root their root; otherwise the sequencer refuses to integrate
+ * (LedgerIntegrityError, and an integrity alert).
  */
 @Injectable()
 export class Sequencer {
@@ -21,42 +27,33 @@ export class Sequencer {
   private waitingSince: number | undefined;
   private warnedAt = 0;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly alerts: IntegrityAlerts,
+  ) {}
 
-  /** Integrates up to `limit` settled entries; returns how many. */
+  /** Integrates up to `limit` settled entries; returns how many. Refuses over an inconsistent stored tree. */
   async integrateBatch(limit = 20_000): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const state = await lockState(manager);
-      const batch = await settledBatch(manager, state, limit);
-      if (batch.count === 0) return 0;
-      const frontier = splitHashes(state.frontier);
-      const strips = appendLeaves(frontier, state.size, batch.leaves);
-      // Strips, segments and the new state in one statement.
-      await manager.query(
-        `WITH strips AS (
-           INSERT INTO ledger_strips (level, idx, hashes)
-           SELECT level, idx, substring($3::bytea FROM start FOR length)
-           FROM unnest($1::smallint[], $2::bigint[], $4::int[], $5::int[]) AS t(level, idx, start, length)
-           ON CONFLICT (level, idx) DO UPDATE SET hashes = ledger_strips.hashes || EXCLUDED.hashes
-         ), segments AS (
-           INSERT INTO ledger_segments (idx, first_tx, first_id)
-           SELECT * FROM unnest($11::bigint[], $12::xid8[], $13::bigint[])
-         )
-         UPDATE ledger_state SET size = $6, root = $7, last_tx = $8, last_id = $9, frontier = $10 WHERE id = 1`,
-        [
-          ...stripColumns(strips),
-          state.size + batch.count,
-          rootOfFrontier(frontier),
-          batch.lastTx,
-          batch.lastId,
-          Buffer.concat(frontier),
-          batch.segments.map((segment) => segment.index),
-          batch.segments.map((segment) => segment.tx),
-          batch.segments.map((segment) => segment.id),
-        ],
-      );
-      return batch.count;
-    });
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const state = await lockState(manager);
+        await checkState(manager, state);
+        const batch = await settledBatch(manager, state, limit);
+        if (batch.count === 0) return 0;
+        await storeBatch(manager, state, batch);
+        return batch.count;
+      });
+    } catch (error) {
+      // Refusing to integrate over an inconsistent stored tree.
+      if (error instanceof LedgerIntegrityError) {
+        await this.alerts.raise({
+          kind: 'sequencer-refused',
+          subject: 'ledger_state',
+          detail: error.problems.join('; '),
+        });
+      }
+      throw error;
+    }
   }
 
   /** Integrates everything settled so far. */
@@ -124,6 +121,7 @@ interface SequencerState {
   lastTx: string;
   lastId: string;
   frontier: Buffer;
+  root: Buffer;
 }
 
 /**
@@ -131,13 +129,60 @@ interface SequencerState {
  * room for a large batch in memory.
  */
 async function lockState(manager: EntityManager): Promise<SequencerState> {
-  const [row]: { size: string; last_tx: string; last_id: string; frontier: Buffer }[] = await manager.query(
-    `SELECT size, last_tx::text, last_id, frontier,
+  const [row]: {
+    size: string;
+    last_tx: string;
+    last_id: string;
+    frontier: Buffer;
+    root: Buffer;
+  }[] = await manager.query(
+    `SELECT size, last_tx::text, last_id, frontier, root,
        set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true),
        set_config('work_mem', '64MB', true)
      FROM ledger_state WHERE id = 1 FOR UPDATE`,
   );
-  return { size: Number(row.size), lastTx: row.last_tx, lastId: row.last_id, frontier: row.frontier };
+  return {
+    size: Number(row.size),
+    lastTx: row.last_tx,
+    lastId: row.last_id,
+    frontier: row.frontier,
+    root: row.root,
+  };
+}
+
+/** Refuses (LedgerIntegrityError) unless the stored frontier is the strips' and the root is theirs. */
+async function checkState(manager: EntityManager, state: SequencerState): Promise<void> {
+  const { problems } = await checkStoredFrontier(manager, state);
+  if (problems.length > 0) throw new LedgerIntegrityError(problems);
+}
+
+/** Strips, segments and the new state, in one statement. */
+async function storeBatch(manager: EntityManager, state: SequencerState, batch: SettledBatch): Promise<void> {
+  const frontier = splitHashes(state.frontier);
+  const strips = appendLeaves(frontier, state.size, batch.leaves);
+  await manager.query(
+    `WITH strips AS (
+       INSERT INTO ledger_strips (level, idx, hashes)
+       SELECT level, idx, substring($3::bytea FROM start FOR length)
+       FROM unnest($1::smallint[], $2::bigint[], $4::int[], $5::int[]) AS t(level, idx, start, length)
+       ON CONFLICT (level, idx) DO UPDATE SET hashes = ledger_strips.hashes || EXCLUDED.hashes
+     ), segments AS (
+       INSERT INTO ledger_segments (idx, first_tx, first_id)
+       SELECT * FROM unnest($11::bigint[], $12::xid8[], $13::bigint[])
+     )
+     UPDATE ledger_state SET size = $6, root = $7, last_tx = $8, last_id = $9, frontier = $10 WHERE id = 1`,
+    [
+      ...stripColumns(strips),
+      state.size + batch.count,
+      rootOfFrontier(frontier),
+      batch.lastTx,
+      batch.lastId,
+      Buffer.concat(frontier),
+      batch.segments.map((segment) => segment.index),
+      batch.segments.map((segment) => segment.tx),
+      batch.segments.map((segment) => segment.id),
+    ],
+  );
 }
 
 interface SettledBatch {
@@ -186,7 +231,9 @@ async function settledBatch(
      ) AS batch`,
     [state.lastTx, state.lastId, state.size, limit],
   );
-  if (row.count === 0) return { count: 0, leaves: Buffer.alloc(0), segments: [], lastTx: '', lastId: '' };
+  if (row.count === 0) {
+    return { count: 0, leaves: Buffer.alloc(0), segments: [], lastTx: '', lastId: '' };
+  }
   const leaves = row.leaves!;
   const txs = row.segment_txs ?? [];
   const ids = row.segment_ids ?? [];

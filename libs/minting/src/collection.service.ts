@@ -14,6 +14,7 @@ export interface CollectionView {
   supplyCap: number | null;
   minted: number;
   policy: {
+    giftsAllowed: boolean;
     resaleAllowed: boolean;
     holdDays: number;
     realNameRequired: boolean;
@@ -23,7 +24,7 @@ export interface CollectionView {
 }
 
 export const COLLECTION_COLUMNS = `c.id, c.creator_id, a.handle AS creator_handle, c.name, c.description, c.royalty_bps,
-  c.supply_cap, c.minted, c.resale_allowed, c.hold_days, c.real_name_required, c.per_buyer_limit, c.created_at`;
+  c.supply_cap, c.minted, c.gifts_allowed, c.resale_allowed, c.hold_days, c.real_name_required, c.per_buyer_limit, c.created_at`;
 
 /** Maps a row selected with COLLECTION_COLUMNS. */
 interface CollectionRow {
@@ -35,6 +36,7 @@ interface CollectionRow {
   royalty_bps: number;
   supply_cap: number | null;
   minted: number;
+  gifts_allowed: boolean;
   resale_allowed: boolean;
   hold_days: number;
   real_name_required: boolean;
@@ -53,6 +55,7 @@ export function toCollectionView(row: CollectionRow): CollectionView {
     supplyCap: row.supply_cap,
     minted: row.minted,
     policy: {
+      giftsAllowed: row.gifts_allowed,
       resaleAllowed: row.resale_allowed,
       holdDays: row.hold_days,
       realNameRequired: row.real_name_required,
@@ -72,8 +75,8 @@ export class CollectionService {
     const policy = input.policy ?? {};
     const [row] = await this.dataSource.query(
       `INSERT INTO collections (creator_id, name, description, royalty_bps, supply_cap, resale_allowed, hold_days,
-         real_name_required, per_buyer_limit)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+         real_name_required, per_buyer_limit, gifts_allowed)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
       [
         principal.accountId,
         input.name,
@@ -84,6 +87,7 @@ export class CollectionService {
         policy.holdDays ?? 0,
         policy.realNameRequired ?? false,
         policy.perBuyerLimit ?? null,
+        policy.giftsAllowed ?? true,
       ],
     );
     return this.get(row.id);

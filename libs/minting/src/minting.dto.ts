@@ -23,6 +23,13 @@ export const MAX_ROYALTY_BPS = 2500;
 export const MAX_EDITIONS_PER_REQUEST = 10_000;
 
 export class CollectionPolicyDto {
+  @ApiPropertyOptional({
+    default: true,
+    description: 'Owners may give tokens to other accounts (after the hold period)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  giftsAllowed?: boolean;
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() resaleAllowed?: boolean;
   @ApiPropertyOptional({ default: 0, description: 'Days a buyer must hold before resale or gift' })
   @IsOptional()
@@ -86,6 +93,7 @@ export class MintDto {
 type CollectionPolicyShape = CollectionShape['policy'];
 
 export class CollectionPolicyView implements CollectionPolicyShape {
+  @ApiProperty({ description: 'Owners may give tokens to other accounts' }) giftsAllowed!: boolean;
   @ApiProperty() resaleAllowed!: boolean;
   @ApiProperty({ type: 'integer', description: 'Days a buyer must hold before resale or gift' })
   holdDays!: number;

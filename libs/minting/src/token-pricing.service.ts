@@ -20,4 +20,11 @@ export class TokenPricing {
       currency,
     ]);
   }
+
+  /** Clears the asking price of tokens taken off sale, in the caller's transaction. */
+  async clearAskingPrice(manager: EntityManager, tokenIds: readonly string[]): Promise<void> {
+    await manager.query(`UPDATE tokens SET price_minor = NULL, currency = NULL WHERE id = ANY($1::text[])`, [
+      tokenIds,
+    ]);
+  }
 }

@@ -1,2 +1,3 @@
-export { InconsistentLogError, Witness, type WitnessOptions, type WitnessOutcome } from './witness.js';
-export { readWitnessState, type WitnessState } from './witness-state.js';
+export { Witness, type WitnessOptions, type WitnessRefusal, type WitnessResponse } from './witness.js';
+export { startWitnessServer, type WitnessServerOptions } from './witness-server.js';
+export { WitnessStateStore, type WitnessState } from './witness-state.js';

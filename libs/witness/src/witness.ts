@@ -1,135 +1,208 @@
 import {
-  addSignatures,
+  NoteError,
+  ProofError,
   bytesEqual,
+  cosignatureLine,
+  emptyRoot,
   fromBase64,
+  fromUtf8,
   openNote,
   parseCheckpoint,
-  parseSignerKey,
+  parseCosignatureSignerKey,
   parseVerifierKey,
   toBase64,
+  tryFromBase64,
   verifyConsistency,
+  type Checkpoint,
+  type CosignatureSigner,
+  type NoteVerifier,
 } from '#ledger-core';
-import { readWitnessState, writeWitnessState, type WitnessState } from './witness-state.js';
+import { WitnessStateStore } from './witness-state.js';
+
+/** C2SP tlog-witness: at most 63 consistency proof lines. */
+const MAX_PROOF_LINES = 63;
+const OLD_SIZE_LINE = /^old (0|[1-9][0-9]*)$/;
 
 export interface WitnessOptions {
-  /** Base URL of the operator's API (its /ledger endpoints). */
-  logUrl: string;
-  /** This witness's own C2SP signer key. */
+  /** This witness's cosignature/v1 signer key (type 0x04, or a plain Ed25519 key). */
   signerKey: string;
-  /** The operator's verifier key: checkpoints must carry its signature. */
-  operatorKey: string;
-  stateFile: string;
-  fetch?: typeof fetch;
+  /** Verifier keys of the logs it witnesses; each log's origin is its key's name. */
+  logKeys: readonly string[];
+  store: WitnessStateStore;
+  /** POSIX seconds; the cosignature's timestamp. */
+  clock?: () => number;
+  /** Told of every request refused for what may be log misbehaviour (fork, bad proof). */
+  onRefusal?: (refusal: WitnessRefusal) => void;
 }
 
-export type WitnessOutcome =
-  | { status: 'cosigned'; size: number; witnesses: number; final: boolean }
-  | { status: 'up-to-date'; size: number }
-  | { status: 'refused'; size?: number; reason: string };
+/** What the HTTP layer sends back: status, content type and body, exactly as the spec says. */
+export interface WitnessResponse {
+  status: 200 | 400 | 403 | 404 | 409 | 422;
+  contentType: string;
+  body: string;
+}
 
-/** Raised when the log shows a history inconsistent with what this witness saw before. */
-export class InconsistentLogError extends Error {}
+/** A refused add-checkpoint request, for the witness's own log. */
+export interface WitnessRefusal {
+  status: WitnessResponse['status'];
+  origin?: string;
+  oldSize?: number;
+  size?: number;
+  reason: string;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const SIZE = 'text/x.tlog.size';
 
 /**
- * An independent witness: fetches the newest checkpoint, checks the operator's signature, proves it
- * consistent with the last checkpoint it co-signed, and only then co-signs and remembers it.
+ * The witness side of C2SP tlog-witness `add-checkpoint`: checks the log's signature and a
+ * consistency proof from the latest checkpoint it co-signed, persists the new one, then answers
+ * with a cosignature/v1. It never co-signs a checkpoint that does not extend the last one it signed.
  */
 export class Witness {
-  private readonly fetch: typeof fetch;
+  private readonly signer: CosignatureSigner;
+  private readonly logs: Map<string, NoteVerifier[]>;
+  private readonly clock: () => number;
 
   constructor(private readonly options: WitnessOptions) {
-    this.fetch = options.fetch ?? fetch;
+    this.clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
+    this.signer = parseCosignatureSignerKey(options.signerKey, this.clock);
+    this.logs = new Map();
+    for (const key of options.logKeys) {
+      const verifier = parseVerifierKey(key);
+      this.logs.set(verifier.name, [...(this.logs.get(verifier.name) ?? []), verifier]);
+    }
   }
 
-  /** One round; a refusal is returned (and must be reported loudly), never silently skipped. */
-  async witnessOnce(): Promise<WitnessOutcome> {
-    const signer = parseSignerKey(this.options.signerKey);
-    const operator = parseVerifierKey(this.options.operatorKey);
-    const note = await this.getText('/ledger/checkpoint');
+  /** This witness's name and cosignature/v1 verifier key, to give log operators. */
+  get identity(): { name: string; verifierKey: string } {
+    return { name: this.signer.name, verifierKey: this.signer.verifierKey };
+  }
+
+  /** Handles one `POST <prefix>/add-checkpoint` body. */
+  async addCheckpoint(body: Uint8Array | string): Promise<WitnessResponse> {
+    const request = parseRequest(body);
+    if ('status' in request) return this.refuse(request);
+    const origin = request.note.slice(0, request.note.indexOf('\n'));
+    const verifiers = this.logs.get(origin);
+    if (!verifiers)
+      return this.refuse({ status: 404, origin, reason: `unknown log origin ${JSON.stringify(origin)}` });
+
     let text: string;
+    let checkpoint: Checkpoint;
     try {
-      text = openNote(note, [operator]).text;
+      text = openNote(request.note, verifiers).text;
+      checkpoint = parseCheckpoint(text);
     } catch (error) {
-      return {
-        status: 'refused',
-        reason: `checkpoint is not signed by the operator: ${(error as Error).message}`,
-      };
+      if (error instanceof NoteError && error.code !== 'malformed-note') {
+        return this.refuse({
+          status: 403,
+          origin,
+          reason: `no trusted log signature verifies: ${error.message}`,
+        });
+      }
+      return this.refuse({
+        status: 400,
+        origin,
+        reason: `malformed checkpoint: ${(error as Error).message}`,
+      });
     }
-    const checkpoint = parseCheckpoint(text);
-    if (checkpoint.origin !== operator.name) {
-      return {
-        status: 'refused',
+    const { oldSize, proof } = request;
+    if (oldSize > checkpoint.size) {
+      return this.refuse({
+        status: 400,
+        origin,
+        oldSize,
         size: checkpoint.size,
-        reason: `origin ${checkpoint.origin} is not ${operator.name}`,
-      };
+        reason: `old size ${oldSize} is above the checkpoint size ${checkpoint.size}`,
+      });
     }
-    const previous = await readWitnessState(this.options.stateFile);
-    try {
-      await this.checkConsistent(previous, checkpoint.size, checkpoint.rootHash);
-    } catch (error) {
-      if (error instanceof InconsistentLogError)
-        return { status: 'refused', size: checkpoint.size, reason: error.message };
-      throw error;
-    }
-    // Same tree as last time: nothing to do, unless the log lost our signature.
-    if (previous?.size === checkpoint.size && note.includes(`\n— ${signer.name} `)) {
-      return { status: 'up-to-date', size: checkpoint.size };
-    }
-    // Remember before publishing: once signed, we must never sign a conflicting checkpoint.
-    await writeWitnessState(this.options.stateFile, {
-      origin: checkpoint.origin,
-      size: checkpoint.size,
-      root: toBase64(checkpoint.rootHash),
+
+    return this.options.store.exclusive(async () => {
+      const latest = this.options.store.get(origin);
+      const latestSize = latest?.size ?? 0;
+      const refusal = { origin, oldSize, size: checkpoint.size };
+      if (oldSize !== latestSize) {
+        return this.refuse(
+          {
+            ...refusal,
+            status: 409,
+            reason: `old size ${oldSize} is not the latest co-signed size ${latestSize}`,
+          },
+          `${latestSize}\n`,
+        );
+      }
+      const latestRoot = latest ? fromBase64(latest.root) : emptyRoot();
+      if (oldSize === checkpoint.size && latest && !bytesEqual(latestRoot, checkpoint.rootHash)) {
+        return this.refuse(
+          {
+            ...refusal,
+            status: 409,
+            reason: `a different root for size ${checkpoint.size} than the one co-signed: the log forked`,
+          },
+          `${latestSize}\n`,
+        );
+      }
+      try {
+        // With nothing co-signed yet, the proof must be empty and anything is consistent (trust on first use).
+        if (latest || proof.length > 0) {
+          verifyConsistency(oldSize, checkpoint.size, proof, latestRoot, checkpoint.rootHash);
+        }
+      } catch (error) {
+        if (!(error instanceof ProofError)) throw error;
+        return this.refuse({
+          ...refusal,
+          status: 422,
+          reason: `checkpoint ${checkpoint.size} does not extend the co-signed ${oldSize}: ${error.message}`,
+        });
+      }
+      // Persist before answering: once signed, a conflicting checkpoint must never be signed.
+      await this.options.store.put({ origin, size: checkpoint.size, root: toBase64(checkpoint.rootHash) });
+      return { status: 200, contentType: TEXT, body: cosignatureLine(this.signer, text, this.clock()) };
     });
-    const cosigned = addSignatures(note, [signer]);
-    const response = await this.fetch(
-      `${this.options.logUrl}/ledger/checkpoints/${checkpoint.size}/cosignatures`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ note: cosigned }),
-      },
-    );
-    if (!response.ok)
-      throw new Error(`the log refused our co-signature: ${response.status} ${await response.text()}`);
-    const result = (await response.json()) as { witnesses: number; final: boolean };
-    return { status: 'cosigned', size: checkpoint.size, ...result };
   }
 
-  private async checkConsistent(
-    previous: WitnessState | undefined,
-    size: number,
-    root: Uint8Array,
-  ): Promise<void> {
-    if (!previous) return; // trust on first use
-    const previousRoot = fromBase64(previous.root);
-    if (size < previous.size) {
-      throw new InconsistentLogError(`the log shrank from ${previous.size} to ${size} entries`);
-    }
-    if (size === previous.size) {
-      if (!bytesEqual(root, previousRoot))
-        throw new InconsistentLogError(`a different root for the same size ${size}: fork`);
-      return;
-    }
-    const body = (await this.getJson(`/ledger/proof/consistency?from=${previous.size}&to=${size}`)) as {
-      proof: string[];
-    };
-    try {
-      verifyConsistency(previous.size, size, body.proof.map(fromBase64), previousRoot, root);
-    } catch (error) {
-      throw new InconsistentLogError(
-        `checkpoint ${size} is not consistent with checkpoint ${previous.size} we co-signed: ${(error as Error).message}`,
-      );
-    }
+  private refuse(refusal: WitnessRefusal, sizeBody?: string): WitnessResponse {
+    this.options.onRefusal?.(refusal);
+    return sizeBody === undefined
+      ? { status: refusal.status, contentType: TEXT, body: refusal.reason + '\n' }
+      : { status: refusal.status, contentType: SIZE, body: sizeBody };
   }
+}
 
-  private async getText(path: string): Promise<string> {
-    const response = await this.fetch(this.options.logUrl + path);
-    if (!response.ok) throw new Error(`GET ${path}: ${response.status}`);
-    return response.text();
-  }
+interface AddCheckpointRequest {
+  oldSize: number;
+  proof: Uint8Array[];
+  note: string;
+}
 
-  private async getJson(path: string): Promise<unknown> {
-    return JSON.parse(await this.getText(path));
+/** Parses "old N\n" + proof lines + "\n" + signed checkpoint; a malformed body is a 400. */
+function parseRequest(body: Uint8Array | string): AddCheckpointRequest | WitnessRefusal {
+  let text: string;
+  try {
+    text = typeof body === 'string' ? body : fromUtf8(body);
+  } catch {
+    return { status: 400, reason: 'the request body is not UTF-8' };
   }
+  const blank = text.indexOf('\n\n');
+  if (blank < 0) return { status: 400, reason: 'no empty line before the checkpoint' };
+  const [oldLine, ...proofLines] = text.slice(0, blank).split('\n');
+  const old = OLD_SIZE_LINE.exec(oldLine!);
+  if (!old || !Number.isSafeInteger(Number(old[1]))) {
+    return { status: 400, reason: 'the first line must be "old <size>" in decimal without leading zeroes' };
+  }
+  if (proofLines.length > MAX_PROOF_LINES) {
+    return { status: 400, reason: `more than ${MAX_PROOF_LINES} consistency proof lines` };
+  }
+  const proof: Uint8Array[] = [];
+  for (const line of proofLines) {
+    const hash = tryFromBase64(line);
+    if (hash === undefined || hash.length !== 32) {
+      return { status: 400, reason: 'each consistency proof line must be one base64 SHA-256 hash' };
+    }
+    proof.push(hash);
+  }
+  const note = text.slice(blank + 2);
+  if (!note.includes('\n')) return { status: 400, reason: 'no checkpoint after the empty line' };
+  return { oldSize: Number(old[1]), proof, note };
 }

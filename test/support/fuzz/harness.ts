@@ -93,6 +93,11 @@ async function start(databaseUrl: string, dataDir: string): Promise<Harness> {
       `UPDATE api_keys SET revoked_at = NULL WHERE id = ANY($1::uuid[]) AND revoked_at IS NOT NULL`,
       [principals.filter((p) => p.via === 'api-key').map((p) => p.credentialId)],
     );
+    // An operator route may have frozen one of them: every later write would only be refused.
+    await db.query(
+      `UPDATE accounts SET frozen_at = NULL, frozen_reason = NULL WHERE id = ANY($1::uuid[]) AND frozen_at IS NOT NULL`,
+      [principals.map((p) => p.accountId)],
+    );
     for (const principal of principals) {
       await db.query(
         `UPDATE accounts SET roles = $2, creator_status = CASE WHEN 'creator' = ANY($2) THEN 'approved' ELSE creator_status END

@@ -99,16 +99,34 @@ export function fuzzRequest(world: World, operation: Operation): fc.Arbitrary<Fu
 }
 
 /** Sends the request; a network failure (the process died, or the connection was cut) throws. */
+/** The API's default MAX_JSON_BODY_BYTES. */
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+function closedWhileSending(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  return ['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET'].includes(cause?.code ?? '');
+}
+
 export async function send(baseUrl: string, request: FuzzRequest, timeoutMs = 15_000): Promise<FuzzResponse> {
   const payload = materialize(request.body);
   // As bytes: fetch would add `text/plain` to a string body sent without a content type.
   const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  const response = await fetch(baseUrl + request.url, {
-    method: request.method,
-    headers: request.headers,
-    body: request.method === 'GET' || request.method === 'HEAD' ? undefined : bytes,
-    signal: AbortSignal.timeout(timeoutMs),
-  });
+  let response: Response;
+  try {
+    response = await fetch(baseUrl + request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.method === 'GET' || request.method === 'HEAD' ? undefined : bytes,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    // The server answers an oversized body 413 at once and closes the connection (HTTP allows it):
+    // a client still sending may see the close (EPIPE, reset) before it can read the answer.
+    if (bytes && bytes.byteLength > DEFAULT_BODY_LIMIT && closedWhileSending(error)) {
+      return { status: 413, contentType: '(connection closed while sending)', text: '' };
+    }
+    throw error;
+  }
   const text = await response.text();
   return { status: response.status, contentType: response.headers.get('content-type') ?? '', text };
 }

@@ -5,18 +5,29 @@ import { formatCheckpoint } from './checkpoint.js';
 import { type EntryType, type LedgerEntry, encodeEntry, validateEntry } from './entry.js';
 import { leafHash } from './hasher.js';
 import { MemoryTree } from './memory-tree.js';
+import { parseCosignatureSignerKey } from './cosignature.js';
 import { addSignatures, generateKey, parseSignerKey, signNote } from './note.js';
+import { parseTlogPolicy, policyFromKeys } from './tlog-policy.js';
+import { buildTokenMapProof, buildTokenMapRoot, formatTokenMapLine } from './token-map.js';
+import { parseTlogProof } from './tlog-proof.js';
+import { verifyInclusion } from './proof.js';
 
 const ORIGIN = 'heirloom.example/ledger';
 const key = (name: string, seedByte: number) => {
   const { signerKey, verifierKey } = generateKey(name, new Uint8Array(32).fill(seedByte));
-  return { name, signer: parseSignerKey(signerKey), verifierKey };
+  return { name, signerKey, signer: parseSignerKey(signerKey), verifierKey };
 };
 const operator = key(ORIGIN, 11);
 const regulator = key('regulator.example/witness', 12);
 const auditor = key('auditor.example/witness', 13);
 const rogue = key('rogue.example/witness', 14);
 const TRUSTED = [operator.verifierKey, regulator.verifierKey, auditor.verifierKey];
+/** What a careful user trusts: the log and both witnesses, all of which must cosign. */
+const POLICY = policyFromKeys({
+  logKeys: [operator.verifierKey],
+  witnessKeys: [regulator.verifierKey, auditor.verifierKey],
+});
+const BOTH = `2 of (${regulator.name}, ${auditor.name})`;
 
 let clock = Date.UTC(2025, 2, 1);
 function entry(
@@ -55,8 +66,25 @@ const LOG: LedgerEntry[] = [
 const tree = new MemoryTree();
 LOG.forEach((item) => tree.append(leafHash(encodeEntry(item))));
 
+/** The token-map entries of the log's first `size` entries. */
+const mapEntries = (size: number) =>
+  LOG.slice(0, size).map((item, index) => ({
+    tokenId: item.token,
+    index,
+    leafHash: leafHash(encodeEntry(item)),
+  }));
+
+/** The checkpoint body at `size`, committing to the tree and the token map. */
+const checkpointBody = (size: number) =>
+  formatCheckpoint({
+    origin: ORIGIN,
+    size,
+    rootHash: tree.root(size),
+    extensions: [formatTokenMapLine(buildTokenMapRoot(mapEntries(size)))],
+  });
+
 function checkpointNote(size: number, witnesses = [regulator, auditor]): string {
-  const body = formatCheckpoint({ origin: ORIGIN, size, rootHash: tree.root(size) });
+  const body = checkpointBody(size);
   return addSignatures(
     signNote(body, [operator.signer]),
     witnesses.map((witness) => witness.signer),
@@ -73,10 +101,12 @@ function certificateFor(
       ? [{ index, bytes: encodeEntry(item), proof: tree.inclusionProof(index, size) }]
       : [],
   );
+  const map = buildTokenMapProof(mapEntries(size), token)!;
   return buildCertificate({
     origin: ORIGIN,
     token,
     entries,
+    map,
     checkpoint,
     verifierKeys: TRUSTED,
     quorum: { operatorKey: ORIGIN, witnesses: [regulator.name, auditor.name], required: 2 },
@@ -85,14 +115,18 @@ function certificateFor(
 
 const valid = certificateFor('tok_A');
 const clone = (): Record<string, unknown> => JSON.parse(JSON.stringify(valid));
-const errorsOf = (cert: unknown, trusted = TRUSTED, opts = {}): string[] => {
+const errorsOf = (
+  cert: unknown,
+  trusted: Parameters<typeof verifyCertificate>[1] = POLICY,
+  opts = {},
+): string[] => {
   const verdict = verifyCertificate(cert, trusted, opts);
   return verdict.ok ? [] : verdict.errors;
 };
 
 describe('verifyCertificate accepts', () => {
   it('a valid certificate and reports the current owner', () => {
-    expect(verifyCertificate(valid, TRUSTED, { expectedOrigin: ORIGIN, minWitnesses: 2 })).toEqual({
+    expect(verifyCertificate(valid, POLICY, { expectedOrigin: ORIGIN })).toEqual({
       ok: true,
       token: 'tok_A',
       owner: 'acct_buyer2',
@@ -101,21 +135,121 @@ describe('verifyCertificate accepts', () => {
       treeSize: 9,
       origin: ORIGIN,
       witnesses: [regulator.name, auditor.name],
+      quorum: BOTH,
     });
   });
 
+  it('a plain list of trusted keys: the key named like the origin is the log, every other must cosign', () => {
+    expect(verifyCertificate(valid, TRUSTED)).toMatchObject({ ok: true, quorum: BOTH });
+    const one = certificateFor('tok_A', 9, checkpointNote(9, [regulator]));
+    expect(verifyCertificate(one, TRUSTED).ok).toBe(false);
+    expect(verifyCertificate(one, [operator.verifierKey, regulator.verifierKey])).toMatchObject({
+      ok: true,
+      witnesses: [regulator.name],
+    });
+  });
+
+  it("fewer cosignatures when the user's own policy asks for fewer", () => {
+    const one = certificateFor('tok_A', 9, checkpointNote(9, [auditor]));
+    const policy = policyFromKeys({
+      logKeys: [operator.verifierKey],
+      witnessKeys: [regulator.verifierKey, auditor.verifierKey],
+      quorum: 1,
+    });
+    expect(verifyCertificate(one, policy)).toMatchObject({
+      ok: true,
+      witnesses: [auditor.name],
+      quorum: `1 of (${regulator.name}, ${auditor.name})`,
+    });
+  });
+
+  it('a tlog-policy file with groups', () => {
+    const policy = parseTlogPolicy(
+      [
+        `log ${operator.verifierKey}`,
+        `witness R ${regulator.verifierKey}`,
+        `witness A ${auditor.verifierKey}`,
+        `witness X ${rogue.verifierKey}`,
+        'group officials any R A',
+        'group all-of-us all officials X',
+        'group enough 1 all-of-us',
+        'quorum officials',
+      ].join('\n') + '\n',
+    );
+    expect(verifyCertificate(valid, policy)).toMatchObject({
+      ok: true,
+      quorum: `1 of (${regulator.name}, ${auditor.name})`,
+    });
+  });
+
+  it('cosignature/v1 witness signatures, trusted as 0x01 keys or as their 0x04 form', () => {
+    const body = checkpointBody(9);
+    const cosigners = [regulator, auditor].map((w) =>
+      parseCosignatureSignerKey(w.signerKey, () => 1_767_000_000),
+    );
+    const cert = certificateFor('tok_A', 9, addSignatures(signNote(body, [operator.signer]), cosigners));
+    expect(cert.checkpoint).toContain(`— ${regulator.name} `);
+    expect(verifyCertificate(cert, POLICY)).toMatchObject({
+      ok: true,
+      witnesses: [regulator.name, auditor.name],
+    });
+    const policy = policyFromKeys({
+      logKeys: [operator.verifierKey],
+      witnessKeys: cosigners.map((c) => c.verifierKey),
+    });
+    expect(policy.witnesses[0]!.verifierKey).toMatch(/^regulator\.example\/witness\+[0-9a-f]{8}\+BA/); // 0x04
+    expect(verifyCertificate(cert, policy)).toMatchObject({
+      ok: true,
+      witnesses: [regulator.name, auditor.name],
+    });
+    // A 0x04 key trusts cosignature/v1 only, not a plain note signature by the same key pair.
+    expect(verifyCertificate(valid, policy).ok).toBe(false);
+  });
+
   it('a certificate that survives a JSON round trip', () => {
-    expect(verifyCertificate(JSON.parse(JSON.stringify(valid)), TRUSTED).ok).toBe(true);
+    expect(verifyCertificate(JSON.parse(JSON.stringify(valid)), POLICY).ok).toBe(true);
   });
 
   it('an older checkpoint, with the state as of that tree size', () => {
-    const verdict = verifyCertificate(certificateFor('tok_A', 5), TRUSTED);
+    const verdict = verifyCertificate(certificateFor('tok_A', 5), POLICY);
     expect(verdict).toMatchObject({ ok: true, owner: 'acct_buyer2', treeSize: 5 });
   });
 
+  it('each entry as a C2SP tlog-proof@v1 text that proves it alone', () => {
+    valid.entries.forEach((item) => {
+      const parsed = parseTlogProof(item.tlogProof);
+      expect(parsed.index).toBe(item.index);
+      expect(parsed.checkpoint).toBe(valid.checkpoint);
+      expect(toBase64(parsed.extra!)).toBe(item.entry);
+      expect(() =>
+        verifyInclusion(leafHash(parsed.extra!), parsed.index, 9, parsed.proof, tree.root(9)),
+      ).not.toThrow();
+    });
+    expect(valid.entries[1]!.tlogProof).toMatch(/^c2sp\.org\/tlog-proof@v1\nextra [^\n]+\nindex 2\n/);
+  });
+
+  it('a maximum age, from the newest trusted cosignature/v1 timestamp', () => {
+    const at = 1_767_000_000;
+    const cosigners = [regulator, auditor].map((w, i) =>
+      parseCosignatureSignerKey(w.signerKey, () => at + i),
+    );
+    const cert = certificateFor(
+      'tok_A',
+      9,
+      addSignatures(signNote(checkpointBody(9), [operator.signer]), cosigners),
+    );
+    expect(verifyCertificate(cert, POLICY, { maxAgeSeconds: 60, now: at + 61 })).toMatchObject({
+      ok: true,
+      cosignedAt: at + 1,
+    });
+    expect(errorsOf(cert, POLICY, { maxAgeSeconds: 60, now: at + 62 }).join('\n')).toMatch(
+      /last co-signed at 2025-12-29T09:20:01.000Z, older than your maximum age of 60 s/,
+    );
+  });
+
   it('co-signatures by unknown witnesses, which are ignored', () => {
-    const cert = { ...valid, checkpoint: addSignatures(valid.checkpoint, [rogue.signer]) };
-    expect(verifyCertificate(cert, TRUSTED)).toMatchObject({
+    const cert = certificateFor('tok_A', LOG.length, addSignatures(valid.checkpoint, [rogue.signer]));
+    expect(verifyCertificate(cert, POLICY)).toMatchObject({
       ok: true,
       witnesses: [regulator.name, auditor.name],
     });
@@ -125,7 +259,7 @@ describe('verifyCertificate accepts', () => {
 describe('verifyCertificate rejects', () => {
   const cases: [string, () => string[], RegExp][] = [
     ['a non-object', () => errorsOf(null), /not a JSON object/],
-    ['another format', () => errorsOf({ ...valid, format: 'heirloom-certificate/v2' }), /format must be/],
+    ['another format', () => errorsOf({ ...valid, format: 'heirloom-certificate/v1' }), /format must be/],
     ['unknown fields', () => errorsOf({ ...valid, owner: 'acct_me' }), /unknown field "owner"/],
     ['another token', () => errorsOf({ ...valid, token: 'tok_B' }), /concerns token tok_A, not tok_B/],
     [
@@ -205,36 +339,53 @@ describe('verifyCertificate rejects', () => {
     [
       'a missing witness co-signature',
       () => errorsOf(certificateFor('tok_A', 9, checkpointNote(9, [regulator]))),
-      /witness quorum not met: 1 of 2 required trusted witness signatures \(signed: regulator\.example\/witness\)/,
+      /witness quorum not met: your policy requires 2 of \(regulator\.example\/witness, auditor\.example\/witness\); cosigned by: regulator\.example\/witness$/m,
     ],
     [
-      'a rogue co-signature standing in for an allow-listed witness',
+      'a rogue co-signature standing in for a witness the user trusts',
       () => errorsOf(certificateFor('tok_A', 9, checkpointNote(9, [regulator, rogue]))),
-      /witness quorum not met: 1 of 2/,
+      /witness quorum not met: your policy requires 2 of/,
     ],
     [
-      'a certificate lowering its own quorum below the caller policy',
+      'a certificate stripped of its cosignatures that lowers its own quorum to 0',
       () => {
         const cert = certificateFor('tok_A', 9, checkpointNote(9, []));
-        return errorsOf({ ...cert, quorum: { ...cert.quorum, required: 0 } }, TRUSTED, { minWitnesses: 2 });
+        return errorsOf({ ...cert, quorum: { ...cert.quorum, required: 0 } });
       },
-      /witness quorum not met: 0 of 2 required trusted witness signatures \(signed: none\)/,
+      /witness quorum not met: your policy requires 2 of .*; cosigned by: none/,
     ],
     [
-      'a checkpoint without the operator signature',
+      'the same, checked with a plain key list',
+      () => {
+        const cert = certificateFor('tok_A', 9, checkpointNote(9, []));
+        return errorsOf({ ...cert, quorum: { ...cert.quorum, required: 0 } }, TRUSTED);
+      },
+      /witness quorum not met/,
+    ],
+    [
+      'a policy without a log key',
       () => errorsOf(valid, [regulator.verifierKey, auditor.verifierKey]),
-      /checkpoint is not signed by the operator key "heirloom\.example\/ledger"/,
+      /your policy names no log key/,
+    ],
+    [
+      'a policy trusting another log',
+      () =>
+        errorsOf(
+          valid,
+          policyFromKeys({ logKeys: [key('other.example/log', 98).verifierKey], witnessKeys: [] }),
+        ),
+      /the certificate's log "heirloom\.example\/ledger" is not a log your policy trusts \("other\.example\/log"\)/,
     ],
     [
       'an impostor operator key under the right name',
       () => errorsOf(valid, [key(ORIGIN, 99).verifierKey, regulator.verifierKey, auditor.verifierKey]),
-      /not signed by the operator key/,
+      /checkpoint is not signed by the log key "heirloom\.example\/ledger" your policy trusts/,
     ],
     ['no trusted keys', () => errorsOf(valid, []), /no trusted verifier keys were given/],
     [
-      'verifierKeys that do not list a key that signed',
+      'verifierKeys that disagree with the quorum they describe',
       () => errorsOf({ ...valid, verifierKeys: [operator.verifierKey, auditor.verifierKey] }),
-      /signed by trusted key regulator\.example\/witness which the certificate's verifierKeys do not list/,
+      /verifierKeys must be the keys of quorum\.operatorKey and quorum\.witnesses/,
     ],
     [
       'a malformed verifier key',
@@ -244,11 +395,11 @@ describe('verifyCertificate rejects', () => {
     [
       'another origin',
       () => errorsOf({ ...valid, origin: 'evil.example/ledger' }),
-      /checkpoint origin "heirloom\.example\/ledger" does not match/,
+      /the certificate's log "evil\.example\/ledger" is not a log your policy trusts/,
     ],
     [
       'an unexpected origin',
-      () => errorsOf(valid, TRUSTED, { expectedOrigin: 'other.example/ledger' }),
+      () => errorsOf(valid, POLICY, { expectedOrigin: 'other.example/ledger' }),
       /is not the expected/,
     ],
     [
@@ -270,6 +421,57 @@ describe('verifyCertificate rejects', () => {
       () => errorsOf({ ...certificateFor('tok_A', 8), checkpoint: checkpointNote(9) }),
       /inclusion proof failed against checkpoint of size 9/,
     ],
+    [
+      'a history missing its newest entry (the seller after the sale)',
+      () => errorsOf({ ...valid, entries: valid.entries.slice(0, -1) }),
+      /map proof is for log index 8, but the certificate's newest entry is 7/,
+    ],
+    [
+      'a history missing its newest entry, with the older map proof of the entry it ends on',
+      () => {
+        const older = buildTokenMapProof(mapEntries(8), 'tok_A')!;
+        return errorsOf({
+          ...valid,
+          entries: valid.entries.slice(0, -1),
+          map: { index: older.index, siblings: older.siblings.map(toBase64) },
+        });
+      },
+      /map proof failed: entry 7 is not the token's latest as of checkpoint #9/,
+    ],
+    [
+      'a map proof with a sibling changed',
+      () => {
+        const siblings = [...valid.map.siblings];
+        siblings[0] = toBase64(new Uint8Array(32).fill(7));
+        return errorsOf({ ...valid, map: { ...valid.map, siblings } });
+      },
+      /map proof failed/,
+    ],
+    [
+      'a checkpoint that commits to no token map',
+      () => {
+        const body = formatCheckpoint({ origin: ORIGIN, size: 9, rootHash: tree.root(9) });
+        const note = addSignatures(signNote(body, [operator.signer]), [regulator.signer, auditor.signer]);
+        return errorsOf(certificateFor('tok_A', 9, note));
+      },
+      /commits to no token map/,
+    ],
+    [
+      "a tlog-proof text that is not the entry's",
+      () =>
+        errorsOf({
+          ...valid,
+          entries: valid.entries.map((item, i) =>
+            i === 1 ? { ...item, tlogProof: valid.entries[0]!.tlogProof } : item,
+          ),
+        }),
+      /entries\[1\] \(log index 2\): tlogProof is not the tlog-proof@v1 text/,
+    ],
+    [
+      'a maximum age without timestamped cosignatures',
+      () => errorsOf(valid, POLICY, { maxAgeSeconds: 3600 }),
+      /its age is unknown/,
+    ],
   ];
 
   it.each(cases)('%s', (_, errors, expected) => {
@@ -288,9 +490,9 @@ describe('verifyCertificate rejects', () => {
       if (typeof value === 'string') {
         const at = Math.floor(value.length / 2);
         const mutated = value.slice(0, at) + (value[at] === 'A' ? 'B' : 'A') + value.slice(at + 1);
-        if (verifyCertificate(replace(mutated), TRUSTED).ok) survivors.push(path.join('.'));
+        if (verifyCertificate(replace(mutated), POLICY).ok) survivors.push(path.join('.'));
       } else if (typeof value === 'number') {
-        if (verifyCertificate(replace(value + 1), TRUSTED).ok) survivors.push(path.join('.'));
+        if (verifyCertificate(replace(value + 1), POLICY).ok) survivors.push(path.join('.'));
       } else if (value !== null && typeof value === 'object') {
         for (const [k, child] of Object.entries(value)) {
           visit(child, [...path, k], (next) => {
@@ -309,6 +511,6 @@ describe('verifyCertificate rejects', () => {
 
   it('is deterministic', () => {
     const broken = { ...valid, entries: valid.entries.slice(1) };
-    expect(verifyCertificate(broken, TRUSTED)).toEqual(verifyCertificate(broken, TRUSTED));
+    expect(verifyCertificate(broken, POLICY)).toEqual(verifyCertificate(broken, POLICY));
   });
 });

@@ -86,9 +86,76 @@ export type {
 export { CERTIFICATE_FORMAT, CertificateError, buildCertificate, verifyCertificate } from './certificate.js';
 export type {
   CertificateEntry,
+  CertificateMapProof,
   CertificateQuorum,
   CertificateVerdict,
   OwnershipCertificate,
   VerifyCertificateOptions,
 } from './certificate.js';
 export { MemoryTree } from './memory-tree.js';
+export { TLOG_PROOF_HEADER, TlogProofError, formatTlogProof, parseTlogProof } from './tlog-proof.js';
+export type { TlogProof } from './tlog-proof.js';
+export {
+  TOKEN_MAP_DEPTH,
+  TOKEN_MAP_EMPTY,
+  TOKEN_MAP_LINE_KEYWORD,
+  TokenMapError,
+  buildTokenMapProof,
+  buildTokenMapRoot,
+  formatTokenMapLine,
+  parseTokenMapLine,
+  tokenMapKey,
+  tokenMapKeyBit,
+  tokenMapLeaf,
+  tokenMapNode,
+  verifyTokenMapProof,
+} from './token-map.js';
+export type { TokenMapEntry, TokenMapErrorCode, TokenMapProof } from './token-map.js';
+export {
+  COSIGNATURE_V1_ALG,
+  CosignatureError,
+  cosignatureKeyId,
+  cosignatureLine,
+  cosignatureMessage,
+  cosignatureTimestamp,
+  formatCosignatureVerifierKey,
+  generateCosignatureKey,
+  parseCosignatureSignerKey,
+  parseCosignatureVerifierKey,
+} from './cosignature.js';
+export type { CosignatureErrorCode, CosignatureSigner, CosignatureVerifier } from './cosignature.js';
+export {
+  KEY_TYPE_COSIGNATURE_V1,
+  KEY_TYPE_ED25519,
+  PolicyError,
+  decodeVerifierKey,
+  describeQuorum,
+  displayName,
+  formatTlogPolicy,
+  parseTlogPolicy,
+  policyFromKeys,
+  policyFromTrustedKeys,
+  quorumMet,
+  witnessVerifiers,
+} from './tlog-policy.js';
+export type { PolicyLog, PolicyWitness, QuorumRule, TlogPolicy } from './tlog-policy.js';
+export {
+  MAX_BUNDLED_ENTRY,
+  MAX_TILE_LEVEL,
+  TILE_HEIGHT,
+  TILE_WIDTH,
+  TileError,
+  decodeEntryBundle,
+  encodeEntryBundle,
+  formatTileIndex,
+  isTileInTree,
+  parseTilePath,
+  tileForNode,
+  tileHashes,
+  tileNodeLookup,
+  tilePath,
+  tileWidthInTree,
+  treeEntryBundles,
+  treeTiles,
+} from './tiles.js';
+export type { TileErrorCode, TileId } from './tiles.js';

@@ -466,3 +466,28 @@ describe('SandboxPaymentProvider', () => {
     expect(await outbox()).toMatchObject([{ attempts: 2, delivered: true }]);
   });
 });
+
+describe('the sandbox outbox', () => {
+  it('prunes delivered events past the retention, never undelivered or recent ones', async () => {
+    const { provider } = sandbox();
+    for (let i = 0; i < 3; i++) {
+      await provider.createPayment(request(SANDBOX_TEST_CARDS.success, { orderId: `order-prune-${i}` }));
+    }
+    await provider.whenIdle();
+    const events: { id: string }[] = await dataSource.query(`SELECT id FROM sandbox_events ORDER BY id`);
+    expect(events.length).toBeGreaterThanOrEqual(3);
+    const [old, undelivered] = events;
+    await dataSource.query(
+      `UPDATE sandbox_events SET delivered_at = now() - interval '31 days' WHERE id = $1`,
+      [old!.id],
+    );
+    await dataSource.query(
+      `UPDATE sandbox_events SET delivered_at = NULL, created_at = now() - interval '40 days',
+         next_attempt_at = now() + interval '1 hour' WHERE id = $1`,
+      [undelivered!.id],
+    );
+    await provider.runDueWork();
+    const left: { id: string }[] = await dataSource.query(`SELECT id FROM sandbox_events ORDER BY id`);
+    expect(left.map((e) => e.id)).toEqual(events.map((e) => e.id).filter((id) => id !== old!.id));
+  });
+});

@@ -34,6 +34,7 @@ import { outcomeOfIntent, sandboxId, type SandboxIntent } from './sandbox-intent
 import {
   dueDisputes,
   findIntent,
+  findIntents,
   insertIntents,
   lockIntent,
   saveChange,
@@ -73,6 +74,7 @@ export interface SandboxChallenge {
 const DEFAULT_DISPUTE_DELAY_MS = 2_000;
 /** Scheduled disputes opened per `runDueWork` call, at most. */
 const DUE_DISPUTES_BATCH = 100;
+const PRUNE_INTERVAL_MS = 3_600_000;
 
 /** Sandbox implementation of the payment port (the default rail when no Stripe key is set). */
 export class SandboxPaymentProvider implements PaymentProvider {
@@ -82,10 +84,14 @@ export class SandboxPaymentProvider implements PaymentProvider {
   private readonly now: () => number;
   /** New payments stored together: concurrent checkouts share one statement and one commit. */
   private readonly creations: Batcher<NewIntent, StoredIntent>;
+  /** Concurrent lookups (settlement confirms each new payment's event) share one query. */
+  private readonly lookups: Batcher<string, SandboxIntent | undefined>;
   /** Prompt openings of scheduled disputes; the due time in the table covers a restart. */
   private readonly disputeTimers = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<unknown>>();
   private closed = false;
+  /** When old delivered events were last pruned (0: not yet in this process). */
+  private prunedAt = 0;
 
   constructor(private readonly options: SandboxPaymentProviderOptions) {
     this.now = options.now ?? Date.now;
@@ -103,6 +109,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
       options.disputeDelayMs !== null,
     );
     this.creations = new Batcher({ maxBatch: 256, run: (items) => this.storeNewIntents(items) });
+    this.lookups = new Batcher({ maxBatch: 256, run: (ids) => findIntents(this.manager, ids) });
   }
 
   /** Charges a sandbox card (or a Stripe test PaymentMethod id) and emits the outcome as a webhook. */
@@ -152,7 +159,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
 
   /** The payment's current outcome, changing nothing: for one awaiting 3-D Secure, its challenge link. */
   async retrievePayment(paymentId: string): Promise<RetrievedPayment> {
-    const intent = await findIntent(this.manager, paymentId);
+    const intent = await this.lookups.submit(paymentId);
     if (!intent) throw new PaymentNotFoundError(paymentId);
     const { amount, currency, orderId } = intent;
     return { ...outcomeOfIntent(intent, this.challengeUrl(paymentId)), amount, currency, orderId };
@@ -210,6 +217,11 @@ export class SandboxPaymentProvider implements PaymentProvider {
     for (const paymentId of await dueDisputes(this.manager, DUE_DISPUTES_BATCH))
       await this.openScheduledDispute(paymentId);
     await this.delivery.deliverDue();
+    // Old delivered events: looked for hourly (the search reads the outbox), not every run.
+    if (Date.now() - this.prunedAt >= PRUNE_INTERVAL_MS) {
+      this.prunedAt = Date.now();
+      await this.delivery.pruneDelivered();
+    }
   }
 
   /** Verifies and normalises a webhook signed by this sandbox. */

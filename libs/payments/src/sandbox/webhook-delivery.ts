@@ -35,6 +35,10 @@ export interface WebhookDeliveryOptions {
 }
 
 const DEFAULT_CLAIM_MS = 3_000;
+/** Delivered events are kept as long as Stripe keeps its events: 30 days. */
+export const DELIVERED_EVENT_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** Delivered events deleted per `pruneDelivered` call, at most. */
+const PRUNE_BATCH = 10_000;
 /** Events taken from the outbox per `deliverDue` call, at most. */
 const DUE_BATCH = 100;
 
@@ -98,6 +102,22 @@ export class WebhookDelivery {
     );
     await this.track(this.attemptInOrder(due));
     return due.length;
+  }
+
+  /**
+   * Deletes delivered events older than the retention, a bounded batch per call, so the outbox does
+   * not grow for ever; undelivered events are never deleted. Returns how many went.
+   */
+  async pruneDelivered(retentionMs = DELIVERED_EVENT_RETENTION_MS): Promise<number> {
+    const gone = await updateReturning<{ id: string }>(
+      this.manager,
+      `DELETE FROM sandbox_events WHERE id IN (
+         SELECT id FROM sandbox_events
+         WHERE delivered_at < now() - $1::float8 * interval '1 millisecond' LIMIT $2)
+       RETURNING id`,
+      [retentionMs, PRUNE_BATCH],
+    );
+    return gone.length;
   }
 
   /** Resolves when the outbox holds no undelivered event (for tests; waits for retries that are due later). */

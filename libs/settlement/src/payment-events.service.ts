@@ -6,6 +6,7 @@ import { problems } from '#http';
 import {
   PAYMENT_PROVIDER,
   parseStripeWebhook,
+  type IgnoredProviderEvent,
   type PaymentProvider,
   type PaymentProviderEvent,
   type ProviderEvent,
@@ -19,10 +20,11 @@ import {
   verified,
   type ProcessOutcome,
   type RawDelivery,
+  type ReceivedEvent,
   type StoredEvent,
-  type WaitingEvent,
+  type StoredReceipt,
 } from './payment-events.store.js';
-import { whyNoOrderMatched } from './order.repository.js';
+import { whyNoOrderMatched } from './settlement.repository.js';
 import { SettlementService, type SettlementOutcome } from './settlement.service.js';
 
 /** Events per settlement transaction, at most: bounds a transaction's locks and statement sizes. */
@@ -34,7 +36,8 @@ const MAX_SETTLEMENT_BATCH = 64;
 const STORED_SIGNATURE_TOLERANCE_SECONDS = 100 * 365 * 86_400;
 
 /** An event for settlement; `confirmed` once the provider backed the payment it would bind. */
-interface SettlingEvent extends WaitingEvent {
+interface SettlingEvent {
+  eventId: string;
   confirmed?: boolean;
 }
 /** A batch's answer for an event to check with the provider (outside the transaction) first. */
@@ -51,6 +54,11 @@ type BatchOutcome = ProcessOutcome | ToConfirm;
 @Injectable()
 export class PaymentEventsService {
   private readonly logger = new Logger(PaymentEventsService.name);
+  /** Received events stored together: concurrent deliveries share one insert. */
+  private readonly inbox = new Batcher<ReceivedEvent, StoredReceipt>({
+    maxBatch: MAX_SETTLEMENT_BATCH,
+    run: (received) => storeEvents(this.dataSource.manager, received),
+  });
   /** Events waiting for the next settlement transaction. */
   private readonly batches = new Batcher<SettlingEvent, BatchOutcome>({
     maxBatch: MAX_SETTLEMENT_BATCH,
@@ -118,18 +126,32 @@ export class PaymentEventsService {
     return this.accept(event, raw);
   }
 
-  /** Stores a verified event (a repeat is acknowledged) and applies it if settlement reads it. */
+  /**
+   * Stores a verified event (a repeat is acknowledged), then applies it. A new event that would bind
+   * an order with no payment id is first checked with the provider (payment-confirmation.ts), outside
+   * any batch, so that a slow provider delays only that event.
+   */
   private async accept(
     event: ProviderEvent,
     raw: RawDelivery,
   ): Promise<{ received: true; duplicate: boolean }> {
-    // Stripe's events lack the card's brand and last four; the provider reads them where it can.
-    if (this.provider.completeEvent) event = await this.provider.completeEvent(event);
-    if (event.type !== 'ignored') {
-      const { duplicate } = await this.settle({ eventId: event.id, store: event, raw });
-      return { received: true, duplicate };
-    }
-    // Events settlement has no use for are stored as processed, for operators.
+    if (event.type === 'ignored') return this.storeIgnored(event, raw);
+    // Stripe's events lack the card's brand and last four; the provider reads them, once per event.
+    if (this.provider.completeEvent && !(await this.isStored(event.id)))
+      event = await this.provider.completeEvent(event);
+    if (event.type === 'ignored') return this.storeIgnored(event, raw);
+    const { duplicate, needsConfirmation } = await this.inbox.submit({ event, raw });
+    crashPoint('after-event-stored');
+    if (needsConfirmation) await this.confirmThenSettle(event);
+    else await this.settle({ eventId: event.id });
+    return { received: true, duplicate };
+  }
+
+  /** Events settlement has no use for are stored as processed, for operators. */
+  private async storeIgnored(
+    event: IgnoredProviderEvent,
+    raw: RawDelivery,
+  ): Promise<{ received: true; duplicate: boolean }> {
     const stored = await this.dataSource.query(
       `INSERT INTO payment_events (id, type, payload, processed_at, outcome, ignored_reason, raw_body, signature,
          content_type)
@@ -147,6 +169,13 @@ export class PaymentEventsService {
     return { received: true, duplicate: stored.length === 0 };
   }
 
+  private async isStored(eventId: string): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM payment_events WHERE id = $1`, [
+      eventId,
+    ]);
+    return rows.length > 0;
+  }
+
   /**
    * Applies one stored event exactly once (row lock + processed_at); returns what it did. Events
    * that arrive while a settlement transaction runs wait for it and then go together in the next
@@ -154,21 +183,17 @@ export class PaymentEventsService {
    * set-based statements instead of paying for their own round trips and commits.
    */
   async process(eventId: string): Promise<SettlementOutcome | 'already-processed'> {
-    return (await this.settle({ eventId })).outcome;
+    return this.settle({ eventId });
   }
 
-  /** Queues an event (to store first, if given) for the next settlement batch. */
-  private async settle(
-    request: Pick<SettlingEvent, 'eventId' | 'store' | 'raw' | 'confirmed'>,
-  ): Promise<{ outcome: SettlementOutcome | 'already-processed'; duplicate: boolean }> {
-    const item: SettlingEvent = { ...request, duplicate: false };
+  /** Applies a stored event in the next settlement batch. */
+  private async settle(item: SettlingEvent): Promise<SettlementOutcome | 'already-processed'> {
     const outcome = await this.batches.submit(item);
-    if (outcome === 'already-processed') return { outcome, duplicate: item.duplicate };
-    if ('confirm' in outcome)
-      return { outcome: await this.confirmThenSettle(outcome.confirm), duplicate: item.duplicate };
+    if (outcome === 'already-processed') return outcome;
+    if ('confirm' in outcome) return this.confirmThenSettle(outcome.confirm);
     if (outcome.result === 'settled' && outcome.othersWaiting)
       await this.processForPayment(outcome.paymentId);
-    return { outcome: outcome.result, duplicate: item.duplicate };
+    return outcome.result;
   }
 
   /**
@@ -181,8 +206,7 @@ export class PaymentEventsService {
     event: PaymentProviderEvent,
   ): Promise<SettlementOutcome | 'already-processed'> {
     const confirmation = await confirmWithProvider(this.provider, event);
-    if (confirmation === 'confirmed')
-      return (await this.settle({ eventId: event.id, confirmed: true })).outcome;
+    if (confirmation === 'confirmed') return this.settle({ eventId: event.id, confirmed: true });
     if (confirmation === 'unreachable') {
       this.logger.warn(
         { event: event.id, paymentId: event.paymentId },
@@ -195,17 +219,15 @@ export class PaymentEventsService {
   }
 
   /**
-   * One settlement batch: stores the received events (durable before any is applied, so that a
-   * crash in between leaves them for recovery), then applies them in one transaction. Events not
+   * One settlement batch: applies stored events in one transaction. Events not
    * found unprocessed and unlocked are 'already-processed' (done, or being applied by another
    * process). Two events of one payment never share a transaction: the later one waits for the
    * next batch, so each payment's events apply one after the other, oldest first. An event that
-   * would bind an order with no payment id, and is not yet confirmed, is answered for the provider
-   * check instead (read in the same round trip, so the usual event costs nothing more).
+   * would bind an order with no payment id, and is not yet confirmed (one stored earlier, e.g.
+   * before a crash, or redelivered), is answered for the provider check instead (read in the same
+   * round trip, so the usual event costs nothing more).
    */
   private async settleBatch(items: SettlingEvent[]): Promise<(BatchOutcome | typeof NEXT_BATCH)[]> {
-    await storeEvents(this.dataSource.manager, items);
-    crashPoint('after-event-stored');
     const confirmed = new Set(items.filter((item) => item.confirmed).map((item) => item.eventId));
     const outcomes = await inTransactionFrom<
       Map<string, BatchOutcome | typeof NEXT_BATCH>,
@@ -238,6 +260,7 @@ export class PaymentEventsService {
         for (const { id, payload } of events) {
           if (!results.has(id)) results.set(id, await this.settlement.apply(manager, payload));
         }
+        await deferBehindUnconfirmedPayment(manager, events, results);
         const ignored = await this.explainUnmatched(manager, events, results);
         for (const marked of await markProcessed(manager, events, results, ignored))
           outcomes.set(marked.eventId, marked);
@@ -296,4 +319,27 @@ export class PaymentEventsService {
     );
     for (const { id } of rows) await this.process(id);
   }
+}
+
+/**
+ * A refund or dispute that matches no order because its payment's success still waits (unprocessed,
+ * e.g. for the provider's confirmation) is deferred behind it, not ignored: once the success binds
+ * the order, the retry applies it. Ignoring it would sell an edition whose payment was refunded.
+ */
+async function deferBehindUnconfirmedPayment(
+  manager: EntityManager,
+  events: readonly StoredEvent[],
+  results: Map<string, SettlementOutcome>,
+): Promise<void> {
+  const unmatched = events.filter(
+    ({ id, payload }) => results.get(id) === 'unknown-order' && !payload.type.startsWith('payment_intent.'),
+  );
+  if (unmatched.length === 0) return;
+  const rows: { payment_id: string }[] = await manager.query(
+    `SELECT DISTINCT payment_id FROM payment_events
+     WHERE payment_id = ANY($1::text[]) AND processed_at IS NULL AND type LIKE 'payment_intent.%'`,
+    [unmatched.map(({ payload }) => payload.paymentId)],
+  );
+  const waiting = new Set(rows.map((row) => row.payment_id));
+  for (const { id, payload } of unmatched) if (waiting.has(payload.paymentId)) results.set(id, 'deferred');
 }

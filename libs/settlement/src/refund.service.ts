@@ -37,6 +37,24 @@ export class RefundService {
     return due.length;
   }
 
+  /** Cancels still owed after many failures (a late 3-D Secure could capture those payments). */
+  async stuckCancels(): Promise<StuckCancel[]> {
+    const rows: StuckCancelRow[] = await this.dataSource.query(
+      `SELECT c.payment_id, c.order_id, c.attempts, c.last_error, c.next_attempt_at, c.created_at
+       FROM payment_cancels c WHERE c.status = 'owed' AND c.attempts >= $1
+       ORDER BY c.created_at LIMIT 1000`,
+      [CANCEL_STUCK_ATTEMPTS],
+    );
+    return rows.map((row) => ({
+      paymentId: row.payment_id,
+      orderId: row.order_id,
+      attempts: row.attempts,
+      lastError: row.last_error,
+      nextAttemptAt: row.next_attempt_at.toISOString(),
+      createdAt: row.created_at.toISOString(),
+    }));
+  }
+
   /** Refunds operators must see to: stuck after many failures, or refused by the processor. */
   stuck(): Promise<StuckRefund[]> {
     return stuckRefunds(this.dataSource.manager);
@@ -122,10 +140,10 @@ export class RefundService {
          WHERE payment_id = $1 AND status = 'owed'`,
         [owed.payment_id, attempts, String(error).slice(0, 500), cancelBackoffMs(attempts)],
       );
-      const level = attempts >= CANCEL_ALERT_ATTEMPTS ? 'error' : 'warn';
-      this.logger[level](
+      const stuck = attempts >= CANCEL_STUCK_ATTEMPTS;
+      this.logger[stuck ? 'error' : 'warn'](
         { paymentId: owed.payment_id, attempts, error: String(error) },
-        'cancel failed; retrying',
+        stuck ? 'ALERT payment cancel stuck: see GET /operator/payment-cancels' : 'cancel failed; retrying',
       );
     }
   }
@@ -147,7 +165,8 @@ interface OwedCancel {
 const CANCEL_BASE_BACKOFF_MS = 1_000;
 const CANCEL_MAX_BACKOFF_MS = 5 * 60_000;
 /** After this many failed attempts each failure is logged as an error, for the operator. */
-const CANCEL_ALERT_ATTEMPTS = 10;
+/** Failed attempts after which an owed cancel is logged as an error and listed for operators. */
+export const CANCEL_STUCK_ATTEMPTS = 10;
 /** How long a claimed cancel is left to the process that claimed it before another may send it. */
 const CANCEL_LEASE_MS = 60_000;
 
@@ -167,4 +186,23 @@ async function claimDueCancels(dataSource: DataSource): Promise<OwedCancel[]> {
      RETURNING payment_id, attempts`,
     [CANCEL_LEASE_MS],
   );
+}
+
+/** An owed cancel that keeps failing, for operators. */
+export interface StuckCancel {
+  paymentId: string;
+  orderId: string;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: string;
+  createdAt: string;
+}
+
+interface StuckCancelRow {
+  payment_id: string;
+  order_id: string;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date;
+  created_at: Date;
 }

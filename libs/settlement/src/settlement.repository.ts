@@ -1,67 +1,22 @@
 import type { EntityManager } from 'typeorm';
 import { preparedQuery } from '#database';
+import { LISTINGS_SOLD_PARAMS, listingsSoldCtes, listingsSoldValues, type ListingRow } from '#market';
 import type { LockedTokenState } from '#minting';
+import {
+  ORDER_COLUMN_NAMES,
+  ORDER_MOVE_PARAMS,
+  orderMovesCte,
+  orderMovesValues,
+  validOrderId,
+  type OrderRow,
+  type OrderStatus,
+} from '#orders';
 import type { PaymentProviderEvent } from '#payments';
 import { journalEntryCtes, journalEntryValues, type JournalPosting } from './journal.js';
-import { ORDER_MOVE_PARAMS, orderMovesCte, orderMovesValues } from './order-moves.js';
-import type { OrderStatus } from './order-state.js';
 
-export interface OrderRow {
-  id: string;
-  buyer_id: string;
-  seller_id: string;
-  listing_id: string;
-  token_id: string;
-  drop_id: string | null;
-  amount_minor: string;
-  currency: string;
-  status: OrderStatus;
-  idempotency_key: string;
-  reserved_until: Date;
-  payment_id: string | null;
-  decline_code: string | null;
-  card_brand: string | null;
-  card_last4: string | null;
-  created_at: Date;
-  paid_at: Date | null;
-}
-
-export interface ListingRow {
-  id: string;
-  token_id: string;
-  seller_id: string;
-  kind: 'primary' | 'resale';
-  drop_id: string | null;
-  price_minor: string;
-  currency: string;
-  status: 'active' | 'sold' | 'withdrawn';
-  reserved_order: string | null;
-  reserved_until: Date | null;
-}
-
-/** The columns of `OrderRow`. */
-export const ORDER_COLUMN_NAMES = [
-  'id',
-  'buyer_id',
-  'seller_id',
-  'listing_id',
-  'token_id',
-  'drop_id',
-  'amount_minor',
-  'currency',
-  'status',
-  'idempotency_key',
-  'reserved_until',
-  'payment_id',
-  'decline_code',
-  'card_brand',
-  'card_last4',
-  'created_at',
-  'paid_at',
-] as const satisfies readonly (keyof OrderRow)[];
-
-/** The columns of `OrderRow`, for statements that must not use `*` (see `preparedQuery`). */
-export const ORDER_COLUMNS = ORDER_COLUMN_NAMES.join(', ');
+// Settlement's statements over orders: which order a payment event applies to (read and locked
+// here), and the sale's one statement, which embeds market's and libs/orders' CTEs so that each
+// table's SQL stays with its one writer while a batch of sales still costs one round trip.
 
 /** What settling a sale reads, under lock, about the order's listing and token. */
 export interface SaleLock {
@@ -76,22 +31,6 @@ export interface SaleLock {
   /** The token's creator and the collection's royalty, for the sale's journal lines. */
   creator_id: string;
   royalty_bps: number;
-}
-
-/** Locks an order by id (for the buyer's own requests; events find theirs with `lockOrderForEvent`). */
-export async function lockOrder(
-  manager: EntityManager,
-  by: { orderId: string },
-): Promise<OrderRow | undefined> {
-  const orderId = validOrderId(by.orderId);
-  if (!orderId) return undefined;
-  const [row] = await preparedQuery<OrderRow>(
-    manager,
-    'checkout:lock-order',
-    `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1::uuid FOR UPDATE`,
-    [orderId],
-  );
-  return row;
 }
 
 /** What a payment event says about its payment: enough to find the one order it may apply to. */
@@ -205,15 +144,6 @@ export async function whyNoOrderMatched(manager: EntityManager, event: EventKey)
   return 'no-matching-order';
 }
 
-function validOrderId(orderId: string | undefined): string | null {
-  return orderId && /^[0-9a-f-]{36}$/i.test(orderId) ? orderId : null;
-}
-
-export async function lockListing(manager: EntityManager, listingId: string): Promise<ListingRow> {
-  const [row] = await manager.query(`SELECT * FROM listings WHERE id = $1 FOR UPDATE`, [listingId]);
-  return row;
-}
-
 /** A sale to complete: its listing, its order, the card that paid and the sale's journal lines. */
 export interface CompletedSale {
   listingId: string;
@@ -240,16 +170,12 @@ export async function markSold(
   const [{ paid }] = await preparedQuery<{ paid: number }>(
     manager,
     'checkout:mark-sold',
-    `WITH s AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS s(listing_id, order_id)),
-     sold AS (
-       UPDATE listings l SET status = 'sold', reserved_order = s.order_id, reserved_until = NULL
-       FROM s WHERE l.id = s.listing_id),
-     ${orderMovesCte('paid', 3)},
-     ${journalEntryCtes(3 + ORDER_MOVE_PARAMS)}
+    `WITH ${listingsSoldCtes(1)},
+     ${orderMovesCte('paid', 1 + LISTINGS_SOLD_PARAMS)},
+     ${journalEntryCtes(1 + LISTINGS_SOLD_PARAMS + ORDER_MOVE_PARAMS)}
      SELECT (SELECT count(*) FROM paid)::int AS paid`,
     [
-      sales.map((sale) => sale.listingId),
-      sales.map((sale) => sale.orderId),
+      ...listingsSoldValues(sales),
       ...orderMovesValues(moves),
       ...journalEntryValues(
         'sale',
@@ -260,32 +186,4 @@ export async function markSold(
   // The orders were locked with their listings: one that did not move is a bug; roll the batch back.
   if (paid !== sales.length)
     throw new Error(`${sales.length - paid} of ${sales.length} sold orders changed under their locks`);
-}
-
-/** Frees a listing held by this order (no-op if another order holds it now). */
-export async function releaseListing(
-  manager: EntityManager,
-  listingId: string,
-  orderId: string,
-): Promise<void> {
-  await manager.query(
-    `UPDATE listings SET reserved_order = NULL, reserved_until = NULL, reserved_for = NULL
-     WHERE id = $1 AND reserved_order = $2 AND status = 'active'`,
-    [listingId, orderId],
-  );
-}
-
-/** The buyer's order under an idempotency key, if any. */
-export async function findOrderByKey(
-  manager: EntityManager,
-  buyerId: string,
-  key: string,
-): Promise<OrderRow | undefined> {
-  const [order] = await preparedQuery<OrderRow>(
-    manager,
-    'checkout:find-by-key',
-    `SELECT ${ORDER_COLUMNS} FROM orders WHERE buyer_id = $1 AND idempotency_key = $2`,
-    [buyerId, key],
-  );
-  return order;
 }

@@ -1,22 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { HeirloomConfig } from '#config';
+import { lockListing, relistAfterRevert, releaseListing } from '#market';
+import { readLastMove } from '#ledger';
 import { OwnershipService } from '#minting';
 import { splitSale } from '#money';
+import { HOLDING_STATUSES, moveLockedOrder, moveOrder, type OrderRow, type OrderStatus } from '#orders';
 import type { PaymentProviderEvent } from '#payments';
 import { accounts, postJournal, postRefundSoFar, saleReversal, type JournalLine } from './journal.js';
-import { moveLockedOrder, moveOrder } from './order-moves.js';
-import { HOLDING_STATUSES, type OrderStatus } from './order-state.js';
 import {
-  lockListing,
   lockOrderForEvent,
   lockOrdersForSale,
   markSold,
-  releaseListing,
   type CompletedSale,
-  type OrderRow,
   type SaleLock,
-} from './order.repository.js';
+} from './settlement.repository.js';
 
 /** What applying one provider event did (stored beside the event for operators). */
 export type SettlementOutcome =
@@ -191,8 +189,9 @@ export class SettlementService {
     order: OrderRow,
     refunded: number,
   ): Promise<SettlementOutcome> {
+    // Only a refund we owe completes this way; one an operator sent for a sale reverses the sale.
     const [owed]: { amount: number }[] = await manager.query(
-      `SELECT amount_minor::float8 AS amount FROM refund_requests WHERE order_id = $1`,
+      `SELECT amount_minor::float8 AS amount FROM refund_requests WHERE order_id = $1 AND kind = 'owed'`,
       [order.id],
     );
     if (owed) return this.owedRefunded(manager, order, Math.min(refunded, owed.amount), owed.amount);
@@ -220,18 +219,25 @@ export class SettlementService {
     return 'refunded';
   }
 
-  /** A sale undone (full refund, dispute lost): the token goes back to the seller, the edition on sale. */
+  /**
+   * A sale undone (full refund, dispute lost): the token goes back to the seller, the edition on
+   * sale. If the token has changed hands since (gift, resale) or was burned, the ledger cannot
+   * revert this sale: its current holder keeps it and only the money goes back.
+   */
   private async revertSale(manager: EntityManager, order: OrderRow): Promise<void> {
-    const revert = { type: 'revert', to: order.seller_id, ref: order.id } as const;
-    await this.ownership.change(manager, order.token_id, revert);
+    const lastMove = await readLastMove(manager, order.token_id);
+    const [token]: { status: string }[] = await manager.query(`SELECT status FROM tokens WHERE id = $1`, [
+      order.token_id,
+    ]);
+    const revertible = lastMove?.type === 'sale' && lastMove.ref === order.id && token.status !== 'burned';
+    if (revertible) {
+      const revert = { type: 'revert', to: order.seller_id, ref: order.id } as const;
+      await this.ownership.change(manager, order.token_id, revert);
+    }
     if (order.status === 'disputed')
       await this.ownership.change(manager, order.token_id, { type: 'unfreeze', ref: order.id });
     await moveLockedOrder(manager, order, 'refunded');
-    await manager.query(
-      `UPDATE listings SET status = 'active', reserved_order = NULL, reserved_until = NULL WHERE id = $1
-       AND NOT EXISTS (SELECT 1 FROM listings o WHERE o.token_id = listings.token_id AND o.status = 'active')`,
-      [order.listing_id],
-    );
+    if (revertible) await relistAfterRevert(manager, order.listing_id);
   }
 
   /**

@@ -7,11 +7,17 @@ import type { Principal } from '#identity';
 import { ListingService } from './listing.service.js';
 import { drawWinners, newTicket } from './lottery.js';
 
-/** The caller's own entry in a lottery: their ticket, and whether it won (null before the draw). */
+/**
+ * The caller's own entry in a lottery: their ticket, whether it won (null before the draw) and, said
+ * plainly, where they stand: a ticket that was not drawn is `not-drawn`, never the drop's "sold out".
+ */
 export interface OwnEntry {
   entered: boolean;
   ticket: string | null;
   won: boolean | null;
+  status: 'not-entered' | 'pending' | 'won' | 'not-drawn';
+  /** A winner's edition is kept for them until this time (null once bought or lapsed, and for anyone else). */
+  claimUntil: string | null;
 }
 
 /**
@@ -131,9 +137,39 @@ export class LotteryService {
     };
     if (!caller || drop.mode !== 'lottery') return view;
     const mine = entries.find((entry) => entry.mine);
-    const yourEntry: OwnEntry = mine
-      ? { entered: true, ticket: mine.ticket, won: drop.drawnAt ? mine.won === true : null }
-      : { entered: false, ticket: null, won: null };
+    if (!mine) {
+      const yourEntry: OwnEntry = {
+        entered: false,
+        ticket: null,
+        won: null,
+        status: 'not-entered',
+        claimUntil: null,
+      };
+      return { ...view, yourEntry };
+    }
+    const drawn = drop.drawnAt ? mine.won === true : null;
+    const yourEntry: OwnEntry = {
+      entered: true,
+      ticket: mine.ticket,
+      won: drawn,
+      status: drawn === null ? 'pending' : drawn ? 'won' : 'not-drawn',
+      claimUntil: drawn ? await this.claimUntil(manager, dropId, caller.accountId) : null,
+    };
     return { ...view, yourEntry };
+  }
+
+  /** Until when the winner's allocated edition is kept for them: null once bought or lapsed. */
+  private async claimUntil(
+    manager: EntityManager,
+    dropId: string,
+    accountId: string,
+  ): Promise<string | null> {
+    const [allocation]: { allocated_until: Date }[] = await manager.query(
+      `SELECT allocated_until FROM listings
+       WHERE drop_id = $1 AND allocated_to = $2 AND status = 'active' AND allocated_until > now()
+       ORDER BY allocated_until DESC LIMIT 1`,
+      [dropId, accountId],
+    );
+    return allocation ? new Date(allocation.allocated_until).toISOString() : null;
   }
 }

@@ -7,6 +7,7 @@ import {
   WebhookPayloadError,
   WebhookSignatureError,
 } from '#payments';
+import { NEEDS_CONFIRMATION } from './payment-confirmation.js';
 import type { SettlementOutcome } from './settlement.service.js';
 
 // The webhook inbox's statements: storing received events (as received) and recording outcomes.
@@ -26,38 +27,48 @@ export interface RawDelivery {
   contentType?: string;
 }
 
-export interface WaitingEvent {
-  eventId: string;
-  /** A received event, to store before it is applied (then cleared). */
-  store?: PaymentProviderEvent;
+/** A received event to store in the inbox before it is applied. */
+export interface ReceivedEvent {
+  event: PaymentProviderEvent;
   raw?: RawDelivery;
+}
+
+/** What storing a received event found. */
+export interface StoredReceipt {
   /** The event was stored already: a repeated delivery. */
   duplicate: boolean;
+  /**
+   * Stored now, and applying it would bind an order that has no payment id (see
+   * payment-confirmation.ts): the provider must back its payment first.
+   */
+  needsConfirmation: boolean;
 }
 
 /**
  * Stores received events (the inbox), all in one autocommit statement: each is durable before it
- * is applied, so that a crash in between leaves it for recovery. Marks repeated deliveries.
+ * is applied, so that a crash in between leaves it for recovery. Marks repeated deliveries, and says
+ * in the same round trip which new events need the provider's confirmation.
  */
-export async function storeEvents(manager: EntityManager, batch: readonly WaitingEvent[]): Promise<void> {
-  const received = batch.filter((item) => item.store);
-  if (received.length === 0) return;
-  const stored = await preparedQuery<{ id: string }>(
+export async function storeEvents(
+  manager: EntityManager,
+  received: readonly ReceivedEvent[],
+): Promise<StoredReceipt[]> {
+  const stored = await preparedQuery<{ id: string; needs_confirmation: boolean }>(
     manager,
     'checkout:store-events',
-    `INSERT INTO payment_events (id, type, payment_id, order_id, payload, raw_body, signature, content_type)
-     SELECT e.id, e.type, e.payment_id, e.order_id, e.payload, decode(e.raw_body, 'base64'), e.signature,
-       e.content_type
-     FROM jsonb_to_recordset($1::jsonb) AS e(id text, type text, payment_id text, order_id uuid, payload jsonb,
+    `INSERT INTO payment_events AS e (id, type, payment_id, order_id, payload, raw_body, signature, content_type)
+     SELECT r.id, r.type, r.payment_id, r.order_id, r.payload, decode(r.raw_body, 'base64'), r.signature,
+       r.content_type
+     FROM jsonb_to_recordset($1::jsonb) AS r(id text, type text, payment_id text, order_id uuid, payload jsonb,
        raw_body text, signature text, content_type text)
-     ON CONFLICT (id) DO NOTHING RETURNING id`,
+     ON CONFLICT (id) DO NOTHING RETURNING e.id, ${NEEDS_CONFIRMATION} AS needs_confirmation`,
     [
       JSON.stringify(
-        received.map(({ store: event, raw }) => ({
-          id: event!.id,
-          type: event!.type,
-          payment_id: event!.paymentId,
-          order_id: event!.orderId && /^[0-9a-f-]{36}$/i.test(event!.orderId) ? event!.orderId : null,
+        received.map(({ event, raw }) => ({
+          id: event.id,
+          type: event.type,
+          payment_id: event.paymentId,
+          order_id: event.orderId && /^[0-9a-f-]{36}$/i.test(event.orderId) ? event.orderId : null,
           payload: event,
           raw_body: raw?.body.toString('base64') ?? null,
           signature: raw?.signature ?? null,
@@ -67,12 +78,12 @@ export async function storeEvents(manager: EntityManager, batch: readonly Waitin
     ],
   );
   // The first delivery of an event inserted now is the original; any other is a repeat.
-  const inserted = new Set(stored.map((row) => row.id));
-  for (const item of received) {
-    item.duplicate = !inserted.delete(item.eventId);
-    item.store = undefined;
-    item.raw = undefined;
-  }
+  const inserted = new Map(stored.map((row) => [row.id, row.needs_confirmation]));
+  return received.map(({ event }) => {
+    const needsConfirmation = inserted.get(event.id);
+    inserted.delete(event.id);
+    return { duplicate: needsConfirmation === undefined, needsConfirmation: needsConfirmation === true };
+  });
 }
 
 /**

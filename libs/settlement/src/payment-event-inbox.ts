@@ -6,7 +6,7 @@ type Receive = (rawBody: Buffer | string, signature: string) => Promise<unknown>
  * The in-process door to the webhook inbox, for the sandbox rail: its signed events go through the
  * same `PaymentEventsService.receive` as Stripe's POST /webhooks/stripe, without a loopback HTTP hop.
  * The payment provider is built with this port (the inbox service itself depends on the provider),
- * and `CheckoutModule` connects the inbox at module init. A delivery before that fails, and the
+ * and `SettlementModule` connects the inbox at module init. A delivery before that fails, and the
  * sandbox's outbox delivers it again later.
  */
 @Injectable()
