@@ -128,6 +128,25 @@ describe('lottery drop (e2e): committed seed, entries, draw, claims', () => {
     const checkout = (buyer: TestUser) =>
       api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ dropId }) });
 
+    // Winners are told once (drawing again added nothing); the others are not told they won.
+    for (const buyer of buyers) {
+      const notices = await api('GET', '/me/notifications', { token: buyer.token });
+      const won = notices.body.items.filter((n: { kind: string }) => n.kind === 'lottery.won');
+      if (!expected.includes(buyer.id)) expect(won).toEqual([]);
+      else
+        expect(won).toEqual([
+          expect.objectContaining({
+            subjectKind: 'drop',
+            subjectId: dropId,
+            readAt: null,
+            data: {
+              dropId,
+              claimUntil: expect.any(String),
+            },
+          }),
+        ]);
+    }
+
     // Non-winners cannot buy while winners hold their allocations.
     for (const response of await Promise.all(losers.map(checkout))) {
       expect(response.status).toBe(409);

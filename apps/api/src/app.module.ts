@@ -10,6 +10,7 @@ import { IdentityModule } from '#identity';
 import { LedgerModule } from '#ledger';
 import { MarketModule } from '#market';
 import { MintingModule } from '#minting';
+import { NotificationsModule } from '#notifications';
 import { OperatorTrailModule } from '#operator-trail';
 import { SettlementModule } from '#settlement';
 import { schema } from './schema.js';
@@ -33,6 +34,7 @@ export class AppModule {
         CheckoutModule.forRoot(config),
         SettlementModule,
         OperatorTrailModule,
+        NotificationsModule,
         CustodyModule,
       ],
     };

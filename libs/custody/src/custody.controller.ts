@@ -11,6 +11,16 @@ import {
   ReasonDto,
   TokenActionView,
 } from './custody.dto.js';
+import {
+  AppealDto,
+  AppealIdParam,
+  AppealsPageView,
+  AppealsQuery,
+  AppealView,
+  DecideAppealDto,
+  MyAppealsQuery,
+} from './appeals.dto.js';
+import { AppealsService } from './appeals.service.js';
 import { GiftService } from './gift.service.js';
 import { HoldingsService } from './holdings.service.js';
 import { TokenActionsService } from './token-actions.service.js';
@@ -22,6 +32,7 @@ export class CustodyController {
   constructor(
     private readonly gifts: GiftService,
     private readonly holdings: HoldingsService,
+    private readonly appeals: AppealsService,
   ) {}
 
   @Get('me/holdings')
@@ -64,6 +75,27 @@ export class CustodyController {
   gift(@CurrentPrincipal() principal: Principal, @Param() params: TokenIdParam, @Body() body: GiftDto) {
     return this.gifts.gift(principal, params.id, body);
   }
+
+  @Post('tokens/:id/appeals')
+  @ApiOperation({
+    summary: 'Appeal the freeze of a token you own',
+    description:
+      'An operator decides: lifts the freeze (the token is unfrozen) or upholds it, with a reason; you are ' +
+      'notified. One appeal per token at a time (409 `appeal-open`). A token frozen because the card payment ' +
+      'for its sale is disputed waits for the dispute instead (409 `dispute-open`).',
+  })
+  @ApiOkResponse({ type: AppealView })
+  @ApiProblems({ 403: ['forbidden'], 404: ['not-found'], 409: ['not-frozen', 'dispute-open', 'appeal-open'] })
+  appeal(@CurrentPrincipal() principal: Principal, @Param() params: TokenIdParam, @Body() body: AppealDto) {
+    return this.appeals.appeal(principal, params.id, body.message);
+  }
+
+  @Get('me/appeals')
+  @ApiOperation({ summary: 'Your appeals and their decisions', description: 'Newest first; keyset pages.' })
+  @ApiOkResponse({ type: AppealsPageView })
+  myAppeals(@CurrentPrincipal() principal: Principal, @Query() query: MyAppealsQuery) {
+    return this.appeals.mine(principal.accountId, query);
+  }
 }
 
 @ApiTags('operator')
@@ -71,7 +103,10 @@ export class CustodyController {
 @Roles('operator')
 @Controller('operator')
 export class OperatorCustodyController {
-  constructor(private readonly tokens: TokenActionsService) {}
+  constructor(
+    private readonly tokens: TokenActionsService,
+    private readonly appeals: AppealsService,
+  ) {}
 
   @Post('tokens/:id/freeze')
   @HttpCode(200)
@@ -112,5 +147,38 @@ export class OperatorCustodyController {
   @ApiProblems({ 404: ['not-found'], 409: ['token-state', 'ledger-mismatch'] })
   burn(@CurrentPrincipal() principal: Principal, @Param() params: TokenIdParam, @Body() body: ReasonDto) {
     return this.tokens.burn(principal, params.id, body.reason);
+  }
+
+  @Get('appeals')
+  @Roles('operator', 'auditor')
+  @ApiOperation({
+    summary: 'Appeals of freezes',
+    description:
+      'By status: `open` (the default) oldest first, to answer in turn; decided ones newest first.',
+  })
+  @ApiOkResponse({ type: AppealsPageView })
+  listAppeals(@Query() query: AppealsQuery) {
+    return this.appeals.list(query);
+  }
+
+  @Post('appeals/:id/decide')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Decide an appeal',
+    description:
+      '`lift` unfreezes the token (the ledger records an `unfreeze` whose ref is the decision’s); `uphold` ' +
+      'keeps it frozen. The reason goes to the operator trail and to the owner.',
+  })
+  @ApiOkResponse({ type: AppealView })
+  @ApiProblems({
+    404: ['not-found'],
+    409: ['appeal-decided', 'dispute-open', 'token-state', 'ledger-mismatch'],
+  })
+  decideAppeal(
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: AppealIdParam,
+    @Body() body: DecideAppealDto,
+  ) {
+    return this.appeals.decide(principal, params.id, body.decision, body.reason);
   }
 }

@@ -3,6 +3,7 @@ import { IdentityModule } from '#identity';
 import { MarketModule } from '#market';
 import { MintingModule } from '#minting';
 import { OperatorTrailModule } from '#operator-trail';
+import { AppealsService } from './appeals.service.js';
 import { CustodyController, OperatorCustodyController } from './custody.controller.js';
 import { GiftService } from './gift.service.js';
 import { HoldingsService } from './holdings.service.js';
@@ -12,14 +13,14 @@ import { TokenActionsService } from './token-actions.service.js';
 
 /**
  * Custody: holdings, gifts, operators' freeze / unfreeze / burn, and the operator console for
- * accounts (table `gifts`; each operator act recorded in the operator trail). Token rows and ledger
+ * accounts (tables `gifts` and `freeze_appeals`; each operator act recorded in the operator trail). Token rows and ledger
  * entries change through minting's OwnershipService, listings through market, accounts through
  * identity.
  */
 @Module({
   imports: [IdentityModule, MarketModule, MintingModule, OperatorTrailModule],
   controllers: [CustodyController, OperatorCustodyController, OperatorAccountsConsoleController],
-  providers: [GiftService, HoldingsService, TokenActionsService, OperatorAccountsService],
+  providers: [AppealsService, GiftService, HoldingsService, TokenActionsService, OperatorAccountsService],
   exports: [TokenActionsService],
 })
 export class CustodyModule {}

@@ -5,6 +5,7 @@ import { problems } from '#http';
 import { IdentityService, type Principal } from '#identity';
 import { ListingService } from '#market';
 import { OwnershipService, type LockedTokenState } from '#minting';
+import { notify } from '#notifications';
 
 /** A token as a gift checks it: its ownership, under lock, and its collection's policy. */
 interface GiftableToken extends LockedTokenState {
@@ -104,6 +105,14 @@ export class GiftService {
     );
     await this.ownership.change(manager, tokenId, { type: 'transfer', to: recipient.id, ref: row.id }, token);
     const gift = await this.findGift(manager, principal.accountId, input.idempotencyKey);
+    await notify(manager, [
+      {
+        accountId: recipient.id,
+        kind: 'gift.received',
+        subject: { kind: 'token', id: tokenId },
+        data: { tokenId, giftId: row.id, fromHandle: gift!.from_handle },
+      },
+    ]);
     return giftView(gift!);
   }
 

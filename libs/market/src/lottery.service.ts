@@ -6,6 +6,7 @@ import { DomainError, problems } from '#http';
 import type { Principal } from '#identity';
 import { ListingService } from './listing.service.js';
 import { drawWinners, newTicket } from './lottery.js';
+import { notify } from '#notifications';
 
 /**
  * The caller's own entry in a lottery: their ticket, whether it won (null before the draw) and, said
@@ -111,6 +112,15 @@ export class LotteryService {
         winners,
       ]);
       await manager.query(`UPDATE drops SET drawn_at = now() WHERE id = $1`, [dropId]);
+      await notify(
+        manager,
+        winners.map((winner) => ({
+          accountId: winner,
+          kind: 'lottery.won',
+          subject: { kind: 'drop', id: dropId },
+          data: { dropId, claimUntil: claimUntil.toISOString() },
+        })),
+      );
       return this.view(dropId, undefined, manager);
     });
   }

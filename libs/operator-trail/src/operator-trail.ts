@@ -20,6 +20,8 @@ export const OPERATOR_ACTIONS = [
   'account.freeze',
   'account.unfreeze',
   'order.refund',
+  'appeal.uphold',
+  'appeal.lift',
 ] as const;
 export type OperatorActionKind = (typeof OPERATOR_ACTIONS)[number];
 

@@ -4,6 +4,7 @@ import { HeirloomConfig } from '#config';
 import { lockListing, relistAfterRevert, releaseListing } from '#market';
 import { readLastMove } from '#ledger';
 import { OwnershipService } from '#minting';
+import { notify, tokenNotice } from '#notifications';
 import { splitSale } from '#money';
 import { HOLDING_STATUSES, moveLockedOrder, moveOrder, type OrderRow, type OrderStatus } from '#orders';
 import type { PaymentProviderEvent } from '#payments';
@@ -139,6 +140,20 @@ export class SettlementService {
         },
       })),
     );
+    await notify(
+      manager,
+      sales.map(({ order }) => ({
+        accountId: order.seller_id,
+        kind: 'sale.completed',
+        subject: { kind: 'order', id: order.id },
+        data: {
+          orderId: order.id,
+          tokenId: order.token_id,
+          priceMinor: Number(order.amount_minor),
+          currency: order.currency,
+        },
+      })),
+    );
     return outcomes;
   }
 
@@ -247,7 +262,8 @@ export class SettlementService {
    */
   private async disputeOpened(manager: EntityManager, order: OrderRow, disputed: number) {
     if (!(await moveOrder(manager, { orderId: order.id, from: ['paid'], to: 'disputed' }))) return 'no-op';
-    await this.ownership.change(manager, order.token_id, { type: 'freeze', ref: order.id });
+    const frozen = await this.ownership.change(manager, order.token_id, { type: 'freeze', ref: order.id });
+    await notify(manager, [tokenNotice(frozen.owner!, order.token_id, 'freeze', { cause: 'dispute' })]);
     const sale = await this.soldLines(manager, order);
     const fee = this.config.disputeFeeMinor;
     const [clearing, ...shares] = saleReversal(sale, Math.min(disputed, Number(order.amount_minor)));
@@ -271,7 +287,11 @@ export class SettlementService {
     const reversal = saleReversal(sale, Math.min(event.amount, Number(order.amount_minor)));
     const credited = reversal.map((line) => ({ account: line.account, amount: -line.amount }));
     await postJournal(manager, order.id, 'dispute-won', order.currency, credited);
-    await this.ownership.change(manager, order.token_id, { type: 'unfreeze', ref: order.id });
+    const unfrozen = await this.ownership.change(manager, order.token_id, {
+      type: 'unfreeze',
+      ref: order.id,
+    });
+    await notify(manager, [tokenNotice(unfrozen.owner!, order.token_id, 'unfreeze', { cause: 'dispute' })]);
     await moveLockedOrder(manager, order, 'paid');
     return 'unfrozen';
   }
