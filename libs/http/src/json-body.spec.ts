@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scanJson } from './json-body.js';
+import { MAX_OBJECT_MEMBERS, scanJson } from './json-body.js';
 
 const scan = (text: string, maxDepth?: number) => scanJson(Buffer.from(text, 'utf8'), maxDepth);
 
@@ -18,6 +18,16 @@ describe('scanJson', () => {
     expect(scan('["[[[[[[", "{{{{{{"]', 2)).toBeUndefined();
     expect(scan('[],[],[],[]', 1)).toBeUndefined();
     expect(scan('['.repeat(5000))).toBe('too-deep');
+  });
+
+  it('refuses an object with more than MAX_OBJECT_MEMBERS members, counting each object on its own', () => {
+    const object = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(',')}}`;
+    expect(scan(object(MAX_OBJECT_MEMBERS))).toBeUndefined();
+    expect(scan(object(MAX_OBJECT_MEMBERS + 1))).toBe('too-many-members');
+    expect(scan(`{"a":${object(MAX_OBJECT_MEMBERS)},"b":1}`)).toBeUndefined();
+    // Long arrays of small objects are fine; colons inside strings are not members.
+    expect(scan(`[${Array.from({ length: 5000 }, () => '{"a":1,"b":"x:y:z"}').join(',')}]`)).toBeUndefined();
+    expect(scan(`{"a":"${':'.repeat(5000)}"}`)).toBeUndefined();
   });
 
   it('finds NUL escaped in a value or a key, or as a raw byte', () => {

@@ -3,6 +3,15 @@ import { DomainError, problems } from './problem.js';
 /** How deep objects and arrays may nest in a JSON body; no request of ours needs more than a few. */
 export const MAX_JSON_DEPTH = 32;
 
+/**
+ * How many members one JSON object may have. Our objects have a handful of named fields (long lists
+ * are arrays); turning an object of tens of thousands of keys into a DTO takes seconds of CPU
+ * (class-transformer's cost grows faster than the key count), which one request must not cost.
+ */
+export const MAX_OBJECT_MEMBERS = 1_000;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const LETTER_U = 0x75;
@@ -10,11 +19,11 @@ const OPENERS = new Set([0x7b, 0x5b]); // { [
 const CLOSERS = new Set([0x7d, 0x5d]); // } ]
 
 /** Why a JSON body is refused before it is parsed. */
-export type JsonScanFailure = 'too-deep' | 'nul' | 'lone-surrogate';
+export type JsonScanFailure = 'too-deep' | 'too-many-members' | 'nul' | 'lone-surrogate';
 
 /**
  * One linear pass over the raw bytes, before JSON.parse: a body nested deeper than `maxDepth`, with
- * a NUL character (`\u0000`, or a raw 0 byte) or with an escaped UTF-16 surrogate that is not
+ * an object of more than MAX_OBJECT_MEMBERS members, with a NUL character (`\u0000`, or a raw 0 byte) or with an escaped UTF-16 surrogate that is not
  * half of a pair is refused. Deep nesting overflows the stack of the DTO transformation, PostgreSQL
  * cannot store NUL in text, and a lone surrogate is no character at all (validators and encoders
  * throw on it), so each must fail here, cheaply. Malformed JSON passes the scan; JSON.parse refuses it.
@@ -22,6 +31,8 @@ export type JsonScanFailure = 'too-deep' | 'nul' | 'lone-surrogate';
 export function scanJson(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): JsonScanFailure | undefined {
   let depth = 0;
   let inString = false;
+  // Members counted so far of each open object (-1: an array), by depth.
+  const members = new Int32Array(maxDepth + 2);
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i];
     if (byte === 0) return 'nul';
@@ -44,9 +55,13 @@ export function scanJson(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): JsonScan
         i += 5;
       }
     } else if (byte === QUOTE) inString = true;
-    else if (OPENERS.has(byte)) {
+    else if (byte === COLON) {
+      if (depth > 0 && members[depth] >= 0 && ++members[depth] > MAX_OBJECT_MEMBERS)
+        return 'too-many-members';
+    } else if (OPENERS.has(byte)) {
       if (++depth > maxDepth) return 'too-deep';
-    } else if (CLOSERS.has(byte)) depth--;
+      members[depth] = byte === OPEN_BRACE ? 0 : -1;
+    } else if (CLOSERS.has(byte)) depth = Math.max(0, depth - 1);
   }
   return undefined;
 }
@@ -68,7 +83,14 @@ const isLowSurrogate = (unit: number) => unit >= 0xdc00 && unit <= 0xdfff;
 
 /** The 400 a refused JSON body answers. */
 export function jsonScanProblem(failure: JsonScanFailure, maxDepth = MAX_JSON_DEPTH): DomainError {
-  return failure === 'too-deep' ? tooDeeplyNested(maxDepth) : invalidCharacters();
+  if (failure === 'too-deep') return tooDeeplyNested(maxDepth);
+  if (failure === 'too-many-members')
+    return problems.badRequest(
+      'too-many-members',
+      `A JSON object in the body has more than ${MAX_OBJECT_MEMBERS} members; send long lists as arrays`,
+      { maxMembers: MAX_OBJECT_MEMBERS },
+    );
+  return invalidCharacters();
 }
 
 /** NUL in any string of a request: refused before it reaches PostgreSQL. */
