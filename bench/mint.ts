@@ -14,10 +14,17 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DataSource, type EntityManager } from 'typeorm';
 import { inTransaction } from '#database';
-import { IdentityService } from '#identity';
 import { LedgerWriter, Sequencer, type LedgerEntry } from '#ledger';
 import { OwnershipService, type LockedTokenState } from '#minting';
-import { benchApp, runBench, report } from './support.js';
+import {
+  benchApp,
+  call,
+  createBenchCollection,
+  runBench,
+  report,
+  signUpCreator,
+  uploadPng,
+} from './support.js';
 
 const EDITIONS_PER_REQUEST = 10_000;
 const ITEMS_PER_REQUEST = 10; // 10 pieces × 1,000 numbered editions
@@ -47,9 +54,9 @@ async function run(databaseUrl: string): Promise<void> {
         `${ROUNDS} requests × ${EDITIONS_PER_REQUEST} editions`,
     );
     const creator = await signUpCreator(app, url);
-    const image = await upload(url, creator.token);
-    const collectionId = await createCollection(url, creator.token);
-    const plainCollection = await createCollection(url, creator.token);
+    const image = await uploadPng(url, creator.token);
+    const collectionId = await createBenchCollection(url, creator.token);
+    const plainCollection = await createBenchCollection(url, creator.token);
 
     await dataSource.query(`CREATE TABLE bench_bare (LIKE tokens INCLUDING DEFAULTS INCLUDING GENERATED)`);
 
@@ -229,34 +236,6 @@ async function transferUnchecked(
   );
 }
 
-async function signUpCreator(app: BenchApp, url: string): Promise<{ id: string; token: string }> {
-  const suffix = randomUUID().slice(0, 8);
-  const credentials = { email: `bench-${suffix}@example.com`, password: `pw-${randomUUID()}` };
-  const signUp = await call(url, 'POST', '/auth/sign-up', { ...credentials, handle: `bench_${suffix}` });
-  await app.get(IdentityService).setRole(signUp.id, 'creator', true);
-  const signIn = await call(url, 'POST', '/auth/sign-in', credentials);
-  return { id: signUp.id, token: signIn.token };
-}
-
-async function upload(url: string, token: string): Promise<string> {
-  const png = Buffer.from(
-    '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
-    'hex',
-  );
-  const response = await fetch(`${url}/media`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
-    body: png,
-  });
-  if (response.status !== 201) throw new Error(`upload: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { cid: string }).cid;
-}
-
-async function createCollection(url: string, token: string): Promise<string> {
-  const body = { name: `Bench ${randomUUID().slice(0, 6)}`, royaltyBps: 500 };
-  return (await call(url, 'POST', '/collections', body, token)).id;
-}
-
 /** One mint request: ITEMS_PER_REQUEST pieces, each with its own metadata, as numbered editions. */
 async function mint(url: string, token: string, collectionId: string, image: string, round: number) {
   const items = Array.from({ length: ITEMS_PER_REQUEST }, (_, i) => ({
@@ -321,17 +300,6 @@ async function verify(dataSource: DataSource, collectionId: string, requests: nu
   if (row.tokens !== expected || row.entries !== expected || row.queued !== 0) {
     throw new Error(`verification failed: ${JSON.stringify(row)}, expected ${expected}`);
   }
-}
-
-async function call(url: string, method: string, path: string, body: unknown, token?: string): Promise<any> {
-  const response = await fetch(url + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text);
 }
 
 runBench(run);

@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig, type HeirloomConfig } from '#config';
 import { freePort, migrate, startEmbeddedPostgres, withDatabase, type RunningPostgres } from '#database';
+import { IdentityService, type Role } from '#identity';
 import { createApp } from '../apps/api/src/bootstrap.js';
 import { schema } from '../apps/api/src/schema.js';
 
@@ -173,4 +175,67 @@ async function adminQuery(url: string, text: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** A JSON call to the API that must succeed (2xx); answers the parsed body. */
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<any> {
+  const response = await fetch(url + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** A new account, signed in; with `roles` granted directly (no operator needed). */
+export async function signUpUser(
+  app: { get: (type: typeof IdentityService) => IdentityService },
+  url: string,
+  roles: Role[] = [],
+): Promise<{ id: string; handle: string; token: string }> {
+  const suffix = randomUUID().slice(0, 8);
+  const credentials = { email: `bench-${suffix}@example.com`, password: `pw-${randomUUID()}` };
+  const handle = `bench_${suffix}`;
+  const signUp = await call(url, 'POST', '/auth/sign-up', { ...credentials, handle });
+  for (const role of roles) await app.get(IdentityService).setRole(signUp.id, role, true);
+  const signIn = await call(url, 'POST', '/auth/sign-in', credentials);
+  return { id: signUp.id, handle, token: signIn.token };
+}
+
+/** A new approved creator, signed in. */
+export function signUpCreator(app: { get: (type: typeof IdentityService) => IdentityService }, url: string) {
+  return signUpUser(app, url, ['creator']);
+}
+
+/** Uploads a 1×1 PNG as the caller; answers its CID. */
+export async function uploadPng(url: string, token: string): Promise<string> {
+  const png = Buffer.from(
+    '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
+    'hex',
+  );
+  const response = await fetch(`${url}/media`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+    body: png,
+  });
+  if (response.status !== 201) throw new Error(`upload: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { cid: string }).cid;
+}
+
+/** A new collection of the caller (5 % royalty, default policy); answers its id. */
+export async function createBenchCollection(
+  url: string,
+  token: string,
+  policy?: Record<string, unknown>,
+): Promise<string> {
+  const body = { name: `Bench ${randomUUID().slice(0, 6)}`, royaltyBps: 500, ...(policy ? { policy } : {}) };
+  return (await call(url, 'POST', '/collections', body, token)).id;
 }

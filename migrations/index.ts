@@ -18,6 +18,7 @@ import { AddCustody1764001800000 } from './1764001800000-AddCustody.js';
 import { OperatorConsoleAccounts1764001900000 } from './1764001900000-OperatorConsoleAccounts.js';
 import { RefundSalesFromConsole1764002100000 } from './1764002100000-RefundSalesFromConsole.js';
 import { AddNotificationsAndAppeals1764002400000 } from './1764002400000-AddNotificationsAndAppeals.js';
+import { SetPlatformPoliciesAtRunTime1764002500000 } from './1764002500000-SetPlatformPoliciesAtRunTime.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -41,4 +42,5 @@ export const migrations = [
   OperatorConsoleAccounts1764001900000,
   RefundSalesFromConsole1764002100000,
   AddNotificationsAndAppeals1764002400000,
+  SetPlatformPoliciesAtRunTime1764002500000,
 ];

@@ -268,8 +268,9 @@ describe('operator console for accounts (e2e): creator applications, search, acc
     expect(frozen.body).toMatchObject({ id: buyer.id, frozen: true });
     expectProblem(await freeze('freeze', buyer.id, 'Again'), 409, 'account-state');
     expect((await freeze('freeze', creator.id, 'Listing counterfeits')).status).toBe(200);
+    expectProblem(await freeze('freeze', operator.id, 'Myself'), 409, 'cannot-freeze-self');
 
-    // The buyer cannot check out; the listing stays on sale for everyone else.
+    // The buyer cannot check out; what the frozen creator had on sale is off sale.
     expectProblem(
       await api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ listingId }) }),
       403,
@@ -277,7 +278,7 @@ describe('operator console for accounts (e2e): creator applications, search, acc
     );
     const listingRow = async () =>
       (await sql(testApp.databaseUrl, `SELECT status FROM listings WHERE id = $1`, [listingId]))[0].status;
-    expect(await listingRow()).toBe('active');
+    expect(await listingRow()).toBe('withdrawn');
     // The creator cannot list, with a session or an API key, nor apply for anything.
     const list = (token: string) =>
       api('POST', '/listings', { token, body: { tokenId: tokenIds[1], priceMinor: 1500, currency: 'USD' } });
@@ -300,15 +301,31 @@ describe('operator console for accounts (e2e): creator applications, search, acc
     expect(signIn.status).toBe(200);
     expect((await api('POST', '/auth/sign-out', { token: signIn.body.token })).status).toBe(204);
     expect((await api('GET', '/me', { token: signIn.body.token })).status).toBe(401);
+    // A frozen account may still revoke a session it no longer trusts.
+    const other = await api('POST', '/auth/sign-in', {
+      body: { email: creator.email, password: creator.password },
+    });
+    const sessions = await api('GET', '/me/sessions', { token: creator.token });
+    const newest = (a: { createdAt: string }, b: { createdAt: string }) =>
+      b.createdAt.localeCompare(a.createdAt);
+    const otherSession = [...sessions.body].sort(newest)[0];
+    expect((await api('DELETE', `/me/sessions/${otherSession.id}`, { token: creator.token })).status).toBe(
+      204,
+    );
+    expect((await api('GET', '/me', { token: other.body.token })).status).toBe(401);
 
     const unfrozen = await freeze('unfreeze', buyer.id, 'Cards were the buyer’s own');
     expect(unfrozen.status).toBe(200);
     expect(unfrozen.body.frozen).toBe(false);
     expectProblem(await freeze('unfreeze', buyer.id, 'Again'), 409, 'account-state');
-    const paid = await api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ listingId }) });
-    expect(paid.body.status, JSON.stringify(paid.body)).toBe('paid');
     await freeze('unfreeze', creator.id, 'Counterfeit claim withdrawn');
     expect((await list(key)).status).toBe(201);
+    const relisted = await listToken(api, creator, tokenIds[0], 1500);
+    const paid = await api('POST', '/checkout', {
+      token: buyer.token,
+      body: cardCheckout({ listingId: relisted.listingId }),
+    });
+    expect(paid.body.status, JSON.stringify(paid.body)).toBe('paid');
 
     const trail = await api('GET', `/operator/actions?subject=${buyer.id}`, { token: auditor.token });
     expect(

@@ -12,6 +12,7 @@ import { MarketModule } from '#market';
 import { MintingModule } from '#minting';
 import { NotificationsModule } from '#notifications';
 import { OperatorTrailModule } from '#operator-trail';
+import { PoliciesModule } from '#policies';
 import { SettlementModule } from '#settlement';
 import { schema } from './schema.js';
 
@@ -35,6 +36,7 @@ export class AppModule {
         SettlementModule,
         OperatorTrailModule,
         NotificationsModule,
+        PoliciesModule,
         CustodyModule,
       ],
     };

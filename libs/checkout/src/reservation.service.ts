@@ -11,6 +11,7 @@ import { findOrderByKey, insertReservedOrder, type OrderRow } from '#orders';
 import { listingUnavailable, soldOut, unpaidHoldLimit } from './checkout-errors.js';
 import type { CheckoutDto } from './checkout.dto.js';
 import { buyerLockKey, idempotencyLockKey } from './lock-keys.js';
+import { PLATFORM_REAL_NAME_SQL } from '#policies';
 
 /** What checkout needs to know about a drop, read in one statement before any transaction. */
 export interface DropCheckout {
@@ -87,7 +88,7 @@ export class ReservationService {
       'checkout:drop-for-checkout',
       `SELECT r.request::int AS request, d.id AS drop_id, d.starts_at, d.mode, d.drawn_at, d.creator_id,
               d.per_buyer_limit AS drop_limit, c.per_buyer_limit AS collection_limit,
-              coalesce(c.real_name_required, false) AS real_name,
+              coalesce(c.real_name_required, false) OR ${PLATFORM_REAL_NAME_SQL} AS real_name,
               -- The same two index ranges as the reservation in reserve_from_drop.
               coalesce((SELECT true FROM listings WHERE drop_id = $1 AND status = 'active'
                           AND reserved_until IS NULL AND allocated_to IS NULL ORDER BY reserved_until LIMIT 1),
@@ -229,7 +230,7 @@ export class ReservationService {
       real_name: boolean;
     }[] = await manager.query(
       `SELECT c.id AS collection_id, c.per_buyer_limit AS collection_limit, d.per_buyer_limit AS drop_limit,
-                c.real_name_required AS real_name
+                c.real_name_required OR ${PLATFORM_REAL_NAME_SQL} AS real_name
          FROM tokens t JOIN collections c ON c.id = t.collection_id LEFT JOIN drops d ON d.id = $2
          WHERE t.id = $1`,
       [listing.token_id, listing.drop_id],

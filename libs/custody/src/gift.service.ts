@@ -6,6 +6,7 @@ import { IdentityService, type Principal } from '#identity';
 import { ListingService } from '#market';
 import { OwnershipService, type LockedTokenState } from '#minting';
 import { notify } from '#notifications';
+import { PLATFORM_REAL_NAME_SQL } from '#policies';
 
 /** A token as a gift checks it: its ownership, under lock, and its collection's policy. */
 interface GiftableToken extends LockedTokenState {
@@ -148,7 +149,7 @@ async function lockGiftableToken(
 ): Promise<GiftableToken | undefined> {
   const [token]: GiftableToken[] = await manager.query(
     `SELECT t.owner_id, t.status, t.ledger_seq, t.last_event_at, t.creator_id, t.acquired_at,
-            c.gifts_allowed, c.hold_days, c.real_name_required
+            c.gifts_allowed, c.hold_days, c.real_name_required OR ${PLATFORM_REAL_NAME_SQL} AS real_name_required
      FROM tokens t JOIN collections c ON c.id = t.collection_id WHERE t.id = $1 FOR UPDATE OF t`,
     [tokenId],
   );

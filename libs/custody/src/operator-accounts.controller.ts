@@ -106,12 +106,13 @@ export class OperatorAccountsConsoleController {
   @ApiOperation({
     summary: 'Freeze an account',
     description:
-      'The account may still sign in, read and sign out; every other request answers 403 ' +
-      '`account-frozen`. Its tokens and listings are not touched (freeze tokens on their own). ' +
-      '409 `account-state` when it is frozen already.',
+      'The account may still sign in, read, sign out and revoke its sessions and API keys; every other ' +
+      'request answers 403 `account-frozen`. Everything it has on sale is taken off sale (unfreezing ' +
+      'lists nothing again); its tokens stay its own (freeze tokens on their own). 409 `account-state` ' +
+      'when it is frozen already, `cannot-freeze-self` for the operator’s own account.',
   })
   @ApiOkResponse({ type: AccountActionView })
-  @ApiProblems({ 404: ['not-found'], 409: ['account-state'] })
+  @ApiProblems({ 404: ['not-found'], 409: ['account-state', 'cannot-freeze-self'] })
   freeze(@CurrentPrincipal() principal: Principal, @Param() params: AccountIdParam, @Body() body: ReasonDto) {
     return this.accounts.setFrozen(principal, params.id, true, body.reason);
   }

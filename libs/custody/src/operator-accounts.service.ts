@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { inTransaction } from '#database';
+import { problems } from '#http';
 import { IdentityService, type Principal } from '#identity';
+import { ListingService } from '#market';
 import { OperatorTrail, recordOperatorAction, type OperatorActionKind } from '#operator-trail';
 import { HoldingsService } from './holdings.service.js';
 
@@ -20,6 +22,7 @@ export class OperatorAccountsService {
     private readonly identity: IdentityService,
     private readonly holdings: HoldingsService,
     private readonly trail: OperatorTrail,
+    private readonly listings: ListingService,
   ) {}
 
   creatorApplications(query: { limit?: number; cursor?: string }) {
@@ -54,9 +57,26 @@ export class OperatorAccountsService {
     return { ...account, holdingsCount, holdings: holdings.items, actions: actions.items };
   }
 
+  /**
+   * Freezing an account also takes everything it has on sale off sale (a checkout in progress
+   * included: settlement refunds its payment); unfreezing lists nothing again by itself.
+   */
   setFrozen(principal: Principal, accountId: string, frozen: boolean, reason: string) {
+    if (frozen && accountId === principal.accountId)
+      throw problems.conflict('cannot-freeze-self', 'Operators cannot freeze their own account');
     return inTransaction(this.dataSource, async (manager) => {
       const account = await this.identity.setFrozen(manager, accountId, frozen, reason);
+      if (frozen) {
+        const onSale: { token_id: string }[] = await manager.query(
+          `SELECT token_id FROM listings WHERE seller_id = $1 AND status = 'active'`,
+          [accountId],
+        );
+        await this.listings.takeOffSale(
+          manager,
+          onSale.map((listing) => listing.token_id),
+          'withdraw',
+        );
+      }
       const actionRef = await recordOperatorAction(manager, {
         actorId: principal.accountId,
         action: (frozen ? 'account.freeze' : 'account.unfreeze') satisfies OperatorActionKind,

@@ -108,6 +108,8 @@ export class MeController {
   }
 
   @SessionOnly()
+  // A frozen account may still shut out a session or key it no longer trusts.
+  @FrozenMayCall()
   @Delete('sessions/:id')
   @HttpCode(204)
   @ApiOperation({ summary: "Revoke one of the account's sessions" })
@@ -137,6 +139,7 @@ export class MeController {
   }
 
   @SessionOnly()
+  @FrozenMayCall()
   @Delete('api-keys/:id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an API key' })

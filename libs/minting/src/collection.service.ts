@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { problems } from '#http';
 import type { Principal } from '#identity';
 import type { CreateCollectionDto } from './minting.dto.js';
+import { PolicyService } from '#policies';
 
 export interface CollectionView {
   id: string;
@@ -68,9 +69,12 @@ export function toCollectionView(row: CollectionRow): CollectionView {
 /** Creator-owned collections with their royalty, supply cap and resale policy. */
 @Injectable()
 export class CollectionService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly policies: PolicyService,
+  ) {}
 
-  /** Creates a collection owned by the (approved creator) caller. */
+  /** Creates a collection owned by the (approved creator) caller; its hold period defaults to the platform's. */
   async create(principal: Principal, input: CreateCollectionDto): Promise<CollectionView> {
     const policy = input.policy ?? {};
     const [row] = await this.dataSource.query(
@@ -84,7 +88,7 @@ export class CollectionService {
         input.royaltyBps,
         input.supplyCap ?? null,
         policy.resaleAllowed ?? true,
-        policy.holdDays ?? 0,
+        policy.holdDays ?? (await this.policies.current()).defaultHoldDays,
         policy.realNameRequired ?? false,
         policy.perBuyerLimit ?? null,
         policy.giftsAllowed ?? true,

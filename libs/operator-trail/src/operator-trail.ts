@@ -22,10 +22,11 @@ export const OPERATOR_ACTIONS = [
   'order.refund',
   'appeal.uphold',
   'appeal.lift',
+  'policy.set',
 ] as const;
 export type OperatorActionKind = (typeof OPERATOR_ACTIONS)[number];
 
-export const OPERATOR_SUBJECT_KINDS = ['token', 'account', 'order'] as const;
+export const OPERATOR_SUBJECT_KINDS = ['token', 'account', 'order', 'platform'] as const;
 export type OperatorSubjectKind = (typeof OPERATOR_SUBJECT_KINDS)[number];
 
 /**

@@ -4,10 +4,12 @@ import { HeirloomConfig } from '#config';
 import { lockListing, relistAfterRevert, releaseListing } from '#market';
 import { readLastMove } from '#ledger';
 import { OwnershipService } from '#minting';
+import { PolicyService } from '#policies';
 import { notify, tokenNotice } from '#notifications';
 import { splitSale } from '#money';
 import { HOLDING_STATUSES, moveLockedOrder, moveOrder, type OrderRow, type OrderStatus } from '#orders';
 import type { PaymentProviderEvent } from '#payments';
+import { readSaleBreakdown } from './sale-breakdown.js';
 import { accounts, postJournal, postRefundSoFar, saleReversal, type JournalLine } from './journal.js';
 import {
   lockOrderForEvent,
@@ -48,6 +50,7 @@ export class SettlementService {
   constructor(
     private readonly config: HeirloomConfig,
     private readonly ownership: OwnershipService,
+    private readonly policies: PolicyService,
   ) {}
 
   async apply(manager: EntityManager, event: PaymentProviderEvent): Promise<SettlementOutcome> {
@@ -125,6 +128,8 @@ export class SettlementService {
         },
       })),
     );
+    // The fee in force now applies to these sales; refunds later reverse them as booked.
+    const { platformFeeBps } = await this.policies.current(manager);
     // Listings sold, orders paid and the sales' journal entries, in one statement.
     await markSold(
       manager,
@@ -136,7 +141,7 @@ export class SettlementService {
         journal: {
           orderId: order.id,
           currency: order.currency,
-          lines: this.saleLines(order, order.listing_kind, order),
+          lines: this.saleLines(order, order.listing_kind, order, platformFeeBps),
         },
       })),
     );
@@ -172,7 +177,7 @@ export class SettlementService {
       [order.id, event.paymentId, event.amount, sellable ? 'amount-mismatch' : 'edition-unavailable'],
     );
     // The processor charged its fee on this capture and keeps it when we refund: the platform's cost.
-    const fee = splitSale(event.amount, this.feeRates(0)).processorFee;
+    const fee = splitSale(event.amount, this.feeRates(0, 0)).processorFee;
     await postJournal(manager, order.id, 'payment-to-refund', order.currency, [
       { account: accounts.processorClearing, amount: event.amount },
       { account: accounts.refundsOwed, amount: -event.amount },
@@ -296,10 +301,23 @@ export class SettlementService {
     return 'unfrozen';
   }
 
-  /** The journal lines the order's sale was booked with. */
+  /** The journal lines the order's sale was booked with, read back from the journal. */
   private async soldLines(manager: EntityManager, order: OrderRow): Promise<JournalLine[]> {
-    const listing = await lockListing(manager, order.listing_id);
-    return this.saleLines(order, listing.kind, await this.saleParty(manager, order));
+    await lockListing(manager, order.listing_id);
+    const { creator_id: creatorId } = await this.saleParty(manager, order);
+    const sale = { orderId: order.id, sellerId: order.seller_id, creatorId };
+    const booked = await readSaleBreakdown(manager, sale);
+    if (!booked) throw new Error(`order ${order.id} is ${order.status} but no sale is booked for it`);
+    return splitLines(
+      {
+        gross: booked.grossMinor,
+        processorFee: booked.processorFeeMinor,
+        platformFee: booked.platformFeeMinor,
+        royalty: booked.royaltyMinor,
+        sellerProceeds: booked.sellerProceedsMinor,
+      },
+      sale,
+    );
   }
 
   private async saleParty(manager: EntityManager, order: OrderRow): Promise<SaleParty> {
@@ -310,25 +328,42 @@ export class SettlementService {
     return token;
   }
 
-  private feeRates(royaltyBps: number) {
-    const { platformFeeBps, processorFeeBps, processorFeeFixedMinor } = this.config;
+  private feeRates(platformFeeBps: number, royaltyBps: number) {
+    const { processorFeeBps, processorFeeFixedMinor } = this.config;
     return { platformFeeBps, processorFeeBps, processorFeeFixedMinor, royaltyBps };
   }
 
   /** buyer payment = seller proceeds + creator royalty + platform fee + processor fee. */
-  private saleLines(order: OrderRow, kind: 'primary' | 'resale', token: SaleParty): JournalLine[] {
-    const split = splitSale(
-      Number(order.amount_minor),
-      this.feeRates(kind === 'resale' ? token.royalty_bps : 0),
-    );
-    return [
-      { account: accounts.processorClearing, amount: split.gross },
-      { account: accounts.processorFees, amount: -split.processorFee },
-      { account: accounts.platformRevenue, amount: -split.platformFee },
-      { account: accounts.payable(token.creator_id), amount: -split.royalty },
-      { account: accounts.payable(order.seller_id), amount: -split.sellerProceeds },
-    ];
+  private saleLines(
+    order: OrderRow,
+    kind: 'primary' | 'resale',
+    token: SaleParty,
+    platformFeeBps: number,
+  ): JournalLine[] {
+    const royaltyBps = kind === 'resale' ? token.royalty_bps : 0;
+    const split = splitSale(Number(order.amount_minor), this.feeRates(platformFeeBps, royaltyBps));
+    return splitLines(split, { creatorId: token.creator_id, sellerId: order.seller_id });
   }
+}
+
+/** A sale's journal lines, in the order `saleReversal` expects: clearing, fees, royalty, proceeds. */
+function splitLines(
+  split: {
+    gross: number;
+    processorFee: number;
+    platformFee: number;
+    royalty: number;
+    sellerProceeds: number;
+  },
+  parties: { creatorId: string; sellerId: string },
+): JournalLine[] {
+  return [
+    { account: accounts.processorClearing, amount: split.gross },
+    { account: accounts.processorFees, amount: -split.processorFee },
+    { account: accounts.platformRevenue, amount: -split.platformFee },
+    { account: accounts.payable(parties.creatorId), amount: -split.royalty },
+    { account: accounts.payable(parties.sellerId), amount: -split.sellerProceeds },
+  ];
 }
 
 function paymentCard(event: PaymentProviderEvent): CompletedSale['card'] {
