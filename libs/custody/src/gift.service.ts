@@ -27,6 +27,18 @@ interface GiftRow {
 
 const DAY_MS = 86_400_000;
 
+/** The gift row a gift request inserted (id null: the key was used before), and who is involved. */
+interface MadeGift {
+  token_exists: boolean;
+  recipient_id: string | null;
+  id: string | null;
+  created_at: Date | null;
+  from_handle: string;
+}
+
+/** Thrown inside the gift's transaction to roll it back when its key made a gift before. */
+class KeyAlreadyUsed extends Error {}
+
 /**
  * Gifts: an owner gives a token to another account, under the collection's policy (gifts allowed,
  * the hold period since the owner acquired it, real-name verification of both sides when the
@@ -43,15 +55,14 @@ export class GiftService {
   ) {}
 
   async gift(principal: Principal, tokenId: string, input: { toHandle: string; idempotencyKey: string }) {
-    const earlier = await this.findGift(this.dataSource.manager, principal.accountId, input.idempotencyKey);
-    if (earlier) return this.replay(earlier, tokenId, input.toHandle);
     try {
       return await inTransaction(this.dataSource, (manager) => this.give(manager, principal, tokenId, input));
     } catch (error) {
-      // The same key sent twice at once: the other request gave it.
-      if (!isUniqueViolation(error, 'gifts_idempotency_key')) throw error;
-      const winner = await this.findGift(this.dataSource.manager, principal.accountId, input.idempotencyKey);
-      return this.replay(winner!, tokenId, input.toHandle);
+      // A retry, or the same key sent twice at once: answer the gift the key already made.
+      if (!(error instanceof KeyAlreadyUsed) && !isUniqueViolation(error, 'gifts_idempotency_key'))
+        throw error;
+      const earlier = await this.findGift(this.dataSource.manager, principal.accountId, input.idempotencyKey);
+      return this.replay(earlier!, tokenId, input.toHandle);
     }
   }
 
@@ -61,10 +72,29 @@ export class GiftService {
     tokenId: string,
     input: { toHandle: string; idempotencyKey: string },
   ) {
-    const recipient = await this.identity.accountByHandle(input.toHandle, manager);
-    if (!recipient) throw problems.notFound('The recipient');
-    if (recipient.id === principal.accountId)
+    // The gift row first, in the statement that finds the recipient: a key used before inserts
+    // nothing (and the checks below are not run again for a retry); a refused gift rolls it back.
+    const [made]: MadeGift[] = await manager.query(
+      `WITH recipient AS (SELECT id FROM accounts WHERE handle = $3),
+            gift AS (
+              INSERT INTO gifts (token_id, from_id, to_id, idempotency_key)
+              SELECT $1, $2, recipient.id, $4 FROM recipient
+              WHERE recipient.id <> $2 AND EXISTS (SELECT 1 FROM tokens WHERE id = $1)
+              ON CONFLICT ON CONSTRAINT gifts_idempotency_key DO NOTHING
+              RETURNING id, created_at)
+       SELECT EXISTS (SELECT 1 FROM tokens WHERE id = $1) AS token_exists,
+              (SELECT id FROM recipient) AS recipient_id, gift.id, gift.created_at,
+              (SELECT handle FROM accounts WHERE id = $2) AS from_handle
+       FROM (SELECT 1) one LEFT JOIN gift ON true`,
+      [tokenId, principal.accountId, input.toHandle, input.idempotencyKey],
+    );
+    if (!made.token_exists) throw problems.notFound('Token');
+    if (made.id === null && made.recipient_id !== null && made.recipient_id !== principal.accountId)
+      throw new KeyAlreadyUsed();
+    if (made.recipient_id === null) throw problems.notFound('The recipient');
+    if (made.recipient_id === principal.accountId)
       throw problems.unprocessable('gift-to-self', 'You already hold what you would give yourself');
+    const recipient = { id: made.recipient_id };
     // Listings first, then the token: the order settlement locks them in.
     await this.listings.takeOffSale(manager, [tokenId], 'refuse');
     const token = await lockGiftableToken(manager, tokenId);
@@ -100,21 +130,28 @@ export class GiftService {
         );
       }
     }
-    const [row]: { id: string }[] = await manager.query(
-      `INSERT INTO gifts (token_id, from_id, to_id, idempotency_key) VALUES ($1, $2, $3, $4) RETURNING id`,
-      [tokenId, principal.accountId, recipient.id, input.idempotencyKey],
+    const gift: GiftRow = {
+      id: made.id!,
+      token_id: tokenId,
+      from_handle: made.from_handle,
+      to_handle: input.toHandle,
+      created_at: made.created_at!,
+    };
+    await this.ownership.change(
+      manager,
+      tokenId,
+      { type: 'transfer', to: recipient.id, ref: gift.id },
+      token,
     );
-    await this.ownership.change(manager, tokenId, { type: 'transfer', to: recipient.id, ref: row.id }, token);
-    const gift = await this.findGift(manager, principal.accountId, input.idempotencyKey);
     await notify(manager, [
       {
         accountId: recipient.id,
         kind: 'gift.received',
         subject: { kind: 'token', id: tokenId },
-        data: { tokenId, giftId: row.id, fromHandle: gift!.from_handle },
+        data: { tokenId, giftId: gift.id, fromHandle: gift.from_handle },
       },
     ]);
-    return giftView(gift!);
+    return giftView(gift);
   }
 
   /** A retried gift answers what the first one did; the key reused for another gift is refused. */
