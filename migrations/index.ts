@@ -17,6 +17,7 @@ import { GuardOwnershipByLedger1764001700000 } from './1764001700000-GuardOwners
 import { AddCustody1764001800000 } from './1764001800000-AddCustody.js';
 import { OperatorConsoleAccounts1764001900000 } from './1764001900000-OperatorConsoleAccounts.js';
 import { RefundSalesFromConsole1764002100000 } from './1764002100000-RefundSalesFromConsole.js';
+import { AccountDeletion1764002300000 } from './1764002300000-AccountDeletion.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   AddCustody1764001800000,
   OperatorConsoleAccounts1764001900000,
   RefundSalesFromConsole1764002100000,
+  AccountDeletion1764002300000,
 ];
