@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSignatures, parseCosignatureSignerKey, parseSignerKey } from '../libs/ledger/src/core/index.js';
@@ -328,6 +329,40 @@ describe('data rights (e2e): exit archive, personal data export, account deletio
     // And the given tokens' certificates still verify, naming their new owner.
     const { files } = await downloadArchive(other);
     expect(Object.keys(files).filter((name) => name.startsWith('certificates/'))).toHaveLength(4);
+  });
+
+  it('gives nothing to a deleted account, even to one deleted while the gift was on its way', async () => {
+    const [tokenId] = bought;
+    const tombstone = (
+      await sql(testApp.databaseUrl, `SELECT handle FROM accounts WHERE id = $1`, [buyer.id])
+    )[0];
+    const giveTo = (toHandle: string) =>
+      api('POST', `/tokens/${tokenId}/gift`, {
+        token: other.token,
+        body: { toHandle, idempotencyKey: `gift-${randomUUID()}` },
+      });
+    expectProblem(await giveTo(tombstone.handle), 404, 'not-found');
+
+    // A deletion holds the account's row while it runs: a gift to it waits, then finds nobody.
+    const leaving = await createUser(testApp, api);
+    const deletion = new pg.Client({ connectionString: testApp.databaseUrl });
+    await deletion.connect();
+    try {
+      await deletion.query('BEGIN');
+      await deletion.query(`SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, [leaving.id]);
+      const gift = giveTo(leaving.handle);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await deletion.query(
+        `UPDATE accounts SET email = NULL, password_hash = NULL, handle = 'deleted-' || substr(md5(id::text), 1, 12),
+           deleted_at = now() WHERE id = $1`,
+        [leaving.id],
+      );
+      await deletion.query('COMMIT');
+      expectProblem(await gift, 404, 'not-found');
+    } finally {
+      await deletion.end();
+    }
+    expect((await api('GET', '/me/holdings', { token: other.token })).body.items).toHaveLength(4);
   });
 
   it('answers 401 without credentials', async () => {

@@ -59,7 +59,7 @@ export class GiftService {
     tokenId: string,
     input: { toHandle: string; idempotencyKey: string },
   ) {
-    const recipient = await this.identity.accountByHandle(input.toHandle, manager);
+    const recipient = await this.identity.accountByHandle(input.toHandle, manager, true);
     if (!recipient) throw problems.notFound('The recipient');
     if (recipient.id === principal.accountId)
       throw problems.unprocessable('gift-to-self', 'You already hold what you would give yourself');

@@ -338,7 +338,8 @@ export class IdentityService {
 
   /**
    * Accounts for operators: `q` with an `@` is an exact email (emails are stored lower case), else
-   * a handle prefix; handle order, keyset pages (cursor: the last handle).
+   * a handle prefix; handle order, keyset pages (cursor: the last handle). Deleted accounts are
+   * not found (their page is still at their id).
    */
   async searchAccounts(q: string, query: { limit?: number; cursor?: string }) {
     const limit = query.limit ?? 50;
@@ -354,7 +355,7 @@ export class IdentityService {
     }[] = await this.dataSource.query(
       `SELECT id, handle, email, roles, creator_status, frozen_at FROM accounts
        WHERE ${byEmail ? 'email = $1' : `handle LIKE $1 ESCAPE '\\'`}
-         AND ($2::text IS NULL OR handle > $2)
+         AND deleted_at IS NULL AND ($2::text IS NULL OR handle > $2)
        ORDER BY handle LIMIT $3`,
       [byEmail ? needle : likePrefix(needle), query.cursor ?? null, limit + 1],
     );
@@ -495,12 +496,22 @@ export class IdentityService {
     return { status: check.status };
   }
 
-  /** The account a public handle names (handles are lower case), or `undefined`. */
+  /**
+   * The account a public handle names (handles are lower case), or `undefined`. `lockAgainstDeletion`
+   * (in a transaction) key-share locks it, as a foreign key to it would: a deletion running now is
+   * waited for, and then the deleted account is not found.
+   */
   async accountByHandle(
     handle: string,
     manager: EntityManager = this.dataSource.manager,
+    lockAgainstDeletion = false,
   ): Promise<{ id: string; handle: string } | undefined> {
-    const account = await manager.findOne(Account, { where: { handle }, select: { id: true, handle: true } });
+    // A deleted account's tombstone handle names nobody: nothing may be given to it.
+    const account = await manager.findOne(Account, {
+      where: { handle, deletedAt: IsNull() },
+      select: { id: true, handle: true },
+      ...(lockAgainstDeletion ? { lock: { mode: 'for_key_share' as const } } : {}),
+    });
     return account ?? undefined;
   }
 
