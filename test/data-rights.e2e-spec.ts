@@ -365,6 +365,23 @@ describe('data rights (e2e): exit archive, personal data export, account deletio
     expect((await api('GET', '/me/holdings', { token: other.token })).body.items).toHaveLength(4);
   });
 
+  it('names every blocker at once: tokens held and a listing on sale', async () => {
+    const [tokenId] = bought;
+    const listed = await listToken(api, other, tokenId, PRICE);
+    const refused = await api('POST', '/me/delete', {
+      token: other.token,
+      body: { confirmHandle: other.handle },
+    });
+    expectProblem(refused, 409, 'account-not-empty');
+    expect(refused.body.blockers.map((b: { reason: string; count: number }) => [b.reason, b.count])).toEqual([
+      ['holds-tokens', 4],
+      ['active-listings', 1],
+    ]);
+    expect(refused.body.detail).toContain('Withdraw your listings');
+    const withdrawn = await api('POST', `/listings/${listed.listingId}/withdraw`, { token: other.token });
+    expect(withdrawn.status, JSON.stringify(withdrawn.body)).toBe(200);
+  });
+
   it('answers 401 without credentials', async () => {
     expect((await api('GET', '/me/archive')).status).toBe(401);
     expect((await api('GET', '/me/data-export')).status).toBe(401);
