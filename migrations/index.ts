@@ -17,6 +17,7 @@ import { GuardOwnershipByLedger1764001700000 } from './1764001700000-GuardOwners
 import { AddCustody1764001800000 } from './1764001800000-AddCustody.js';
 import { OperatorConsoleAccounts1764001900000 } from './1764001900000-OperatorConsoleAccounts.js';
 import { RefundSalesFromConsole1764002100000 } from './1764002100000-RefundSalesFromConsole.js';
+import { AccountDeletion1764002300000 } from './1764002300000-AccountDeletion.js';
 import { AddNotificationsAndAppeals1764002400000 } from './1764002400000-AddNotificationsAndAppeals.js';
 import { SetPlatformPoliciesAtRunTime1764002500000 } from './1764002500000-SetPlatformPoliciesAtRunTime.js';
 
@@ -41,6 +42,7 @@ export const migrations = [
   AddCustody1764001800000,
   OperatorConsoleAccounts1764001900000,
   RefundSalesFromConsole1764002100000,
+  AccountDeletion1764002300000,
   AddNotificationsAndAppeals1764002400000,
   SetPlatformPoliciesAtRunTime1764002500000,
 ];

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCosignatureSignerKey, signNote } from '../libs/ledger/src/core/index.js';
 import { CheckpointService, Sequencer } from '../libs/ledger/src/index.js';
 import { startTestApp, type TestApp } from './support/app.js';
-import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
+import { cardCheckout, listToken } from './support/checkout.js';
+import {
+  createCollection,
+  createUser,
+  mintEditions,
+  verifyRealName,
+  type TestUser,
+} from './support/factories.js';
 import { client, type ApiResponse, type Client, type RequestOptions } from './support/http.js';
 import { witnessKeys } from './support/keys.js';
 import { uniquePng } from './support/media.js';
@@ -239,6 +246,27 @@ describe('OpenAPI document matches what the API answers', () => {
     await call('POST /operator/audit/replay', '/operator/audit/replay', 200, { token: operator.token });
     await call('GET /health', '/health', 200);
     await call('GET /ready', '/ready', 200);
+  });
+
+  it('data rights', async () => {
+    const collection = await createCollection(api, creator);
+    const [tokenId] = (await mintEditions(api, creator, collection.id, 1)).tokenIds;
+    const { listingId } = await listToken(api, creator, tokenId, 1500);
+    const buyer = await createUser(testApp, api);
+    const paid = await api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ listingId }) });
+    expect(paid.body.status, JSON.stringify(paid.body)).toBe('paid');
+    await verifyRealName(api, buyer);
+
+    await call('GET /me/archive', '/me/archive', 200, { token: buyer.token });
+    await call('GET /me/data-export', '/me/data-export', 200, { token: buyer.token });
+    await call('GET /me/data-export', '/me/data-export', 200, { token: creator.token });
+    const remove = (as: TestUser, confirmHandle: unknown, status: number) =>
+      call('POST /me/delete', '/me/delete', status, { token: as.token, body: { confirmHandle } });
+    await remove(buyer, 42, 400);
+    await remove(buyer, creator.handle, 422);
+    await remove(buyer, buyer.handle, 409);
+    const leaving = await createUser(testApp, api);
+    await remove(leaving, leaving.handle, 200);
   });
 });
 

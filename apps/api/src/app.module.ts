@@ -4,6 +4,7 @@ import { CatalogueModule } from '#catalogue';
 import { CheckoutModule } from '#checkout';
 import { ConfigModule, HeirloomConfig } from '#config';
 import { CustodyModule } from '#custody';
+import { DataRightsModule } from '#data-rights';
 import { DatabaseModule } from '#database';
 import { HealthModule } from '#health';
 import { IdentityModule } from '#identity';
@@ -38,6 +39,7 @@ export class AppModule {
         NotificationsModule,
         PoliciesModule,
         CustodyModule,
+        DataRightsModule,
       ],
     };
   }

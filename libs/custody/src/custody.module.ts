@@ -21,6 +21,6 @@ import { TokenActionsService } from './token-actions.service.js';
   imports: [IdentityModule, MarketModule, MintingModule, OperatorTrailModule],
   controllers: [CustodyController, OperatorCustodyController, OperatorAccountsConsoleController],
   providers: [AppealsService, GiftService, HoldingsService, TokenActionsService, OperatorAccountsService],
-  exports: [TokenActionsService],
+  exports: [TokenActionsService, HoldingsService],
 })
 export class CustodyModule {}

@@ -75,7 +75,10 @@ export class GiftService {
     // The gift row first, in the statement that finds the recipient: a key used before inserts
     // nothing (and the checks below are not run again for a retry); a refused gift rolls it back.
     const [made]: MadeGift[] = await manager.query(
-      `WITH recipient AS (SELECT id FROM accounts WHERE handle = $3),
+      `WITH recipient AS (
+              -- Key-share locked, as the gift's foreign key will: a deletion of the account running
+              -- now is waited for, and then its tombstone handle names nobody.
+              SELECT id FROM accounts WHERE handle = $3 AND deleted_at IS NULL FOR KEY SHARE),
             gift AS (
               INSERT INTO gifts (token_id, from_id, to_id, idempotency_key)
               SELECT $1, $2, recipient.id, $4 FROM recipient

@@ -2,4 +2,5 @@
 // operator trail). The only lib that writes `gifts`.
 export { CustodyModule } from './custody.module.js';
 export { GiftService } from './gift.service.js';
+export { HoldingsService } from './holdings.service.js';
 export { TokenActionsService } from './token-actions.service.js';

@@ -64,7 +64,13 @@ type Answer<
 
 export class AccountView implements service.AccountView {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ example: 'ada@example.com' }) email!: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'ada@example.com',
+    description: 'Null once the account is deleted',
+  })
+  email!: string | null;
   @ApiProperty({ example: 'ada' }) handle!: string;
   @ApiProperty({ enum: ROLES, isArray: true, example: ['collector'] }) roles!: Role[];
   @ApiProperty({

@@ -9,10 +9,12 @@ export type CreatorStatus = (typeof CREATOR_STATUSES)[number];
 @Entity('accounts')
 export class Account {
   @PrimaryGeneratedColumn('uuid') id!: string;
-  @Column('text') email!: string;
+  /** Null once the account is deleted (a tombstone kept for the records that name its id). */
+  @Column('text', { nullable: true }) email!: string | null;
   /** Public handle shown in the catalogue instead of any personal data. */
   @Column('text') handle!: string;
-  @Column('text', { name: 'password_hash' }) passwordHash!: string;
+  /** Null once the account is deleted: nobody can sign in to it. */
+  @Column('text', { name: 'password_hash', nullable: true }) passwordHash!: string | null;
   @Column('text', { array: true }) roles!: Role[];
   @Column('text', { name: 'creator_status' }) creatorStatus!: CreatorStatus;
   /** When the pending (or last) application was made: the operators' queue is oldest first. */
@@ -24,6 +26,7 @@ export class Account {
   @Column('timestamptz', { name: 'frozen_at', nullable: true }) frozenAt!: Date | null;
   @Column('text', { name: 'frozen_reason', nullable: true }) frozenReason!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'deleted_at', nullable: true }) deletedAt!: Date | null;
 }
 
 @Entity('sessions')

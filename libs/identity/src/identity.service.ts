@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { HeirloomConfig } from '#config';
@@ -23,7 +24,8 @@ const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 /** Public view of an account: never the password hash. */
 export interface AccountView {
   id: string;
-  email: string;
+  /** Null once the account is deleted. */
+  email: string | null;
   handle: string;
   roles: Role[];
   creatorStatus: Account['creatorStatus'];
@@ -134,7 +136,8 @@ export class IdentityService {
     await this.rateLimiter.consume(`sign-in:acct:${normalized}`, this.config.authLimitPerAccountPerMinute);
     const account = await this.dataSource.getRepository(Account).findOneBy({ email: normalized });
     // An unknown email costs one argon2 verification too, so timing does not tell it apart.
-    const valid = account
+    // A deleted account has no email, so it is never found here.
+    const valid = account?.passwordHash
       ? await this.passwords.verify(account.passwordHash, password)
       : await this.passwords.verifyAgainstDummy(password);
     if (!account || !valid) {
@@ -335,7 +338,8 @@ export class IdentityService {
 
   /**
    * Accounts for operators: `q` with an `@` is an exact email (emails are stored lower case), else
-   * a handle prefix; handle order, keyset pages (cursor: the last handle).
+   * a handle prefix; handle order, keyset pages (cursor: the last handle). Deleted accounts are
+   * not found (their page is still at their id).
    */
   async searchAccounts(q: string, query: { limit?: number; cursor?: string }) {
     const limit = query.limit ?? 50;
@@ -351,7 +355,7 @@ export class IdentityService {
     }[] = await this.dataSource.query(
       `SELECT id, handle, email, roles, creator_status, frozen_at FROM accounts
        WHERE ${byEmail ? 'email = $1' : `handle LIKE $1 ESCAPE '\\'`}
-         AND ($2::text IS NULL OR handle > $2)
+         AND deleted_at IS NULL AND ($2::text IS NULL OR handle > $2)
        ORDER BY handle LIMIT $3`,
       [byEmail ? needle : likePrefix(needle), query.cursor ?? null, limit + 1],
     );
@@ -389,6 +393,58 @@ export class IdentityService {
     });
     if (!account) throw problems.notFound('Account');
     return account;
+  }
+
+  /**
+   * Locks the caller's account for its deletion, in the caller's transaction, once `confirmHandle`
+   * names it: 422 `confirmation-mismatch` otherwise, so a stray request cannot delete an account.
+   */
+  async lockForDeletion(
+    manager: EntityManager,
+    accountId: string,
+    confirmHandle: string,
+  ): Promise<{ id: string; handle: string }> {
+    const account = await this.lockAccount(manager, accountId);
+    if (account.deletedAt !== null) throw problems.notFound('Account');
+    if (account.handle !== confirmHandle) {
+      throw problems.unprocessable(
+        'confirmation-mismatch',
+        'To delete your account, send your own handle as `confirmHandle`; nothing was deleted',
+      );
+    }
+    return { id: account.id, handle: account.handle };
+  }
+
+  /**
+   * Erases an account's personal data in the caller's transaction, leaving a tombstone row that
+   * nobody can sign in to: sessions, API keys, real-name data and the rate-limit counters keyed by
+   * its email go; email, password and the application's reason are cleared; the handle becomes a
+   * random `deleted-…` one (others may take the old one). The id stays: the ledger and the records
+   * kept by law (orders, money journal, operator trail) name it, and it was never personal data.
+   */
+  async eraseAccount(manager: EntityManager, accountId: string): Promise<{ deletedAt: string }> {
+    const account = await this.lockAccount(manager, accountId);
+    await manager.query(`DELETE FROM sessions WHERE account_id = $1`, [accountId]);
+    await manager.query(`DELETE FROM api_keys WHERE account_id = $1`, [accountId]);
+    await manager.query(`DELETE FROM real_name_verifications WHERE account_id = $1`, [accountId]);
+    if (account.email !== null) {
+      await manager.query(`DELETE FROM rate_limit_hits WHERE key = ANY($1::text[])`, [
+        [`sign-in:acct:${account.email}`, `sign-up:acct:${account.email}`],
+      ]);
+    }
+    await manager.query(
+      `UPDATE accounts SET email = NULL, password_hash = NULL, handle = $2, roles = '{}',
+         creator_status = 'none', creator_applied_at = NULL, creator_rejection_reason = NULL,
+         frozen_at = NULL, frozen_reason = NULL, deleted_at = now()
+       WHERE id = $1`,
+      [accountId, `deleted-${randomBytes(6).toString('hex')}`],
+    );
+    // UPDATE … RETURNING comes back as [rows, count] through TypeORM: read the row back instead.
+    const [row]: { deleted_at: Date }[] = await manager.query(
+      `SELECT deleted_at FROM accounts WHERE id = $1`,
+      [accountId],
+    );
+    return { deletedAt: new Date(row!.deleted_at).toISOString() };
   }
 
   /** Grants or removes a role (operator only); approving a creator is granting `creator`. */
@@ -440,12 +496,22 @@ export class IdentityService {
     return { status: check.status };
   }
 
-  /** The account a public handle names (handles are lower case), or `undefined`. */
+  /**
+   * The account a public handle names (handles are lower case), or `undefined`. `lockAgainstDeletion`
+   * (in a transaction) key-share locks it, as a foreign key to it would: a deletion running now is
+   * waited for, and then the deleted account is not found.
+   */
   async accountByHandle(
     handle: string,
     manager: EntityManager = this.dataSource.manager,
+    lockAgainstDeletion = false,
   ): Promise<{ id: string; handle: string } | undefined> {
-    const account = await manager.findOne(Account, { where: { handle }, select: { id: true, handle: true } });
+    // A deleted account's tombstone handle names nobody: nothing may be given to it.
+    const account = await manager.findOne(Account, {
+      where: { handle, deletedAt: IsNull() },
+      select: { id: true, handle: true },
+      ...(lockAgainstDeletion ? { lock: { mode: 'for_key_share' as const } } : {}),
+    });
     return account ?? undefined;
   }
 

@@ -3,6 +3,7 @@
 export { NotificationsModule } from './notifications.module.js';
 export {
   NOTIFICATION_KINDS,
+  forgetNotifications,
   notify,
   tokenNotice,
   type Notice,

@@ -48,6 +48,11 @@ export async function notify(manager: EntityManager, notices: readonly Notice[])
   );
 }
 
+/** Deletes every notice to an account (it is being deleted), in the caller's transaction. */
+export async function forgetNotifications(manager: EntityManager, accountId: string): Promise<void> {
+  await manager.query(`DELETE FROM notifications WHERE account_id = $1`, [accountId]);
+}
+
 interface NotificationRow {
   id: string;
   kind: NotificationKind;
