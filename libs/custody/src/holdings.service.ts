@@ -18,6 +18,8 @@ interface HoldingRow {
   currency: string | null;
 }
 
+const STATUSES = { active: 'active', frozen: 'frozen' } as const;
+
 /** What an account holds (not burned), newest mint first, in keyset pages. */
 @Injectable()
 export class HoldingsService {
@@ -28,17 +30,25 @@ export class HoldingsService {
     query: { collection?: string; status?: 'active' | 'frozen'; limit?: number; cursor?: string },
   ) {
     const limit = query.limit ?? 50;
-    // Walks tokens_owner_idx (owner_id, seq) backwards from the cursor.
+    // Each filter is written into the statement (from a fixed set) rather than as `$n IS NULL OR …`,
+    // so the planner walks the index that holds exactly the rows asked for, backwards from the
+    // cursor: tokens_owner_idx, tokens_owner_collection_idx or tokens_owner_frozen_idx.
+    const status =
+      query.status === undefined ? `t.status <> 'burned'` : `t.status = '${STATUSES[query.status]}'`;
+    const collection = query.collection === undefined ? '' : 'AND t.collection_id = $4';
     const rows: HoldingRow[] = await this.dataSource.query(
       `SELECT t.seq, t.id, t.name, t.collection_id, c.name AS collection_name, t.edition_number, t.edition_total,
               t.image_cid, t.status, t.acquired_at, l.id AS listing_id, l.price_minor, l.currency
        FROM tokens t JOIN collections c ON c.id = t.collection_id
          LEFT JOIN listings l ON l.token_id = t.id AND l.status = 'active'
-       WHERE t.owner_id = $1 AND t.status <> 'burned'
-         AND ($2::uuid IS NULL OR t.collection_id = $2) AND ($3::text IS NULL OR t.status = $3)
-         AND ($4::bigint IS NULL OR t.seq < $4)
-       ORDER BY t.seq DESC LIMIT $5`,
-      [ownerId, query.collection ?? null, query.status ?? null, query.cursor ?? null, limit + 1],
+       WHERE t.owner_id = $1 AND ${status} ${collection} AND ($2::bigint IS NULL OR t.seq < $2)
+       ORDER BY t.seq DESC LIMIT $3`,
+      [
+        ownerId,
+        query.cursor ?? null,
+        limit + 1,
+        ...(query.collection === undefined ? [] : [query.collection]),
+      ],
     );
     return keysetPage(
       rows,
