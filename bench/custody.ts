@@ -33,7 +33,7 @@ const COLLECTIONS = 1_000;
 const COLLECTORS = 10_000;
 const RUNS = Number(process.env.BENCH_RUNS ?? 300); // per holdings shape
 const GIFTS = Number(process.env.BENCH_GIFTS ?? 6_000);
-const GIFT_WORKERS = Number(process.env.BENCH_GIFT_WORKERS ?? 16);
+const GIFT_WORKERS = Number(process.env.BENCH_GIFT_WORKERS ?? 64);
 const RECIPIENTS = 8;
 
 const seconds = (ms: number) => (ms / 1000).toFixed(1);

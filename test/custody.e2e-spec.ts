@@ -104,6 +104,56 @@ describe('custody (e2e): holdings, gifts, listings withdrawn and repriced, opera
     expectProblem(await gift(friend, 'tok_missing', buyer), 404, 'not-found');
   });
 
+  it('makes concurrent gifts together, each checked and answered on its own', async () => {
+    const collection = await createCollection(api, creator);
+    const { tokenIds } = await mintEditions(api, creator, collection.id, 12);
+    const friends = [await createUser(testApp, api), await createUser(testApp, api)];
+    const stranger = await createUser(testApp, api);
+    const sameKey = `gift-${randomUUID()}`;
+    const requests = [
+      // Ten good gifts of distinct tokens, alternating recipients.
+      ...tokenIds.slice(0, 10).map((tokenId, i) => gift(creator, tokenId, friends[i % 2])),
+      // One gift sent five times with one key: made once, answered five times alike.
+      ...Array.from({ length: 5 }, () => gift(creator, tokenIds[10], friends[0], sameKey)),
+      // Refused alone: not the owner, to nobody, to oneself, a missing token.
+      gift(stranger, tokenIds[11], friends[0]),
+      api('POST', `/tokens/${tokenIds[11]}/gift`, {
+        token: creator.token,
+        body: { toHandle: 'no_such_handle', idempotencyKey: `gift-${randomUUID()}` },
+      }),
+      gift(creator, tokenIds[11], creator),
+      gift(creator, 'tok_missing', friends[1]),
+    ];
+    const answers = await Promise.all(requests);
+    answers.slice(0, 10).forEach((answer, i) => {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.body).toMatchObject({ tokenId: tokenIds[i], toHandle: friends[i % 2].handle });
+    });
+    const repeated = answers.slice(10, 15);
+    for (const answer of repeated) expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(new Set(repeated.map((answer) => answer.body.giftId)).size).toBe(1);
+    expectProblem(answers[15], 403, 'forbidden');
+    expectProblem(answers[16], 404, 'not-found');
+    expectProblem(answers[17], 422, 'gift-to-self');
+    expectProblem(answers[18], 404, 'not-found');
+    for (const [i, tokenId] of tokenIds.slice(0, 11).entries()) {
+      const owner = i === 10 ? friends[0] : friends[i % 2];
+      expect(await entriesOf(tokenId), tokenId).toEqual([
+        expect.stringMatching(/^mint#0/),
+        `transfer#1 ${answers[i === 10 ? 10 : i].body.giftId}`,
+      ]);
+      const [row] = await sql(testApp.databaseUrl, `SELECT owner_id FROM tokens WHERE id = $1`, [tokenId]);
+      expect(row.owner_id).toBe(owner.id);
+    }
+    expect(await entriesOf(tokenIds[11])).toHaveLength(1);
+    const [received] = await sql(
+      testApp.databaseUrl,
+      `SELECT count(*)::int AS n FROM notifications WHERE account_id = ANY($1::uuid[]) AND kind = 'gift.received'`,
+      [friends.map((friend) => friend.id)],
+    );
+    expect(received.n).toBe(11);
+  });
+
   it('refuses a gift inside the hold period (the creator’s own editions excepted) and where gifts are off', async () => {
     const held = await boughtToken({ holdDays: 7 });
     const friend = await createUser(testApp, api);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { inTransaction, isUniqueViolation } from '#database';
-import { problems } from '#http';
+import { Batcher, inTransaction, isUniqueViolation, NEXT_BATCH } from '#database';
+import { type DomainError, problems } from '#http';
 import { IdentityService, type Principal } from '#identity';
 import { ListingService } from '#market';
 import { OwnershipService, type LockedTokenState } from '#minting';
@@ -27,26 +27,34 @@ interface GiftRow {
 
 const DAY_MS = 86_400_000;
 
-/** The gift row a gift request inserted (id null: the key was used before), and who is involved. */
-interface MadeGift {
-  token_exists: boolean;
-  recipient_id: string | null;
-  id: string | null;
-  created_at: Date | null;
-  from_handle: string;
+/** One request to give a token. */
+interface GiftRequest {
+  giverId: string;
+  tokenId: string;
+  toHandle: string;
+  idempotencyKey: string;
 }
 
-/** Thrown inside the gift's transaction to roll it back when its key made a gift before. */
-class KeyAlreadyUsed extends Error {}
+/** What a batch answers a request: the gift made, why it was refused, or "the key made one before". */
+type GiftOutcome = { gift: ReturnType<typeof giftView> } | { refused: DomainError } | { keyUsed: true };
 
 /**
  * Gifts: an owner gives a token to another account, under the collection's policy (gifts allowed,
  * the hold period since the owner acquired it, real-name verification of both sides when the
  * collection requires it). The token leaves the market and the ledger records a `transfer` whose ref
  * is the gift's id. Idempotent per sender and key.
+ *
+ * Gifts arriving together are made together: one transaction and a handful of set-based statements
+ * per batch (see Batcher), each request checked on its own and refused alone. A batch that fails in
+ * the database (a key raced by another process, a ledger mismatch) is retried one request at a time.
  */
 @Injectable()
 export class GiftService {
+  private readonly batches = new Batcher<GiftRequest, GiftOutcome>({
+    maxBatch: 64,
+    run: (requests) => inTransaction(this.dataSource, (manager) => this.giveBatch(manager, requests)),
+  });
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly identity: IdentityService,
@@ -55,63 +63,139 @@ export class GiftService {
   ) {}
 
   async gift(principal: Principal, tokenId: string, input: { toHandle: string; idempotencyKey: string }) {
+    let outcome: GiftOutcome;
     try {
-      return await inTransaction(this.dataSource, (manager) => this.give(manager, principal, tokenId, input));
+      outcome = await this.batches.submit({ giverId: principal.accountId, tokenId, ...input });
     } catch (error) {
-      // A retry, or the same key sent twice at once: answer the gift the key already made.
-      if (!(error instanceof KeyAlreadyUsed) && !isUniqueViolation(error, 'gifts_idempotency_key'))
-        throw error;
-      const earlier = await this.findGift(this.dataSource.manager, principal.accountId, input.idempotencyKey);
-      return this.replay(earlier!, tokenId, input.toHandle);
+      // The same key sent twice at once: the other request gave it.
+      if (!isUniqueViolation(error, 'gifts_idempotency_key')) throw error;
+      outcome = { keyUsed: true };
     }
+    if ('refused' in outcome) throw outcome.refused;
+    if ('gift' in outcome) return outcome.gift;
+    const earlier = await this.findGift(this.dataSource.manager, principal.accountId, input.idempotencyKey);
+    return this.replay(earlier!, tokenId, input.toHandle);
   }
 
-  private async give(
+  private async giveBatch(
     manager: EntityManager,
-    principal: Principal,
-    tokenId: string,
-    input: { toHandle: string; idempotencyKey: string },
-  ) {
-    // The gift row first, in the statement that finds the recipient: a key used before inserts
-    // nothing (and the checks below are not run again for a retry); a refused gift rolls it back.
-    const [made]: MadeGift[] = await manager.query(
-      `WITH recipient AS (
-              -- Key-share locked, as the gift's foreign key will: a deletion of the account running
-              -- now is waited for, and then its tombstone handle names nobody.
-              SELECT id FROM accounts WHERE handle = $3 AND deleted_at IS NULL FOR KEY SHARE),
-            gift AS (
-              INSERT INTO gifts (token_id, from_id, to_id, idempotency_key)
-              SELECT $1, $2, recipient.id, $4 FROM recipient
-              WHERE recipient.id <> $2 AND EXISTS (SELECT 1 FROM tokens WHERE id = $1)
-              ON CONFLICT ON CONSTRAINT gifts_idempotency_key DO NOTHING
-              RETURNING id, created_at)
-       SELECT EXISTS (SELECT 1 FROM tokens WHERE id = $1) AS token_exists,
-              (SELECT id FROM recipient) AS recipient_id, gift.id, gift.created_at,
-              (SELECT handle FROM accounts WHERE id = $2) AS from_handle
-       FROM (SELECT 1) one LEFT JOIN gift ON true`,
-      [tokenId, principal.accountId, input.toHandle, input.idempotencyKey],
+    requests: readonly GiftRequest[],
+  ): Promise<(GiftOutcome | typeof NEXT_BATCH)[]> {
+    const outcomes: (GiftOutcome | typeof NEXT_BATCH | undefined)[] = requests.map(() => undefined);
+    // One request per token and per key in a batch; the others wait for the next one.
+    const tokens = new Set<string>();
+    const keys = new Set<string>();
+    requests.forEach((request, i) => {
+      const key = `${request.giverId} ${request.idempotencyKey}`;
+      if (tokens.has(request.tokenId) || keys.has(key)) outcomes[i] = NEXT_BATCH;
+      tokens.add(request.tokenId);
+      keys.add(key);
+    });
+    const open = () => requests.flatMap((request, i) => (outcomes[i] === undefined ? [{ request, i }] : []));
+
+    for (const { request, i } of open())
+      if (await this.keyUsedBefore(manager, request)) outcomes[i] = { keyUsed: true };
+    const recipients = await lockRecipients(
+      manager,
+      open().map(({ request }) => request.toHandle),
     );
-    if (!made.token_exists) throw problems.notFound('Token');
-    if (made.id === null && made.recipient_id !== null && made.recipient_id !== principal.accountId)
-      throw new KeyAlreadyUsed();
-    if (made.recipient_id === null) throw problems.notFound('The recipient');
-    if (made.recipient_id === principal.accountId)
-      throw problems.unprocessable('gift-to-self', 'You already hold what you would give yourself');
-    const recipient = { id: made.recipient_id };
-    // Listings first, then the token: the order settlement locks them in.
-    await this.listings.takeOffSale(manager, [tokenId], 'refuse');
-    const token = await lockGiftableToken(manager, tokenId);
-    if (!token) throw problems.notFound('Token');
-    if (token.owner_id !== principal.accountId)
-      throw problems.forbidden('Only the token’s owner can give it');
-    if (token.status !== 'active') throw problems.conflict('token-state', `The token is ${token.status}`);
+    // Listings first, then the tokens: the order settlement locks them in.
+    const tokenIds = open().map(({ request }) => request.tokenId);
+    const held = await this.listings.lockListingsOf(manager, tokenIds);
+    const giftable = await lockGiftableTokens(manager, tokenIds);
+
+    const accepted: { request: GiftRequest; i: number; recipientId: string; token: GiftableToken }[] = [];
+    for (const { request, i } of open()) {
+      const recipientId = recipients.get(request.toHandle);
+      const refusal = await this.refusal(manager, request, recipientId, giftable.get(request.tokenId), held);
+      if (refusal) outcomes[i] = { refused: refusal };
+      else accepted.push({ request, i, recipientId: recipientId!, token: giftable.get(request.tokenId)! });
+    }
+    if (accepted.length > 0) {
+      await this.listings.takeOffSale(
+        manager,
+        accepted.map(({ request }) => request.tokenId),
+        'refuse',
+      );
+      const made: { id: string; token_id: string; created_at: Date; from_handle: string }[] =
+        await manager.query(
+          `INSERT INTO gifts (token_id, from_id, to_id, idempotency_key)
+         SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[])
+         RETURNING id, token_id, created_at, (SELECT handle FROM accounts WHERE id = from_id) AS from_handle`,
+          [
+            accepted.map(({ request }) => request.tokenId),
+            accepted.map(({ request }) => request.giverId),
+            accepted.map(({ recipientId }) => recipientId),
+            accepted.map(({ request }) => request.idempotencyKey),
+          ],
+        );
+      const byToken = new Map(made.map((gift) => [gift.token_id, gift]));
+      await this.ownership.changeLocked(
+        manager,
+        accepted.map(({ request, recipientId, token }) => ({
+          tokenId: request.tokenId,
+          change: { type: 'transfer', to: recipientId, ref: byToken.get(request.tokenId)!.id },
+          locked: token,
+        })),
+      );
+      await notify(
+        manager,
+        accepted.map(({ request, recipientId }) => {
+          const gift = byToken.get(request.tokenId)!;
+          return {
+            accountId: recipientId,
+            kind: 'gift.received',
+            subject: { kind: 'token', id: request.tokenId },
+            data: { tokenId: request.tokenId, giftId: gift.id, fromHandle: gift.from_handle },
+          };
+        }),
+      );
+      for (const { request, i } of accepted) {
+        const gift = byToken.get(request.tokenId)!;
+        outcomes[i] = {
+          gift: giftView({ ...gift, to_handle: request.toHandle }),
+        };
+      }
+    }
+    return outcomes.map((outcome) => outcome!);
+  }
+
+  private async keyUsedBefore(manager: EntityManager, request: GiftRequest): Promise<boolean> {
+    const [used]: unknown[] = await manager.query(
+      `SELECT 1 FROM gifts WHERE from_id = $1 AND idempotency_key = $2`,
+      [request.giverId, request.idempotencyKey],
+    );
+    return used !== undefined;
+  }
+
+  /** Why this gift may not be made, or undefined when it may. */
+  private async refusal(
+    manager: EntityManager,
+    request: GiftRequest,
+    recipientId: string | undefined,
+    token: GiftableToken | undefined,
+    held: Map<string, { listingId: string; heldUntil: Date }>,
+  ): Promise<DomainError | undefined> {
+    if (!recipientId) return problems.notFound('The recipient');
+    if (recipientId === request.giverId)
+      return problems.unprocessable('gift-to-self', 'You already hold what you would give yourself');
+    if (!token) return problems.notFound('Token');
+    const hold = held.get(request.tokenId);
+    if (hold)
+      return problems.conflict(
+        'listing-reserved',
+        'A buyer is checking out this listing right now; try again after the hold ends',
+        { listingId: hold.listingId, heldUntil: hold.heldUntil.toISOString() },
+      );
+    if (token.owner_id !== request.giverId) return problems.forbidden('Only the token’s owner can give it');
+    if (token.status !== 'active') return problems.conflict('token-state', `The token is ${token.status}`);
     if (!token.gifts_allowed)
-      throw problems.conflict('gifts-not-allowed', 'This collection does not allow gifts');
+      return problems.conflict('gifts-not-allowed', 'This collection does not allow gifts');
     // The creator hands out their own editions freely; the hold period binds those who acquired one.
     if (token.owner_id !== token.creator_id) {
       const allowedFrom = new Date(token.acquired_at.getTime() + token.hold_days * DAY_MS);
       if (allowedFrom > new Date()) {
-        throw problems.conflict(
+        return problems.conflict(
           'hold-period',
           `This collection’s tokens can be given ${token.hold_days} days after they are acquired, from ${allowedFrom.toISOString()}`,
           { allowedFrom: allowedFrom.toISOString() },
@@ -119,12 +203,10 @@ export class GiftService {
       }
     }
     if (token.real_name_required) {
-      const [giver, receiver] = await Promise.all([
-        this.identity.isRealNameVerified(principal.accountId, manager),
-        this.identity.isRealNameVerified(recipient.id, manager),
-      ]);
+      const giver = await this.identity.isRealNameVerified(request.giverId, manager);
+      const receiver = await this.identity.isRealNameVerified(recipientId, manager);
       if (!giver || !receiver) {
-        throw problems.conflict(
+        return problems.conflict(
           'real-name-required',
           giver
             ? 'This collection requires real-name verification, and the recipient has not passed it'
@@ -133,28 +215,7 @@ export class GiftService {
         );
       }
     }
-    const gift: GiftRow = {
-      id: made.id!,
-      token_id: tokenId,
-      from_handle: made.from_handle,
-      to_handle: input.toHandle,
-      created_at: made.created_at!,
-    };
-    await this.ownership.change(
-      manager,
-      tokenId,
-      { type: 'transfer', to: recipient.id, ref: gift.id },
-      token,
-    );
-    await notify(manager, [
-      {
-        accountId: recipient.id,
-        kind: 'gift.received',
-        subject: { kind: 'token', id: tokenId },
-        data: { tokenId, giftId: gift.id, fromHandle: gift.from_handle },
-      },
-    ]);
-    return giftView(gift);
+    return undefined;
   }
 
   /** A retried gift answers what the first one did; the key reused for another gift is refused. */
@@ -183,17 +244,35 @@ export class GiftService {
   }
 }
 
-async function lockGiftableToken(
+/** The tokens, locked in id order (as every batch takes them), with their collection's gift policy. */
+async function lockGiftableTokens(
   manager: EntityManager,
-  tokenId: string,
-): Promise<GiftableToken | undefined> {
-  const [token]: GiftableToken[] = await manager.query(
-    `SELECT t.owner_id, t.status, t.ledger_seq, t.last_event_at, t.creator_id, t.acquired_at,
+  tokenIds: readonly string[],
+): Promise<Map<string, GiftableToken>> {
+  const rows: (GiftableToken & { id: string })[] = await manager.query(
+    `SELECT t.id, t.owner_id, t.status, t.ledger_seq, t.last_event_at, t.creator_id, t.acquired_at,
             c.gifts_allowed, c.hold_days, c.real_name_required OR ${PLATFORM_REAL_NAME_SQL} AS real_name_required
-     FROM tokens t JOIN collections c ON c.id = t.collection_id WHERE t.id = $1 FOR UPDATE OF t`,
-    [tokenId],
+     FROM tokens t JOIN collections c ON c.id = t.collection_id
+     WHERE t.id = ANY($1::text[]) ORDER BY t.id FOR UPDATE OF t`,
+    [tokenIds],
   );
-  return token;
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/**
+ * The accounts `handles` name, by handle, key-share locked as the gifts' foreign keys will: a
+ * deletion of one running now is waited for, and then its tombstone handle names nobody.
+ */
+async function lockRecipients(
+  manager: EntityManager,
+  handles: readonly string[],
+): Promise<Map<string, string>> {
+  const rows: { id: string; handle: string }[] = await manager.query(
+    `SELECT id, handle FROM accounts WHERE handle = ANY($1::text[]) AND deleted_at IS NULL
+     ORDER BY id FOR KEY SHARE`,
+    [handles],
+  );
+  return new Map(rows.map((row) => [row.handle, row.id]));
 }
 
 function giftView(row: GiftRow) {

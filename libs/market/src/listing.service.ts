@@ -143,6 +143,28 @@ export class ListingService {
     await this.pricing.clearAskingPrice(manager, tokenIds);
   }
 
+  /**
+   * Locks the active listings of `tokenIds` (before the caller locks the tokens, the order
+   * settlement takes them in) and answers those a buyer's checkout holds now, by token: for a caller
+   * deciding per token whether to go on, then calling `takeOffSale` for the tokens it goes on with.
+   */
+  async lockListingsOf(
+    manager: EntityManager,
+    tokenIds: readonly string[],
+  ): Promise<Map<string, { listingId: string; heldUntil: Date }>> {
+    const active: { id: string; token_id: string; held: boolean; reserved_until: Date | null }[] =
+      await manager.query(
+        `SELECT id, token_id, reserved_until > now() AS held, reserved_until FROM listings
+         WHERE token_id = ANY($1::text[]) AND status = 'active' ORDER BY id FOR UPDATE`,
+        [tokenIds],
+      );
+    return new Map(
+      active
+        .filter((listing) => listing.held)
+        .map((listing) => [listing.token_id, { listingId: listing.id, heldUntil: listing.reserved_until! }]),
+    );
+  }
+
   /** The caller's active listing, locked; 404 if there is none, 403 if another seller's. */
   private async lockOwnActiveListing(
     manager: EntityManager,
