@@ -20,6 +20,7 @@ import { RefundSalesFromConsole1764002100000 } from './1764002100000-RefundSales
 import { AccountDeletion1764002300000 } from './1764002300000-AccountDeletion.js';
 import { AddNotificationsAndAppeals1764002400000 } from './1764002400000-AddNotificationsAndAppeals.js';
 import { SetPlatformPoliciesAtRunTime1764002500000 } from './1764002500000-SetPlatformPoliciesAtRunTime.js';
+import { AddPayouts1764002600000 } from './1764002600000-AddPayouts.js';
 import { IndexHoldingsFilters1764002700000 } from './1764002700000-IndexHoldingsFilters.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
@@ -46,5 +47,6 @@ export const migrations = [
   AccountDeletion1764002300000,
   AddNotificationsAndAppeals1764002400000,
   SetPlatformPoliciesAtRunTime1764002500000,
+  AddPayouts1764002600000,
   IndexHoldingsFilters1764002700000,
 ];

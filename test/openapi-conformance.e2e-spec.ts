@@ -75,7 +75,8 @@ describe('OpenAPI document matches what the API answers', () => {
   }
 
   beforeAll(async () => {
-    testApp = await startTestApp({}, undefined, { jobs: false });
+    // Earnings are available at once, so that a payout can be documented.
+    testApp = await startTestApp({ EARNINGS_HOLD_DAYS: '0' }, undefined, { jobs: false });
     api = client(testApp.url);
     document = (await api('GET', '/docs/openapi.json')).body;
     ajv = new Ajv({ strict: false, allErrors: true });
@@ -246,6 +247,39 @@ describe('OpenAPI document matches what the API answers', () => {
     await call('POST /operator/audit/replay', '/operator/audit/replay', 200, { token: operator.token });
     await call('GET /health', '/health', 200);
     await call('GET /ready', '/ready', 200);
+  });
+
+  it('earnings and payouts', async () => {
+    const collection = await createCollection(api, creator);
+    const [tokenId] = (await mintEditions(api, creator, collection.id, 1)).tokenIds;
+    const { listingId } = await listToken(api, creator, tokenId, 3000);
+    const buyer = await createUser(testApp, api);
+    const paid = await api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ listingId }) });
+    expect(paid.body.status, JSON.stringify(paid.body)).toBe('paid');
+
+    const asCreator = { token: creator.token };
+    await call('GET /me/earnings', '/me/earnings?limit=1', 200, asCreator);
+    await call('GET /me/earnings', '/me/earnings?cursor=x', 400, asCreator);
+    const request = (amountMinor: number, idempotencyKey: string, status: number) =>
+      call('POST /me/payouts', '/me/payouts', status, {
+        ...asCreator,
+        body: { amountMinor, currency: 'USD', idempotencyKey },
+      });
+    const key = `docs-${randomUUID()}`;
+    await request(100, key, 201);
+    await request(101, key, 409);
+    await request(1e12, `docs-${randomUUID()}`, 422);
+    await call('GET /me/payouts', '/me/payouts?limit=1', 200, asCreator);
+    const asOperator = { token: operator.token };
+    await call('POST /operator/payouts/run', '/operator/payouts/run', 200, {
+      ...asOperator,
+      body: { runKey: `docs-${randomUUID()}` },
+    });
+    await call('POST /operator/payouts/run', '/operator/payouts/run', 403, {
+      ...asCreator,
+      body: { runKey: 'docs' },
+    });
+    await call('GET /operator/payouts', `/operator/payouts?accountId=${creator.id}`, 200, asOperator);
   });
 
   it('data rights', async () => {

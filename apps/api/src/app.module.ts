@@ -13,6 +13,7 @@ import { MarketModule } from '#market';
 import { MintingModule } from '#minting';
 import { NotificationsModule } from '#notifications';
 import { OperatorTrailModule } from '#operator-trail';
+import { PayoutsModule } from '#payouts';
 import { PoliciesModule } from '#policies';
 import { SettlementModule } from '#settlement';
 import { schema } from './schema.js';
@@ -40,6 +41,7 @@ export class AppModule {
         PoliciesModule,
         CustodyModule,
         DataRightsModule,
+        PayoutsModule,
       ],
     };
   }

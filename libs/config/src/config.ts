@@ -55,6 +55,8 @@ export class HeirloomConfig {
     readonly stripeMaxNetworkRetries: number,
     /** What the processor keeps when a dispute opens, in the order's minor units (Stripe: $15). */
     readonly disputeFeeMinor: number,
+    /** Days a sale's earnings stay pending (refunds and disputes still likely) before they can be paid out. */
+    readonly earningsHoldDays: number,
   ) {}
 
   get embedded(): boolean {
@@ -176,6 +178,7 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
     reader.int('STRIPE_TIMEOUT_MS', 3000, 100, 120_000),
     reader.int('STRIPE_MAX_NETWORK_RETRIES', 1, 0, 5),
     reader.int('DISPUTE_FEE_MINOR', 1500, 0, 1_000_000),
+    reader.int('EARNINGS_HOLD_DAYS', 7, 0, 365),
   );
   if (!isAbsolute(config.dataDir)) problems.push('HEIRLOOM_DATA_DIR must resolve to an absolute path');
   if ((config.operatorSeedEmail === undefined) !== (config.operatorSeedPassword === undefined)) {

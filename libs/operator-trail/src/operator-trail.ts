@@ -23,6 +23,7 @@ export const OPERATOR_ACTIONS = [
   'appeal.uphold',
   'appeal.lift',
   'policy.set',
+  'payout.run',
 ] as const;
 export type OperatorActionKind = (typeof OPERATOR_ACTIONS)[number];
 

@@ -23,6 +23,8 @@ export const accounts = {
   processorFeesAbsorbed: 'expense:processor-fees-absorbed',
   /** The processor's fee for a dispute, lost whatever its outcome (the platform's cost, as above). */
   disputeFees: 'expense:dispute-fees',
+  /** An account's payouts on their way to it: debited from its payable until the rail pays or fails them. */
+  payoutsInTransit: (accountId: string) => `liability:payouts-in-transit:${accountId}`,
 };
 
 /**
@@ -144,4 +146,34 @@ export function journalEntryCtes(first: number): string {
        FROM entry JOIN unnest(${lineOrders}::uuid[], ${accountsArray}::text[], ${amounts}::bigint[],
                               ${currencies}::text[]) AS l(order_id, account, amount, currency)
          ON l.order_id = entry.order_id)`;
+}
+
+/**
+ * Posts one balanced journal entry that belongs to no order (a payout, …), at most once per kind:
+ * the kind must name what it books (`payout:<id>`), since a repeat of a kind is a no-op. Returns
+ * whether it booked. The database refuses an unbalanced entry at commit.
+ */
+export async function postAccountJournal(
+  manager: EntityManager,
+  kind: string,
+  currency: string,
+  lines: JournalLine[],
+): Promise<boolean> {
+  const total = lines.reduce((sum, line) => sum + line.amount, 0);
+  if (total !== 0) throw new Error(`journal entry ${kind} does not balance (${total})`);
+  const booked = lines.filter((line) => line.amount !== 0);
+  // NULL order ids are distinct under journal_entries_once: the partial index keeps these once.
+  const inserted = await preparedQuery<{ id: string }>(
+    manager,
+    'settlement:post-account-journal',
+    `WITH entry AS (
+       INSERT INTO journal_entries (order_id, kind) VALUES (NULL, $1)
+       ON CONFLICT (kind) WHERE order_id IS NULL DO NOTHING RETURNING id),
+     posted AS (
+       INSERT INTO journal_lines (entry_id, account, amount_minor, currency)
+       SELECT entry.id, l.account, l.amount, $4 FROM entry, unnest($2::text[], $3::bigint[]) AS l(account, amount))
+     SELECT id FROM entry`,
+    [kind, booked.map((line) => line.account), booked.map((line) => line.amount), currency],
+  );
+  return inserted.length > 0;
 }
