@@ -17,6 +17,8 @@ import { GuardOwnershipByLedger1764001700000 } from './1764001700000-GuardOwners
 import { AddCustody1764001800000 } from './1764001800000-AddCustody.js';
 import { OperatorConsoleAccounts1764001900000 } from './1764001900000-OperatorConsoleAccounts.js';
 import { RefundSalesFromConsole1764002100000 } from './1764002100000-RefundSalesFromConsole.js';
+import { CatalogueCjkSearch1764002200000 } from './1764002200000-CatalogueCjkSearch.js';
+import { GroupEditionsIntoSeries1764002300000 } from './1764002300000-GroupEditionsIntoSeries.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -39,4 +41,6 @@ export const migrations = [
   AddCustody1764001800000,
   OperatorConsoleAccounts1764001900000,
   RefundSalesFromConsole1764002100000,
+  CatalogueCjkSearch1764002200000,
+  GroupEditionsIntoSeries1764002300000,
 ];
