@@ -79,7 +79,7 @@ export class SeriesService {
          SELECT count(*) AS available FROM tokens t WHERE ${SAME_SERIES} AND t.id NOT IN (${unavailable})) a
        LEFT JOIN LATERAL (
          SELECT t.id, t.edition_number, t.price_minor, t.currency FROM tokens t
-         WHERE ${SAME_SERIES} AND t.id NOT IN (${unavailable})
+         WHERE a.available > 0 AND ${SAME_SERIES} AND t.id NOT IN (${unavailable})
          ORDER BY t.price_minor, t.seq LIMIT 1) b ON true
        WHERE h.id = ANY($1::text[])`,
       [heads.map((head) => head.id), collections, currency ?? null],
