@@ -108,6 +108,9 @@ describe('catalogue (e2e): buying what one browses — offers, series, CJK searc
     expect(await found(word)).toEqual([mixed, latin].sort());
     expect(await found('quiet')).toEqual([latin]);
     expect(await found('qui')).toEqual([]); // full-text words, not substrings, outside CJK
+    const named = await createCollection(api, creator, { name: `丹顶鹤 ${word}`, description: '湿地' });
+    const collections = await get('/catalogue/collections', { q: '顶鹤', creator: creator.handle });
+    expect(collections.body.items.map((c: { id: string }) => c.id)).toEqual([named.id]);
     const heads = (await series({ q: '鹤', collection: collection.id })).items;
     expect(heads.map((s) => s.id).sort()).toEqual([crane, mixed].sort());
   });

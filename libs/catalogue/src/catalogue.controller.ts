@@ -76,7 +76,9 @@ export class CatalogueController {
   @Get('collections')
   @ApiOperation({
     summary: 'Search collections',
-    description: 'Keyset pages: pass `nextCursor` back as `cursor` with the same filters and sort.',
+    description:
+      '`q` is full-text search for words; text with Chinese, Japanese or Korean characters matches by ' +
+      'substring. Keyset pages: pass `nextCursor` back as `cursor` with the same filters and sort.',
   })
   @ApiOkResponse({ type: CollectionListView })
   @ApiProblems({ 400: ['invalid-cursor'] })

@@ -37,8 +37,8 @@ const MAX_MINOR = Number.MAX_SAFE_INTEGER;
 export class PageQuery {
   @ApiPropertyOptional({
     description:
-      'Full-text search (web search syntax: words, "phrases", -not, or); on tokens and series, text with ' +
-      'Chinese, Japanese or Korean characters matches by substring',
+      'Full-text search (web search syntax: words, "phrases", -not, or); text with Chinese, Japanese ' +
+      'or Korean characters matches by substring',
   })
   @IsOptional()
   @IsString()
