@@ -64,12 +64,14 @@ export async function tokenOffers(
 /**
  * SQL predicate: the token (`alias`.id, `alias`.collection_id) is listed as an edition of a drop that
  * has not started. Only tokens of collections with an upcoming drop (an InitPlan read once through
- * drops_starts_idx) probe their listing, so a walk over other tokens pays nothing.
+ * drops_starts_idx) look further, into a hashed set of the upcoming drops' editions built once per
+ * statement, and only when one is met. (A correlated EXISTS per token costs the planner so much
+ * that it sorts whole price ranges instead of walking seq and stopping after a page.)
  */
 export function inUpcomingDropSql(alias: string): string {
   return `(${alias}.collection_id = ANY(ARRAY(SELECT d.collection_id FROM drops d WHERE d.starts_at > now()))
-    AND EXISTS (SELECT 1 FROM listings l JOIN drops d ON d.id = l.drop_id
-      WHERE l.token_id = ${alias}.id AND l.status = 'active' AND d.starts_at > now()))`;
+    AND ${alias}.id IN (SELECT l.token_id FROM drops d JOIN listings l ON l.drop_id = d.id AND l.status = 'active'
+      WHERE d.starts_at > now()))`;
 }
 
 /**
