@@ -66,12 +66,13 @@ export async function tokenOffers(
  * has not started. Only tokens of collections with an upcoming drop (an InitPlan read once through
  * drops_starts_idx) look further, into a hashed set of the upcoming drops' editions built once per
  * statement, and only when one is met. (A correlated EXISTS per token costs the planner so much
- * that it sorts whole price ranges instead of walking seq and stopping after a page.)
+ * that it sorts whole price ranges instead of walking seq and stopping after a page; and a join
+ * of drops and listings is estimated too large to hash, so it would be rescanned per token.)
  */
 export function inUpcomingDropSql(alias: string): string {
   return `(${alias}.collection_id = ANY(ARRAY(SELECT d.collection_id FROM drops d WHERE d.starts_at > now()))
-    AND ${alias}.id IN (SELECT l.token_id FROM drops d JOIN listings l ON l.drop_id = d.id AND l.status = 'active'
-      WHERE d.starts_at > now()))`;
+    AND ${alias}.id IN (SELECT l.token_id FROM listings l WHERE l.status = 'active'
+      AND l.drop_id = ANY(ARRAY(SELECT d.id FROM drops d WHERE d.starts_at > now()))))`;
 }
 
 /**
