@@ -18,7 +18,7 @@ import { AddCustody1764001800000 } from './1764001800000-AddCustody.js';
 import { OperatorConsoleAccounts1764001900000 } from './1764001900000-OperatorConsoleAccounts.js';
 import { RefundSalesFromConsole1764002100000 } from './1764002100000-RefundSalesFromConsole.js';
 import { CatalogueCjkSearch1764002200000 } from './1764002200000-CatalogueCjkSearch.js';
-import { GroupEditionsIntoSeries1764002300000 } from './1764002300000-GroupEditionsIntoSeries.js';
+import { GroupEditionsIntoSeries1764002800000 } from './1764002800000-GroupEditionsIntoSeries.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -42,5 +42,5 @@ export const migrations = [
   OperatorConsoleAccounts1764001900000,
   RefundSalesFromConsole1764002100000,
   CatalogueCjkSearch1764002200000,
-  GroupEditionsIntoSeries1764002300000,
+  GroupEditionsIntoSeries1764002800000,
 ];

@@ -5,8 +5,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * of one metadata document, which share collection, metadata CID and mint time; edition 1 stands for
  * the series) and for reading offers' availability without visiting every edition.
  */
-export class GroupEditionsIntoSeries1764002300000 implements MigrationInterface {
-  name = 'GroupEditionsIntoSeries1764002300000';
+export class GroupEditionsIntoSeries1764002800000 implements MigrationInterface {
+  name = 'GroupEditionsIntoSeries1764002800000';
 
   async up(db: QueryRunner): Promise<void> {
     // Series pages walk edition 1 of each piece, newest or oldest first.
