@@ -1,11 +1,12 @@
 /**
- * Catalogue benchmark (issue 4): p50/p99 latency of search + filter + keyset page at 1,000,000 tokens,
- * through the real CatalogueService (every shape) and over HTTP (page 1 of every shape), beside plain
- * SELECT baselines measured in the same run. `npm run bench:catalogue`; BENCH_TOKENS to change the size.
+ * Catalogue benchmark (issues 4 and 12): p50/p99 latency of search + filter + keyset page at 1,000,000
+ * tokens, through the real CatalogueService and SeriesService (every shape; token pages carry their
+ * offers) and over HTTP (page 1 of every shape), beside plain SELECT baselines measured in the same
+ * run. `npm run bench:catalogue`; BENCH_TOKENS to change the size.
  */
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
-import { CatalogueService, type TokenSearchQuery } from '#catalogue';
+import { CatalogueService, type SeriesSearchQuery, SeriesService, type TokenSearchQuery } from '#catalogue';
 import { benchApp, runBench, percentile, report } from './support.js';
 
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 1_000_000);
@@ -16,6 +17,13 @@ const PIECES_PER_COLLECTION = 10;
 const CREATORS = 1_000;
 const COLLECTORS = 4_000;
 const TARGET_MS = 20;
+// Big series: pieces of 10,000 identical editions, all on sale as drops (half not started yet), about
+// a tenth of the tokens. Minted last, so they are the newest series: the series listing's worst page.
+const BIG_EDITIONS = 10_000;
+const BIG_SERIES = Math.max(1, Math.round(TOKENS / 100_000));
+const MAIN_TOKENS = TOKENS - BIG_SERIES * BIG_EDITIONS;
+const DROP_COLLECTIONS = 0.01; // of the other collections, their creator-held listings in a drop
+const HELD_LISTINGS = 1_000; // held by a checkout right now
 
 process.env.HEIRLOOM_DISABLE_JOBS = '1';
 
@@ -38,6 +46,12 @@ const NOUNS = `fox owl lantern river garden harbour tower mountain forest meadow
   stone sand dust ash salt honey milk bread wine apple peach cherry grape lemon melon`.split(/\s+/);
 const COLORS = 'red orange yellow green teal blue indigo violet pink brown black white'.split(' ');
 const SYLLABLES = 'ka ri mo sen ta lu vi no ra ze pa shi ko mi ya ro be du fa gi'.split(' ');
+// Chinese words for a fifth of the pieces (one or two per name, the first ones common), so that
+// substring searches of one, two and more characters range from common to rare.
+const CJK_WORDS =
+  `仙鹤 锦鲤 青龙 白虎 朱雀 玄武 山水 明月 清风 桃花 竹林 长城 故宫 熊猫 凤凰 麒麟 牡丹 荷花 梅花 兰花
+  菊花 松柏 飞天 敦煌 云海 星河 江南 西湖 黄山 泰山 瓷瓶 茶壶 灯笼 风筝 折扇 玉佩 古琴 书法 水墨 锦绣 丝绸 青铜 琉璃
+  翡翠 金鱼 白鹭 喜鹊 孔雀 骏马 神龙 祥云 春节 中秋 端午 元宵 月饼 饺子 汤圆 红包 福字`.split(/\s+/);
 
 /** Deterministic pronounceable words (themes, places), so rare search terms exist. */
 function syntheticWords(count: number, salt: number): string[] {
@@ -60,9 +74,10 @@ async function run(databaseUrl: string): Promise<void> {
     const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM tokens`);
     console.log(`catalogue bench: seeded ${n} tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const catalogue = app.get(CatalogueService);
+    const seriesService = app.get(SeriesService);
     const shapes = await queryShapes(dataSource);
     const baseline = await baselines(dataSource);
-    await measure(shapes, catalogue, url, baseline);
+    await measure(shapes, { catalogue, series: seriesService }, url, baseline);
   } finally {
     await app.close();
   }
@@ -103,7 +118,7 @@ async function seed(dataSource: DataSource): Promise<void> {
       `INSERT INTO accounts (id, email, handle, password_hash)
        SELECT id, 'cat' || idx || '@bench.example', 'maker_' || idx, '$argon2id$bench' FROM bench_accounts`,
     );
-    const pieces = Math.ceil(TOKENS / EDITIONS);
+    const pieces = Math.ceil(MAIN_TOKENS / EDITIONS);
     const collections = Math.ceil(pieces / PIECES_PER_COLLECTION);
     await q(
       `CREATE TEMP TABLE bench_collections AS
@@ -122,7 +137,7 @@ async function seed(dataSource: DataSource): Promise<void> {
     await q(
       `CREATE TEMP TABLE bench_pieces AS
        SELECT p, adj, noun,
-         initcap(adj) || ' ' || noun || ' ' || theme AS name,
+         initcap(adj) || ' ' || noun || ' ' || theme || cjk AS name,
          'A ' || adj2 || ' ' || noun || ' of the ' || theme || ' series, drawn in ' || place AS description,
          jsonb_build_array(
            jsonb_build_object('trait_type', 'color', 'value', color),
@@ -138,9 +153,12 @@ async function seed(dataSource: DataSource): Promise<void> {
            ($4::text[])[1 + floor(array_length($4, 1) * random())::int] AS theme,
            ($5::text[])[1 + floor(array_length($5, 1) * random())::int] AS place,
            ($6::text[])[1 + floor(array_length($6, 1) * random())::int] AS color,
-           random() AS r, floor(random() * 40)::int AS background, 1 + floor(random() * 100)::int AS level
+           random() AS r, floor(random() * 40)::int AS background, 1 + floor(random() * 100)::int AS level,
+           CASE WHEN random() < 0.2 THEN ' ' || ($7::text[])[1 + floor(array_length($7, 1) * random() ^ 1.5)::int] ||
+             CASE WHEN random() < 0.5 THEN ($7::text[])[1 + floor(array_length($7, 1) * random())::int] ELSE '' END
+           ELSE '' END AS cjk
          FROM generate_series(0, $1::int - 1) p) s`,
-      [pieces, ADJECTIVES, NOUNS, THEMES, PLACES, COLORS],
+      [pieces, ADJECTIVES, NOUNS, THEMES, PLACES, COLORS, CJK_WORDS],
     );
     const chunk = 10_000; // pieces per statement
     for (let from = 0; from < pieces; from += chunk) {
@@ -172,10 +190,14 @@ async function seed(dataSource: DataSource): Promise<void> {
         [from, Math.min(pieces, from + chunk)],
       );
     }
+    await seedBigSeries(q, pieces);
     const loaded = performance.now();
     for (const index of indexes) await q(index.indexdef);
     for (const fk of foreignKeys) await q(`ALTER TABLE tokens ADD CONSTRAINT ${fk.conname} ${fk.def}`);
+    await seedOffers(q);
     await q(`VACUUM ANALYZE tokens`);
+    await q(`VACUUM ANALYZE listings`);
+    await q(`VACUUM ANALYZE drops`);
     await q(`VACUUM ANALYZE collections`);
     await q(`VACUUM ANALYZE accounts`);
     console.log(
@@ -186,10 +208,72 @@ async function seed(dataSource: DataSource): Promise<void> {
   }
 }
 
+type Query = (sql: string, params?: unknown[]) => Promise<unknown>;
+
+/** BIG_SERIES pieces of BIG_EDITIONS editions, each in a collection of its own, newest of all. */
+async function seedBigSeries(q: Query, pieces: number): Promise<void> {
+  await q(
+    `CREATE TEMP TABLE bench_big AS
+     SELECT b, gen_random_uuid() AS collection_id, a.id AS creator_id, '仙鹤' || ($2::text[])[1 + b % array_length($2, 1)]
+       || ' Big ' || b AS name
+     FROM generate_series(0, $1::int - 1) b JOIN bench_accounts a ON a.idx = b % ${CREATORS}`,
+    [BIG_SERIES, CJK_WORDS],
+  );
+  await q(
+    `INSERT INTO collections (id, creator_id, name, description, royalty_bps, minted)
+     SELECT collection_id, creator_id, name, 'A big edition', 500, ${BIG_EDITIONS} FROM bench_big ORDER BY b`,
+  );
+  await q(
+    `INSERT INTO tokens (id, collection_id, creator_id, edition_number, edition_total, name, description,
+       metadata_cid, image_cid, owner_id, price_minor, currency, minted_at, acquired_at, last_event_at)
+     SELECT 'tok_big' || lpad(b::text, 4, '0') || lpad(e::text, 6, '0'), collection_id, creator_id, e, ${BIG_EDITIONS},
+       name, 'Ten thousand identical editions', 'bafkreibigmeta' || b, 'bafkreibigimage' || b, creator_id, 1999, 'USD',
+       timestamptz '2025-01-01' + ((${pieces} + b) || ' minutes')::interval,
+       timestamptz '2025-01-01', timestamptz '2025-01-01'
+     FROM bench_big CROSS JOIN generate_series(1, ${BIG_EDITIONS}) e
+     ORDER BY b, e`,
+  );
+}
+
+/**
+ * Listings behind every listed token (primary while the creator holds it, else resale), drops for the
+ * big series and for DROP_COLLECTIONS of the others (half of them not started), and HELD_LISTINGS
+ * listings held by a checkout.
+ */
+async function seedOffers(q: Query): Promise<void> {
+  await q(`DROP INDEX listings_one_active_per_token`);
+  await q(
+    `INSERT INTO listings (token_id, seller_id, kind, price_minor, currency)
+     SELECT id, owner_id, CASE WHEN owner_id = creator_id THEN 'primary' ELSE 'resale' END, price_minor, currency
+     FROM tokens WHERE price_minor IS NOT NULL AND status = 'active'`,
+  );
+  await q(
+    `CREATE TEMP TABLE bench_drops AS
+     SELECT gen_random_uuid() AS id, c.id AS collection_id, c.creator_id,
+       now() + CASE WHEN row_number() OVER (ORDER BY c.seq) % 2 = 0 THEN interval '1 day' ELSE interval '-1 day' END
+         AS starts_at
+     FROM collections c
+     WHERE c.id IN (SELECT collection_id FROM bench_big) OR random() < ${DROP_COLLECTIONS}`,
+  );
+  await q(
+    `INSERT INTO drops (id, collection_id, creator_id, price_minor, currency, starts_at)
+     SELECT id, collection_id, creator_id, 1999, 'USD', starts_at FROM bench_drops`,
+  );
+  await q(
+    `UPDATE listings l SET drop_id = d.id FROM bench_drops d, tokens t
+     WHERE t.id = l.token_id AND t.collection_id = d.collection_id AND l.kind = 'primary'`,
+  );
+  await q(
+    `UPDATE listings SET reserved_until = now() + interval '1 hour', reserved_order = gen_random_uuid()
+     WHERE id IN (SELECT id FROM listings TABLESAMPLE SYSTEM (1) LIMIT ${HELD_LISTINGS})`,
+  );
+  await q(`CREATE UNIQUE INDEX listings_one_active_per_token ON listings (token_id) WHERE status = 'active'`);
+}
+
 type Params = Omit<TokenSearchQuery, 'cursor'> & { cursor?: string };
 interface Shape {
   name: string;
-  endpoint: 'tokens' | 'collections';
+  endpoint: 'tokens' | 'collections' | 'series';
   params: () => Params;
 }
 
@@ -206,6 +290,7 @@ async function queryShapes(dataSource: DataSource): Promise<Shape[]> {
   const pick = <T>(list: readonly T[]) => list[Math.floor(Math.random() * list.length)];
   const between = (lo: number, hi: number) => Math.floor(lo + Math.random() * (hi - lo));
   const tokens = (name: string, params: () => Params): Shape => ({ name, endpoint: 'tokens', params });
+  const series = (name: string, params: () => Params): Shape => ({ name, endpoint: 'series', params });
   return [
     tokens('newest, no filter', () => ({})),
     tokens('oldest, no filter', () => ({ sort: 'oldest' })),
@@ -266,6 +351,25 @@ async function queryShapes(dataSource: DataSource): Promise<Shape[]> {
       available: 'false',
       attr: [`background:bg${between(0, 40)}`],
     })),
+    tokens('CJK: one character (common)', () => ({ q: pick(['鹤', '龙', '花', '山']) })),
+    tokens('CJK: one character (rare)', () => ({ q: pick(CJK_WORDS.slice(40))[1] })),
+    tokens('CJK: two characters', () => ({ q: pick(CJK_WORDS) })),
+    tokens('CJK: three+ characters', () => ({ q: pick(CJK_WORDS.slice(0, 20)) + pick(CJK_WORDS)[0] })),
+    tokens('CJK + available + attribute', () => ({
+      q: pick(CJK_WORDS.slice(0, 10)),
+      available: 'true',
+      attr: ['rarity:rare'],
+    })),
+    tokens('CJK + price ascending (USD)', () => ({ q: pick(CJK_WORDS), sort: 'price_asc', currency: 'USD' })),
+    series('series: newest (big series first)', () => ({})),
+    series('series: oldest', () => ({ sort: 'oldest' })),
+    series('series: newest, USD offers only', () => ({ currency: 'USD' })),
+    series('series: text (common word)', () => ({ q: pick(ADJECTIVES.slice(0, 2)) })),
+    series('series: text (rare word)', () => ({ q: pick(THEMES) })),
+    series('series: CJK one character', () => ({ q: pick(['鹤', '龙', '花', '山']) })),
+    series('series: creator', () => ({ creator: pick(creators) })),
+    series('series: collection', () => ({ collection: pick(collectionIds) })),
+    series('series: attribute legendary', () => ({ attr: ['rarity:legendary'] })),
     { name: 'collections: text', endpoint: 'collections', params: () => ({ q: pick(NOUNS) }) },
     { name: 'collections: creator', endpoint: 'collections', params: () => ({ creator: pick(creators) }) },
   ];
@@ -285,7 +389,7 @@ async function baselines(dataSource: DataSource): Promise<Omit<Baseline, 'httpP5
   const byId: number[] = [];
   const ordered: number[] = [];
   for (let i = 0; i < 500; i++) {
-    const id = `tok_bench${String(Math.floor(Math.random() * TOKENS)).padStart(9, '0')}`;
+    const id = `tok_bench${String(Math.floor(Math.random() * MAIN_TOKENS)).padStart(9, '0')}`;
     byId.push(
       await timed(() =>
         dataSource.query(`SELECT id, name, price_minor, currency FROM tokens WHERE id = $1`, [id]),
@@ -307,14 +411,16 @@ async function baselines(dataSource: DataSource): Promise<Omit<Baseline, 'httpP5
 
 async function measure(
   shapes: Shape[],
-  catalogue: CatalogueService,
+  { catalogue, series }: { catalogue: CatalogueService; series: SeriesService },
   url: string,
   base: Omit<Baseline, 'httpP50' | 'httpP99'>,
 ) {
   const call = (shape: Shape, params: Params) =>
     shape.endpoint === 'tokens'
       ? catalogue.searchTokens(params as TokenSearchQuery)
-      : catalogue.searchCollections(params as TokenSearchQuery & { sort?: 'newest' | 'oldest' });
+      : shape.endpoint === 'series'
+        ? series.searchSeries(params as SeriesSearchQuery)
+        : catalogue.searchCollections(params as TokenSearchQuery & { sort?: 'newest' | 'oldest' });
   const samples = new Map<string, number[]>(shapes.map((s) => [s.name, []]));
   const plan = Array.from({ length: RUNS + 1 }, (_, run) => run); // run 0 warms caches and is discarded
   for (const run of plan) {

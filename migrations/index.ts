@@ -17,11 +17,13 @@ import { GuardOwnershipByLedger1764001700000 } from './1764001700000-GuardOwners
 import { AddCustody1764001800000 } from './1764001800000-AddCustody.js';
 import { OperatorConsoleAccounts1764001900000 } from './1764001900000-OperatorConsoleAccounts.js';
 import { RefundSalesFromConsole1764002100000 } from './1764002100000-RefundSalesFromConsole.js';
+import { CatalogueCjkSearch1764002200000 } from './1764002200000-CatalogueCjkSearch.js';
 import { AccountDeletion1764002300000 } from './1764002300000-AccountDeletion.js';
 import { AddNotificationsAndAppeals1764002400000 } from './1764002400000-AddNotificationsAndAppeals.js';
 import { SetPlatformPoliciesAtRunTime1764002500000 } from './1764002500000-SetPlatformPoliciesAtRunTime.js';
 import { AddPayouts1764002600000 } from './1764002600000-AddPayouts.js';
 import { IndexHoldingsFilters1764002700000 } from './1764002700000-IndexHoldingsFilters.js';
+import { GroupEditionsIntoSeries1764002800000 } from './1764002800000-GroupEditionsIntoSeries.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -44,9 +46,11 @@ export const migrations = [
   AddCustody1764001800000,
   OperatorConsoleAccounts1764001900000,
   RefundSalesFromConsole1764002100000,
+  CatalogueCjkSearch1764002200000,
   AccountDeletion1764002300000,
   AddNotificationsAndAppeals1764002400000,
   SetPlatformPoliciesAtRunTime1764002500000,
   AddPayouts1764002600000,
   IndexHoldingsFilters1764002700000,
+  GroupEditionsIntoSeries1764002800000,
 ];

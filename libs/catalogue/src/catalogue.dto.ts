@@ -34,8 +34,12 @@ const CURSOR = /^[A-Za-z0-9_-]{1,1000}\.[A-Za-z0-9_-]{1,64}$/;
 const MAX_MINOR = Number.MAX_SAFE_INTEGER;
 
 /** Query parameters shared by every listing: free text, creator, page size and cursor. */
-class PageQuery {
-  @ApiPropertyOptional({ description: 'Full-text search (web search syntax: words, "phrases", -not, or)' })
+export class PageQuery {
+  @ApiPropertyOptional({
+    description:
+      'Full-text search (web search syntax: words, "phrases", -not, or); text with Chinese, Japanese ' +
+      'or Korean characters matches by substring',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 200)
@@ -134,6 +138,28 @@ export class TokenCollectionView {
   @ApiProperty() name!: string;
 }
 
+/** A token's current offer: its listing, and the drop it is an edition of. */
+export class OfferView {
+  @ApiProperty({ format: 'uuid', description: 'Buy with POST /checkout `listingId` (or `tokenId`)' })
+  listingId!: string;
+  @ApiProperty({ enum: ['primary', 'resale'], description: 'primary: sold by the creator' }) kind!: string;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The drop it is an edition of: POST /checkout `dropId` buys any available edition of it',
+  })
+  dropId!: string | null;
+  @ApiProperty({ type: 'integer', description: 'Integer minor units' }) priceMinor!: number;
+  @ApiProperty({ example: 'USD', description: 'ISO 4217' }) currency!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the drop opens' })
+  startsAt!: string | null;
+  @ApiProperty({
+    description: 'Whether a checkout can take it now: not held by another buyer, its drop open',
+  })
+  available!: boolean;
+}
+
 /** One token in a listing. */
 export class TokenSummaryView {
   @ApiProperty({ example: 'tok_3q2Zk1m0aB4xY7cD' }) id!: string;
@@ -154,6 +180,14 @@ export class TokenSummaryView {
   })
   price!: PriceView | null;
   @ApiProperty({ format: 'date-time' }) mintedAt!: string;
+  @ApiProperty({
+    type: () => OfferView,
+    nullable: true,
+    description:
+      "What it is on sale as now (buy with POST /checkout and `tokenId`, or the offer's `listingId` or " +
+      "`dropId`); null when not for sale. A drop's editions show `available: false` until it starts",
+  })
+  offer!: OfferView | null;
 }
 
 /** One collection in a listing. */
@@ -208,28 +242,6 @@ export class TokenPageCollectionView extends TokenCollectionView {
   @ApiProperty({ type: 'integer', description: 'Creator royalty in basis points' }) royaltyBps!: number;
 }
 
-/** A token's current offer: its listing, and the drop it is an edition of. */
-export class OfferView {
-  @ApiProperty({ format: 'uuid', description: 'Buy with POST /checkout `listingId` (or `tokenId`)' })
-  listingId!: string;
-  @ApiProperty({ enum: ['primary', 'resale'], description: 'primary: sold by the creator' }) kind!: string;
-  @ApiProperty({
-    type: String,
-    format: 'uuid',
-    nullable: true,
-    description: 'The drop it is an edition of: POST /checkout `dropId` buys any available edition of it',
-  })
-  dropId!: string | null;
-  @ApiProperty({ type: 'integer', description: 'Integer minor units' }) priceMinor!: number;
-  @ApiProperty({ example: 'USD', description: 'ISO 4217' }) currency!: string;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the drop opens' })
-  startsAt!: string | null;
-  @ApiProperty({
-    description: 'Whether a checkout can take it now: not held by another buyer, its drop open',
-  })
-  available!: boolean;
-}
-
 /** A token's public page. */
 export class TokenPageView extends OmitType(TokenSummaryView, ['collection'] as const) {
   @ApiProperty() description!: string;
@@ -252,10 +264,4 @@ export class TokenPageView extends OmitType(TokenSummaryView, ['collection'] as 
     description: 'Events committed but not yet in the ledger tree (usually for under a second)',
   })
   historyPending!: number;
-  @ApiProperty({
-    type: () => OfferView,
-    nullable: true,
-    description: 'What it is on sale as now (buy with POST /checkout and `tokenId`); null when not for sale',
-  })
-  offer!: OfferView | null;
 }

@@ -11,4 +11,6 @@ export {
 } from './catalogue.dto.js';
 export { CatalogueModule } from './catalogue.module.js';
 export { CatalogueService } from './catalogue.service.js';
+export { SeriesSearchQuery, type SeriesSummaryView } from './series.dto.js';
+export { SeriesService } from './series.service.js';
 export { TokenPageService } from './token-page.service.js';

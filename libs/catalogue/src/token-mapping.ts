@@ -1,4 +1,5 @@
-import type { PriceView, TokenSummaryView } from './catalogue.dto.js';
+import { offerAvailable, type TokenOffer } from '#market';
+import type { OfferView, PriceView, TokenSummaryView } from './catalogue.dto.js';
 
 /** A token row joined with its collection name and the creator's and owner's handles. */
 export interface TokenRow {
@@ -18,8 +19,8 @@ export interface TokenRow {
   minted_at: Date;
 }
 
-/** Maps a listing row to its public view (handles only, never account ids or e-mails). */
-export function toTokenSummary(row: TokenRow): TokenSummaryView {
+/** Maps a listing row and its offer to its public view (handles only, never account ids or e-mails). */
+export function toTokenSummary(row: TokenRow, offer: TokenOffer | undefined): TokenSummaryView {
   return {
     id: row.id,
     name: row.name,
@@ -36,6 +37,20 @@ export function toTokenSummary(row: TokenRow): TokenSummaryView {
     status: row.status,
     price: row.status === 'active' ? priceOf(row) : null,
     mintedAt: new Date(row.minted_at).toISOString(),
+    offer: offer ? offerView(offer) : null,
+  };
+}
+
+/** A token's offer as buyers see it, `available` as of now. */
+export function offerView(offer: TokenOffer, now = new Date()): OfferView {
+  return {
+    listingId: offer.listingId,
+    kind: offer.kind,
+    dropId: offer.dropId,
+    priceMinor: offer.priceMinor,
+    currency: offer.currency,
+    startsAt: offer.startsAt?.toISOString() ?? null,
+    available: offerAvailable(offer, now),
   };
 }
 

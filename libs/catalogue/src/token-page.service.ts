@@ -3,8 +3,8 @@ import { DataSource } from 'typeorm';
 import { CONTENT_STORE, type ContentStore } from '#content';
 import { problems } from '#http';
 import { type LedgerEntry, ProofService } from '#ledger';
-import { tokenOffer, type TokenOffer } from '#market';
-import type { OfferView, ProvenanceView, TokenPageView } from './catalogue.dto.js';
+import { tokenOffer } from '#market';
+import type { ProvenanceView, TokenPageView } from './catalogue.dto.js';
 import { toTokenSummary, type TokenRow } from './token-mapping.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -47,7 +47,7 @@ export class TokenPageService {
     ]);
     const history = await this.provenance(entries.map((e) => ({ index: e.index, entry: e.entry })));
     return {
-      ...toTokenSummary(row),
+      ...toTokenSummary(row, offer),
       description: row.description,
       collection: { id: row.collection_id, name: row.collection_name, royaltyBps: row.royalty_bps },
       metadataCid: row.metadata_cid,
@@ -55,7 +55,6 @@ export class TokenPageService {
       history,
       // ledger_seq is the per-token seq of the latest entry (0 = the mint), so it counts them all.
       historyPending: Math.max(0, row.ledger_seq + 1 - history.length),
-      offer: offer ? offerView(offer) : null,
     };
   }
 
@@ -97,17 +96,4 @@ export class TokenPageService {
 function holderAfter(entry: LedgerEntry): string | null {
   if (entry.type === 'burn') return null;
   return entry.to ?? entry.from;
-}
-
-function offerView(offer: TokenOffer): OfferView {
-  const now = new Date();
-  return {
-    listingId: offer.listingId,
-    kind: offer.kind,
-    dropId: offer.dropId,
-    priceMinor: offer.priceMinor,
-    currency: offer.currency,
-    startsAt: offer.startsAt?.toISOString() ?? null,
-    available: offer.heldUntil === null && (offer.startsAt === null || offer.startsAt <= now),
-  };
 }

@@ -47,14 +47,23 @@ describe('token search query', () => {
     }
   });
 
-  it('limits price sorts and available=true to listed, active tokens', () => {
+  it('limits price sorts and available=true to listed, active tokens, outside drops not yet started', () => {
     expect(buildTokenQuery({ ...base, sort: 'price_asc', currency: 'USD' }).text).toContain(
       `t.price_minor IS NOT NULL AND t.status = 'active'`,
     );
-    expect(buildTokenQuery({ ...base, available: true }).text).toContain(`t.price_minor IS NOT NULL`);
+    const available = buildTokenQuery({ ...base, available: true }).text;
+    expect(available).toContain(`t.price_minor IS NOT NULL`);
+    expect(available).toContain(`(NOT (t.collection_id = ANY(ARRAY(SELECT d.collection_id FROM drops d`);
     expect(buildTokenQuery({ ...base, available: false }).text).toContain(
-      `(t.price_minor IS NULL OR t.status <> 'active')`,
+      `(t.price_minor IS NULL OR t.status <> 'active' OR (t.collection_id = ANY(`,
     );
+  });
+
+  it('restricts a series search to edition 1 with a plain predicate the partial index can prove', () => {
+    const heads = buildTokenQuery({ ...base, q: 'fox', seriesHeads: true }, 'q').keysText;
+    expect(heads).toContain('AND t.edition_number = 1');
+    expect(heads).not.toContain('(t.edition_number = 1) IS TRUE');
+    expect(buildTokenQuery({ ...base }).keysText).not.toContain('edition_number');
   });
 
   it('ORs values of one trait and ANDs traits, matching numeric values as numbers too', () => {

@@ -1,5 +1,7 @@
 import { problems } from '#http';
+import { inUpcomingDropSql } from '#market';
 import { ATTRIBUTE_FILTER, type TokenSort } from './catalogue.dto.js';
+import { textPredicate } from './text-match.js';
 
 /** A token search after validation, with the creator already resolved to an account id. */
 export interface TokenSearch {
@@ -16,6 +18,8 @@ export interface TokenSearch {
   limit: number;
   /** Sort key of the previous page's last row (decimal strings). */
   after?: string[];
+  /** Only edition 1 of each piece, which stands for its series (GET /catalogue/series). */
+  seriesHeads?: boolean;
 }
 
 /** Columns a listing row needs to continue the keyset. */
@@ -120,7 +124,9 @@ export function buildTokenQuery(
         : `(${predicate})`,
     );
   const priceSort = search.sort.startsWith('price');
-  if (search.q !== undefined) add('q', `t.search @@ websearch_to_tsquery('simple', ${p(search.q)})`);
+  if (search.q !== undefined) add('q', textPredicate(search.q, p));
+  // Plain, so the partial index of series heads (tokens_series_head_idx) can drive the seq walk.
+  if (search.seriesHeads) where.push('t.edition_number = 1');
   if (search.creatorId) add('creator', `t.creator_id = ${p(search.creatorId, '::uuid')}`);
   if (search.collectionId) add('collection', `t.collection_id = ${p(search.collectionId, '::uuid')}`);
   if (search.currency) add('price', `t.currency = ${p(search.currency)}`);
@@ -128,9 +134,15 @@ export function buildTokenQuery(
   if (search.maxPrice !== undefined) add('price', `t.price_minor <= ${p(search.maxPrice, '::bigint')}`);
   // Listed = has a price and is active. For price sorts this is the price index's own predicate;
   // otherwise a plain filter, so the partial price index never joins a BitmapAnd as a whole.
+  // Available = listed, and not an edition of a drop that has not started yet.
   if (priceSort) add('price', `t.price_minor IS NOT NULL AND t.status = 'active'`);
-  else if (search.available === true) add('filter', `t.price_minor IS NOT NULL AND t.status = 'active'`);
-  if (search.available === false) add('filter', `t.price_minor IS NULL OR t.status <> 'active'`);
+  if (search.available === true) {
+    if (!priceSort) add('filter', `t.price_minor IS NOT NULL AND t.status = 'active'`);
+    add('filter', `NOT ${inUpcomingDropSql('t')}`);
+  }
+  if (search.available === false) {
+    add('filter', `t.price_minor IS NULL OR t.status <> 'active' OR ${inUpcomingDropSql('t')}`);
+  }
   for (const documents of attributeContainments(search.attributes)) {
     add('attributes', documents.map((doc) => `t.attributes @> ${p(doc, '::jsonb')}`).join(' OR '));
   }

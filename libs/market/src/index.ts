@@ -12,11 +12,17 @@ export {
   reserveFromDrop,
   reserveFromDropInOneCall,
   reserveListing,
-  tokenOffer,
   type DropReservations,
   type ListingRow,
-  type TokenOffer,
 } from './listings.js';
+export {
+  inUpcomingDropSql,
+  offerAvailable,
+  tokenOffer,
+  tokenOffers,
+  unavailableOfferTokensSql,
+  type TokenOffer,
+} from './offers.js';
 export { ListingService, type ListingView } from './listing.service.js';
 export { drawWinners, newTicket, seedCommitment } from './lottery.js';
 export { LotteryService, type OwnEntry } from './lottery.service.js';
