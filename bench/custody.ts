@@ -84,7 +84,7 @@ async function seedTokens(dataSource: DataSource, holderId: string): Promise<voi
        FROM generate_series($1::int, $2::int - 1) i
        JOIN (SELECT id, creator_id, row_number() OVER (ORDER BY seq) - 1 AS idx FROM collections
              WHERE name LIKE 'Bench collection %') c ON c.idx = i % ${COLLECTIONS}
-       JOIN bench_people p ON p.idx = (i * 7919) % ${COLLECTORS}
+       JOIN bench_people p ON p.idx = (i::bigint * 7919) % ${COLLECTORS}
        ORDER BY i`,
       [from, Math.min(TOKENS, from + chunk), step, holderId],
     );

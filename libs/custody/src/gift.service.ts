@@ -93,8 +93,12 @@ export class GiftService {
     });
     const open = () => requests.flatMap((request, i) => (outcomes[i] === undefined ? [{ request, i }] : []));
 
+    const used = await keysUsedBefore(
+      manager,
+      open().map(({ request }) => request),
+    );
     for (const { request, i } of open())
-      if (await this.keyUsedBefore(manager, request)) outcomes[i] = { keyUsed: true };
+      if (used.has(`${request.giverId} ${request.idempotencyKey}`)) outcomes[i] = { keyUsed: true };
     const recipients = await lockRecipients(
       manager,
       open().map(({ request }) => request.toHandle),
@@ -158,14 +162,6 @@ export class GiftService {
       }
     }
     return outcomes.map((outcome) => outcome!);
-  }
-
-  private async keyUsedBefore(manager: EntityManager, request: GiftRequest): Promise<boolean> {
-    const [used]: unknown[] = await manager.query(
-      `SELECT 1 FROM gifts WHERE from_id = $1 AND idempotency_key = $2`,
-      [request.giverId, request.idempotencyKey],
-    );
-    return used !== undefined;
   }
 
   /** Why this gift may not be made, or undefined when it may. */
@@ -242,6 +238,20 @@ export class GiftService {
     );
     return row;
   }
+}
+
+/** The `giverId idempotencyKey` pairs of these requests that made a gift before. */
+async function keysUsedBefore(
+  manager: EntityManager,
+  requests: readonly GiftRequest[],
+): Promise<Set<string>> {
+  const rows: { used: string }[] = await manager.query(
+    `SELECT g.from_id || ' ' || g.idempotency_key AS used
+     FROM unnest($1::uuid[], $2::text[]) AS r(from_id, idempotency_key)
+     JOIN gifts g ON g.from_id = r.from_id AND g.idempotency_key = r.idempotency_key`,
+    [requests.map((request) => request.giverId), requests.map((request) => request.idempotencyKey)],
+  );
+  return new Set(rows.map((row) => row.used));
 }
 
 /** The tokens, locked in id order (as every batch takes them), with their collection's gift policy. */
