@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerCore, Sequencer, type LedgerEntry } from '../libs/ledger/src/index.js';
 import { RefundService } from '../libs/settlement/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
-import { cardCheckout, journalImbalance, listToken, postEvent, signedEvent } from './support/checkout.js';
+import {
+  cardCheckout,
+  disputeFor,
+  journalImbalance,
+  listToken,
+  postEvent,
+  signedEvent,
+} from './support/checkout.js';
 import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 import { integrateAll } from './support/ledger.js';
@@ -148,15 +155,11 @@ describe('custody properties (e2e, fast-check): random mixed actions keep owners
       case 'dispute': {
         const order = pick(orders, action.order);
         if (!order) return;
-        const dispute = {
-          id: `dp_${order.orderId.slice(0, 8)}`,
-          object: 'dispute',
-          amount: PRICE,
-          currency: 'usd',
-          payment_intent: order.paymentId,
-          status: action.outcome === 'open' ? 'needs_response' : action.outcome,
-          metadata: { order_id: order.orderId },
-        };
+        const dispute = disputeFor(
+          order,
+          PRICE,
+          action.outcome === 'open' ? 'needs_response' : action.outcome,
+        );
         const type = action.outcome === 'open' ? 'charge.dispute.created' : 'charge.dispute.closed';
         const answer = await postEvent(api, signedEvent(secret, type, dispute));
         expect(answer.status).toBeLessThan(500);

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, startTestApp, type TestApp } from './support/app.js';
-import { CARDS, cardCheckout, listedEdition, postEvent, signedEvent } from './support/checkout.js';
+import {
+  cardCheckout,
+  CARDS,
+  disputeFor,
+  listedEdition,
+  postEvent,
+  signedEvent,
+} from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
 import { client, type ApiResponse, type Client } from './support/http.js';
 import { storedEntriesOf } from './support/ledger.js';
@@ -210,15 +217,7 @@ describe('notifications and freeze appeals (e2e)', () => {
   it('leaves a token frozen by a dispute to the dispute, and tells its owner of the freeze and its end', async () => {
     const { tokenId, buyer, orderId, paymentId } = await sale(CARDS.disputed);
     const secret = testApp.config.stripeWebhookSecret;
-    const dispute = {
-      id: `dp_${orderId.slice(0, 8)}`,
-      object: 'dispute',
-      amount: PRICE,
-      currency: 'usd',
-      payment_intent: paymentId,
-      status: 'needs_response',
-      metadata: { order_id: orderId },
-    };
+    const dispute = disputeFor({ orderId, paymentId }, PRICE);
     expect((await postEvent(api, signedEvent(secret, 'charge.dispute.created', dispute))).status).toBe(200);
     expectProblem(await appeal(buyer, tokenId), 409, 'dispute-open');
     const closed = { ...dispute, status: 'won' };

@@ -3,8 +3,9 @@ import { ledgerCore } from '../libs/ledger/src/index.js';
 import { RefundService } from '../libs/settlement/src/index.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
 import {
-  CARDS,
   cardCheckout,
+  CARDS,
+  disputeFor,
   journalImbalance,
   listedEdition,
   postEvent,
@@ -145,15 +146,7 @@ describe('refunds and disputes from the operator console (e2e, sandbox rail)', (
   it('lists open disputes for operators and auditors, and leaves disputed sales to the dispute', async () => {
     const { orderId, paymentId, tokenId, buyer } = await sale(CARDS.disputed);
     const secret = testApp.config.stripeWebhookSecret;
-    const dispute = {
-      id: `dp_${orderId.slice(0, 8)}`,
-      object: 'dispute',
-      amount: PRICE,
-      currency: 'usd',
-      payment_intent: paymentId,
-      status: 'needs_response',
-      metadata: { order_id: orderId },
-    };
+    const dispute = disputeFor({ orderId, paymentId }, PRICE);
     expect((await postEvent(api, signedEvent(secret, 'charge.dispute.created', dispute))).status).toBe(200);
     expect(await tokenRow(tokenId)).toEqual({ owner_id: buyer.id, status: 'frozen' });
 

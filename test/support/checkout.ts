@@ -41,6 +41,23 @@ export async function listToken(
 }
 
 /** A Stripe-shaped event, signed the way Stripe signs webhooks (the SDK's own test helper). */
+/** A dispute of an order's card payment (in USD), as the processor's dispute events carry it. */
+export function disputeFor(
+  order: { orderId: string; paymentId: string },
+  amount: number,
+  status = 'needs_response',
+) {
+  return {
+    id: `dp_${order.orderId.slice(0, 8)}`,
+    object: 'dispute',
+    amount,
+    currency: 'usd',
+    payment_intent: order.paymentId,
+    status,
+    metadata: { order_id: order.orderId },
+  };
+}
+
 export function signedEvent(
   secret: string,
   type: string,

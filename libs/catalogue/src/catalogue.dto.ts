@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
@@ -32,6 +33,22 @@ export const ATTRIBUTE_FILTER = /^[^:]{1,100}:[\s\S]{1,500}$/;
 const CREATOR = /^([0-9a-fA-F-]{36}|[a-z0-9_-]{3,30})$/;
 const CURSOR = /^[A-Za-z0-9_-]{1,1000}\.[A-Za-z0-9_-]{1,64}$/;
 const MAX_MINOR = Number.MAX_SAFE_INTEGER;
+
+/** The repeatable `attr` query parameter: trait:value filters (one value arrives as a string). */
+export function AttributeFilters(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      type: [String],
+      description: 'Attribute filter trait:value, repeatable; values of one trait are OR-ed, traits AND-ed',
+    }),
+    IsOptional(),
+    Transform(({ value }) => (value === undefined || Array.isArray(value) ? value : [value])),
+    IsArray(),
+    ArrayMaxSize(MAX_ATTRIBUTE_FILTERS),
+    IsString({ each: true }),
+    Matches(ATTRIBUTE_FILTER, { each: true, message: 'attr must look like trait:value' }),
+  );
+}
 
 /** Query parameters shared by every listing: free text, creator, page size and cursor. */
 export class PageQuery {
@@ -88,16 +105,7 @@ export class TokenSearchQuery extends PageQuery {
   @IsIn(['true', 'false'])
   available?: 'true' | 'false';
 
-  @ApiPropertyOptional({
-    type: [String],
-    description: 'Attribute filter trait:value, repeatable; values of one trait are OR-ed, traits AND-ed',
-  })
-  @IsOptional()
-  @Transform(({ value }) => (value === undefined || Array.isArray(value) ? value : [value]))
-  @IsArray()
-  @ArrayMaxSize(MAX_ATTRIBUTE_FILTERS)
-  @IsString({ each: true })
-  @Matches(ATTRIBUTE_FILTER, { each: true, message: 'attr must look like trait:value' })
+  @AttributeFilters()
   attr?: string[];
 
   @ApiPropertyOptional({ enum: TOKEN_SORTS, default: 'newest' })

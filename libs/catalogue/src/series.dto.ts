@@ -1,11 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsUUID, Matches } from 'class-validator';
 import {
-  ATTRIBUTE_FILTER,
+  AttributeFilters,
   COLLECTION_SORTS,
   type CollectionSort,
-  MAX_ATTRIBUTE_FILTERS,
   type Page,
   PageQuery,
   PriceView,
@@ -23,16 +21,7 @@ export class SeriesSearchQuery extends PageQuery {
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code such as USD' })
   currency?: string;
 
-  @ApiPropertyOptional({
-    type: [String],
-    description: 'Attribute filter trait:value, repeatable; values of one trait are OR-ed, traits AND-ed',
-  })
-  @IsOptional()
-  @Transform(({ value }) => (value === undefined || Array.isArray(value) ? value : [value]))
-  @IsArray()
-  @ArrayMaxSize(MAX_ATTRIBUTE_FILTERS)
-  @IsString({ each: true })
-  @Matches(ATTRIBUTE_FILTER, { each: true, message: 'attr must look like trait:value' })
+  @AttributeFilters()
   attr?: string[];
 
   @ApiPropertyOptional({ enum: COLLECTION_SORTS, default: 'newest', description: 'By mint order' })
