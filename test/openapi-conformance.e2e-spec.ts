@@ -3,7 +3,7 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCosignatureSignerKey, signNote } from '../libs/ledger/src/core/index.js';
 import { CheckpointService, Sequencer } from '../libs/ledger/src/index.js';
-import { startTestApp, type TestApp } from './support/app.js';
+import { createScratchDatabase, startTestApp, type TestApp } from './support/app.js';
 import { cardCheckout, listToken } from './support/checkout.js';
 import {
   createCollection,
@@ -25,6 +25,7 @@ const SCHEMAS = '#/components/schemas/';
  * the documented fields (no missing, no extra, null only where nullable) and types.
  */
 describe('OpenAPI document matches what the API answers', () => {
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let testApp: TestApp;
   let api: Client;
   let document: any;
@@ -75,8 +76,11 @@ describe('OpenAPI document matches what the API answers', () => {
   }
 
   beforeAll(async () => {
+    // Its own database: other tests' processes checkpoint the shared log and raise ledger alerts
+    // (which readiness reports), and this test expects the answers of a ledger it alone drives.
+    scratch = await createScratchDatabase();
     // Earnings are available at once, so that a payout can be documented.
-    testApp = await startTestApp({ EARNINGS_HOLD_DAYS: '0' }, undefined, { jobs: false });
+    testApp = await startTestApp({ EARNINGS_HOLD_DAYS: '0' }, scratch.url, { jobs: false });
     api = client(testApp.url);
     document = (await api('GET', '/docs/openapi.json')).body;
     ajv = new Ajv({ strict: false, allErrors: true });
@@ -86,7 +90,10 @@ describe('OpenAPI document matches what the API answers', () => {
     creator = await createUser(testApp, api, ['creator']);
     operator = await createUser(testApp, api, ['operator']);
   });
-  afterAll(() => testApp.close());
+  afterAll(async () => {
+    await testApp?.close();
+    await scratch?.drop();
+  });
 
   it('identity', async () => {
     const email = `doc-${randomUUID().slice(0, 8)}@example.com`;
