@@ -282,6 +282,7 @@ describe('data rights (e2e): exit archive, personal data export, account deletio
       expect.objectContaining({ kind: 'gift.received', subjectId: bought[0], readAt: null }),
     ]);
     expect(exported.body.appeals).toEqual([]);
+    expect(exported.body.payouts).toEqual([]);
     const deleted = await remove(buyer, buyer.handle);
     expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
     expect(Date.parse(deleted.body.deletedAt)).toBeGreaterThan(Date.now() - 60_000);

@@ -42,9 +42,10 @@ export class DataExportService {
       this.operatorActionsAbout(db, accountId),
       this.payablesOf(db, accountId),
     ]);
-    const [appeals, notifications] = await Promise.all([
+    const [appeals, notifications, payouts] = await Promise.all([
       this.appealsOf(db, accountId),
       this.notificationsOf(db, accountId),
+      this.payoutsOf(db, accountId),
     ]);
     return {
       exportedAt: new Date().toISOString(),
@@ -63,7 +64,31 @@ export class DataExportService {
       moneyOwedToYou,
       appeals,
       notifications,
+      payouts,
     };
+  }
+
+  private async payoutsOf(db: EntityManager, accountId: string) {
+    const rows: {
+      id: string;
+      amount_minor: string;
+      currency: string;
+      status: string;
+      requested_at: Date;
+      settled_at: Date | null;
+    }[] = await db.query(
+      `SELECT id, amount_minor, currency, status, requested_at, settled_at FROM payouts
+       WHERE account_id = $1 ORDER BY requested_at, id`,
+      [accountId],
+    );
+    return rows.map((row) => ({
+      payoutId: row.id,
+      amountMinor: Number(row.amount_minor),
+      currency: row.currency,
+      status: row.status,
+      requestedAt: iso(row.requested_at)!,
+      settledAt: iso(row.settled_at),
+    }));
   }
 
   private async appealsOf(db: EntityManager, accountId: string) {

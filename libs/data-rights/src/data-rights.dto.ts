@@ -148,6 +148,15 @@ class ExportedNotificationView implements Item<'notifications'> {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) readAt!: string | null;
 }
 
+class ExportedPayoutView implements Item<'payouts'> {
+  @ApiProperty({ format: 'uuid' }) payoutId!: string;
+  @ApiProperty({ type: 'integer', description: 'Integer minor units' }) amountMinor!: number;
+  @ApiProperty({ example: 'USD' }) currency!: string;
+  @ApiProperty({ enum: ['pending', 'paid', 'failed'] }) status!: string;
+  @ApiProperty({ format: 'date-time' }) requestedAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) settledAt!: string | null;
+}
+
 export class DataExportView implements Export {
   @ApiProperty({ format: 'date-time' }) exportedAt!: string;
   @ApiProperty({ type: ExportedAccountView }) account!: ExportedAccountView;
@@ -170,4 +179,6 @@ export class DataExportView implements Export {
   @ApiProperty({ type: [ExportedAppealView], description: 'Your appeals of freezes and their decisions' })
   appeals!: ExportedAppealView[];
   @ApiProperty({ type: [ExportedNotificationView] }) notifications!: ExportedNotificationView[];
+  @ApiProperty({ type: [ExportedPayoutView], description: 'Payouts of your earnings' })
+  payouts!: ExportedPayoutView[];
 }

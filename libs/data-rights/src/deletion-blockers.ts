@@ -2,7 +2,8 @@ import type { EntityManager } from 'typeorm';
 
 /** Something the account must settle before it can be deleted, and how. */
 export interface DeletionBlocker {
-  reason: 'holds-tokens' | 'open-orders' | 'active-listings' | 'lottery-entries' | 'money-owed';
+  reason:
+    'holds-tokens' | 'open-orders' | 'active-listings' | 'lottery-entries' | 'money-owed' | 'payouts-pending';
   count: number;
   whatToDo: string;
 }
@@ -14,7 +15,10 @@ const WHAT_TO_DO: Record<DeletionBlocker['reason'], string> = {
     'Finish or let lapse your unpaid orders, and wait for pending refunds and open disputes to end (GET /me/orders)',
   'active-listings': 'Withdraw your listings or let them sell',
   'lottery-entries': 'Wait for the draws of the lottery drops you entered',
-  'money-owed': 'The platform still owes you sale proceeds or royalties: ask support to pay them out first',
+  'money-owed':
+    'Your earnings balance is not zero: pay it out (POST /me/payouts) once it is available (GET /me/earnings), or wait for sales that repay what refunds took back',
+  'payouts-pending':
+    'Wait for your payouts on their way to end (GET /me/payouts): a failed one returns to your balance',
 };
 
 /**
@@ -36,7 +40,8 @@ export async function deletionBlockers(
           WHERE e.buyer_id = $1 AND d.drawn_at IS NULL)::int AS "lottery-entries",
        (SELECT count(DISTINCT currency) FROM (
           SELECT currency FROM journal_lines WHERE account = $2 GROUP BY currency HAVING sum(amount_minor) <> 0
-        ) owed)::int AS "money-owed"`,
+        ) owed)::int AS "money-owed",
+       (SELECT count(*) FROM payouts WHERE account_id = $1 AND status = 'pending')::int AS "payouts-pending"`,
     [accountId, `liability:payable:${accountId}`],
   );
   return (Object.keys(WHAT_TO_DO) as DeletionBlocker['reason'][])
