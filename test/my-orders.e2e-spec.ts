@@ -116,6 +116,25 @@ describe('my orders and receipts (e2e, sandbox card rail on real PostgreSQL)', (
       expect((await receiptOf(orderId, reader)).body).toEqual(receipt);
     expectProblem(await receiptOf(orderId, await createUser(testApp, api)), 404, 'not-found');
     expectProblem(await receiptOf(orderId, creator), 404, 'not-found');
+
+    // The printable page: the same figures, in the reader's language, for the same readers.
+    const page = (as: TestUser, query = '', headers: Record<string, string> = {}) =>
+      api('GET', `/orders/${orderId}/receipt.html${query}`, { token: as.token, headers });
+    const english = await page(buyer);
+    expect(english.status).toBe(200);
+    expect(english.headers.get('content-type')).toContain('text/html');
+    const html = String(english.body);
+    expect(html).toContain('$30.00');
+    expect(html).toContain('$1.50'); // the platform fee
+    expect(html).toContain(creator.handle);
+    expect(html).toContain(`#${receipt.ledger.index}`);
+    const chinese = String((await page(buyer, '', { 'accept-language': 'zh-CN,zh;q=0.9' })).body);
+    expect(chinese).toContain('平台服务费');
+    expect(String((await page(buyer, '?lang=en', { 'accept-language': 'zh-CN' })).body)).toContain(
+      'Platform fee',
+    );
+    expectProblem(await page(buyer, '?lang=fr'), 400, 'validation-failed');
+    expectProblem(await page(creator), 404, 'not-found');
     expectProblem(await receiptOf(randomUUID(), buyer), 404, 'not-found');
     expectProblem(await receiptOf('not-a-uuid', buyer), 400, 'bad-request');
   });

@@ -19,6 +19,7 @@ import {
   ApiExcludeEndpoint,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
@@ -33,7 +34,8 @@ import {
   RepriceListingDto,
 } from '#market';
 import { PaymentEventsService } from '#settlement';
-import { CheckoutDto, MyOrdersQuery, PayDto, SandboxChallengeDto } from './checkout.dto.js';
+import { CheckoutDto, MyOrdersQuery, PayDto, ReceiptPageQuery, SandboxChallengeDto } from './checkout.dto.js';
+import { receiptHtml, receiptLanguage } from './receipt-html.js';
 import { CheckoutService } from './checkout.service.js';
 import {
   DropDetailView,
@@ -178,6 +180,30 @@ export class CheckoutController {
   @ApiProblems({ 404: ['not-found'], 409: ['no-receipt'] })
   receipt(@CurrentPrincipal() principal: Principal, @Param('id', ParseUUIDPipe) id: string) {
     return this.history.receipt(principal, id);
+  }
+
+  @Get('orders/:id/receipt.html')
+  @Header('content-type', 'text/html; charset=utf-8')
+  @ApiOperation({
+    summary: 'Get the receipt of an order as a printable page',
+    description:
+      'The same receipt as GET /orders/{id}/receipt, as an HTML page to print or keep, in English or ' +
+      'Simplified Chinese (`lang`, else Accept-Language), amounts formatted for the language.',
+  })
+  @ApiProduces('text/html')
+  @ApiOkResponse({
+    description: 'The receipt page',
+    content: { 'text/html': { schema: { type: 'string' } } },
+  })
+  @ApiProblems({ 404: ['not-found'], 409: ['no-receipt'] })
+  async receiptPage(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query() query: ReceiptPageQuery,
+    @Req() request: FastifyRequest,
+  ) {
+    const language = receiptLanguage(query.lang, request.headers['accept-language']);
+    return receiptHtml(await this.history.receipt(principal, id), language);
   }
 
   @Post('listings')

@@ -17,6 +17,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { RECEIPT_LANGUAGES, type ReceiptLanguage } from './receipt-html.js';
 
 /** Optional, but `null` is not a way to leave it out: it is validated (and refused) like any value. */
 const OptionalNotNull = () => ValidateIf((_object, value) => value !== undefined);
@@ -81,6 +82,17 @@ export class CheckoutDto extends PayDto {
 
 export class SandboxChallengeDto {
   @ApiProperty() @IsBoolean() approve!: boolean;
+}
+
+export class ReceiptPageQuery {
+  @ApiPropertyOptional({
+    enum: RECEIPT_LANGUAGES,
+    description:
+      'The page’s language; without it, the first of these the Accept-Language header names, else en',
+  })
+  @IsOptional()
+  @IsIn(RECEIPT_LANGUAGES)
+  lang?: ReceiptLanguage;
 }
 
 export class MyOrdersQuery {
