@@ -9,16 +9,10 @@ import {
   verifyRealName,
   type TestUser,
 } from './support/factories.js';
-import { client, type ApiResponse, type Client } from './support/http.js';
+import { client, type Client, expectProblem } from './support/http.js';
 import { storedEntriesOf } from './support/ledger.js';
 
-const PROBLEM = 'https://heirloom.dev/problems/';
 const PRICE = 2500;
-
-function expectProblem(response: ApiResponse, status: number, code: string): void {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  expect(response.body.type).toBe(PROBLEM + code);
-}
 
 describe('custody (e2e): holdings, gifts, listings withdrawn and repriced, operators freeze and burn', () => {
   let testApp: TestApp;

@@ -6,10 +6,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 import pg from 'pg';
-import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addSignatures, parseCosignatureSignerKey, parseSignerKey } from '../libs/ledger/src/core/index.js';
-import { CheckpointService, Sequencer } from '../libs/ledger/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import { cardCheckout, listToken } from './support/checkout.js';
 import {
@@ -19,19 +16,12 @@ import {
   verifyRealName,
   type TestUser,
 } from './support/factories.js';
-import { client, type ApiResponse, type Client } from './support/http.js';
-import { witnessKeys } from './support/keys.js';
-import { integrateAll } from './support/ledger.js';
+import { client, type Client, expectProblem } from './support/http.js';
+import { settleCheckpoint } from './support/ledger.js';
 
 const run = promisify(execFile);
 const VERIFY = 'dist/apps/verify/src/main.js';
-const PROBLEM = 'https://heirloom.dev/problems/';
 const PRICE = 3100;
-
-function expectProblem(response: ApiResponse, status: number, code: string): void {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  expect(response.body.type).toBe(PROBLEM + code);
-}
 
 /** Runs the public verifier as a person would; its exit code and output whatever the code. */
 async function verify(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -55,26 +45,7 @@ describe('data rights (e2e): exit archive, personal data export, account deletio
   let bought: string[];
   let othersToken: string;
 
-  /** Integrates, signs a checkpoint and has the allow-listed witness co-sign it. */
-  async function settle(): Promise<void> {
-    await integrateAll(testApp.app.get(Sequencer), testApp.app.get(DataSource));
-    const checkpoints = testApp.app.get(CheckpointService);
-    const checkpoint = await checkpoints.checkpointIfGrown();
-    if (!checkpoint || checkpoint.final) return;
-    const signers = [parseCosignatureSignerKey(witnessKeys.signerKey), parseSignerKey(witnessKeys.signerKey)];
-    for (const signer of signers) {
-      try {
-        const outcome = await checkpoints.addCosignatures(
-          checkpoint.size,
-          addSignatures(checkpoint.note, [signer]),
-        );
-        if (outcome.final) return;
-      } catch {
-        // refused: try the other form
-      }
-    }
-    throw new Error(`the witness could not co-sign checkpoint ${checkpoint.size}`);
-  }
+  const settle = () => settleCheckpoint(testApp);
 
   /** Buys `tokenId` (listed by its owner `seller`) as `as`. */
   async function buy(as: TestUser, seller: TestUser, tokenId: string): Promise<string> {

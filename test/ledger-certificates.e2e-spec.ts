@@ -5,20 +5,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  addSignatures,
   describeQuorum,
-  parseCosignatureSignerKey,
   parseCosignatureVerifierKey,
-  parseSignerKey,
   parseTlogPolicy,
 } from '../libs/ledger/src/core/index.js';
 import { DataSource } from 'typeorm';
-import { CheckpointService, IntegrityAlerts, Sequencer } from '../libs/ledger/src/index.js';
+import { IntegrityAlerts } from '../libs/ledger/src/index.js';
 import { OwnershipService } from '../libs/minting/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
-import { integrateAll } from './support/ledger.js';
+import { settleCheckpoint } from './support/ledger.js';
 import { operatorKeys, TEST_ORIGIN, witnessKeys } from './support/keys.js';
 
 const run = promisify(execFile);
@@ -51,27 +48,7 @@ describe('ledger certificates (e2e): the verifier trusts only its user', () => {
     return path;
   };
 
-  /** Integrates, signs a checkpoint and has the allow-listed witness co-sign it. */
-  async function settle(): Promise<void> {
-    await integrateAll(testApp.app.get(Sequencer), testApp.app.get(DataSource));
-    const checkpoints = testApp.app.get(CheckpointService);
-    const checkpoint = await checkpoints.checkpointIfGrown();
-    if (!checkpoint || checkpoint.final) return;
-    // cosignature/v1 once the log takes it from witnesses; a plain note signature before.
-    const signers = [parseCosignatureSignerKey(witnessKeys.signerKey), parseSignerKey(witnessKeys.signerKey)];
-    for (const signer of signers) {
-      try {
-        const outcome = await checkpoints.addCosignatures(
-          checkpoint.size,
-          addSignatures(checkpoint.note, [signer]),
-        );
-        if (outcome.final) return;
-      } catch {
-        // refused: try the other form
-      }
-    }
-    throw new Error(`the witness could not co-sign checkpoint ${checkpoint.size}`);
-  }
+  const settle = () => settleCheckpoint(testApp);
 
   beforeAll(async () => {
     scratch = await createScratchDatabase();

@@ -13,16 +13,8 @@ import {
   postEvent,
 } from './support/checkout.js';
 import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
-import { client, type ApiResponse, type Client } from './support/http.js';
+import { client, type Client, expectProblem } from './support/http.js';
 import { integrateAll } from './support/ledger.js';
-
-const PROBLEM = 'https://heirloom.dev/problems/';
-
-function expectProblem(response: ApiResponse, status: number, code: string): void {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  expect(response.headers.get('content-type')).toContain('application/problem+json');
-  expect(response.body.type).toBe(PROBLEM + code);
-}
 
 /** The split at the default fees (processor 2.9 % + 30, platform 5 %), worked out by hand. */
 const PRIMARY = { price: 3000, processor: 117, platform: 150, royalty: 0, seller: 2733 };

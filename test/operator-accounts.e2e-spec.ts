@@ -9,14 +9,7 @@ import {
   verifyRealName,
   type TestUser,
 } from './support/factories.js';
-import { client, type ApiResponse, type Client } from './support/http.js';
-
-const PROBLEM = 'https://heirloom.dev/problems/';
-
-function expectProblem(response: ApiResponse, status: number, code: string): void {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  expect(response.body.type).toBe(PROBLEM + code);
-}
+import { client, type Client, expectProblem } from './support/http.js';
 
 interface Application {
   accountId: string;

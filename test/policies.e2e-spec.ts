@@ -4,15 +4,9 @@ import { RefundService } from '../libs/settlement/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import { cardCheckout, journalImbalance, listedEdition, openDrop } from './support/checkout.js';
 import { createCollection, createUser, verifyRealName, type TestUser } from './support/factories.js';
-import { client, type ApiResponse, type Client } from './support/http.js';
+import { client, type Client, expectProblem } from './support/http.js';
 
-const PROBLEM = 'https://heirloom.dev/problems/';
 const PRICE = 3000;
-
-function expectProblem(response: ApiResponse, status: number, code: string): void {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  expect(response.body.type).toBe(PROBLEM + code);
-}
 
 /**
  * Platform policies set at run time. Its own database: a platform-wide policy would change what

@@ -12,16 +12,10 @@ import {
   signedEvent,
 } from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
-import { client, type ApiResponse, type Client } from './support/http.js';
+import { client, type Client, expectProblem } from './support/http.js';
 import { storedEntriesOf } from './support/ledger.js';
 
-const PROBLEM = 'https://heirloom.dev/problems/';
 const PRICE = 3000;
-
-function expectProblem(response: ApiResponse, status: number, code: string): void {
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  expect(response.body.type).toBe(PROBLEM + code);
-}
 
 describe('refunds and disputes from the operator console (e2e, sandbox rail)', () => {
   let testApp: TestApp;

@@ -1,3 +1,5 @@
+import { expect } from 'vitest';
+
 /** A parsed HTTP response for assertions. */
 export interface ApiResponse<T = any> {
   status: number;
@@ -39,3 +41,12 @@ export function client(baseUrl: string) {
 }
 
 export type Client = ReturnType<typeof client>;
+
+const PROBLEM_TYPE_BASE = 'https://heirloom.dev/problems/';
+
+/** The response is an RFC 9457 problem of this status and stable code. */
+export function expectProblem(response: ApiResponse, status: number, code: string): void {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  expect(response.headers.get('content-type')).toContain('application/problem+json');
+  expect(response.body.type).toBe(PROBLEM_TYPE_BASE + code);
+}
