@@ -5,7 +5,7 @@ import { keysetPage, microsSql, parseTimeIdCursor, problems, timeIdCursor, timeO
 import type { Principal } from '#identity';
 import { notify } from '#notifications';
 import { recordOperatorAction } from '#operator-trail';
-import { TokenActionsService } from './token-actions.service.js';
+import { assertNoOpenDispute, TokenActionsService } from './token-actions.service.js';
 
 export const APPEAL_STATUSES = ['open', 'upheld', 'lifted'] as const;
 export type AppealStatus = (typeof APPEAL_STATUSES)[number];
@@ -52,16 +52,7 @@ export class AppealsService {
         throw problems.forbidden('Only the token’s owner can appeal its freeze');
       if (token.status !== 'frozen')
         throw problems.conflict('not-frozen', 'This token is not frozen, so there is nothing to appeal');
-      const [disputed]: { id: string }[] = await manager.query(
-        `SELECT id FROM orders WHERE token_id = $1 AND status = 'disputed' LIMIT 1`,
-        [tokenId],
-      );
-      if (disputed)
-        throw problems.conflict(
-          'dispute-open',
-          'This token is frozen while the card payment for its sale is disputed; the dispute’s outcome decides',
-          { orderId: disputed.id },
-        );
+      await assertNoOpenDispute(manager, tokenId);
       try {
         const [row]: { id: string }[] = await manager.query(
           `INSERT INTO freeze_appeals (token_id, owner_id, message) VALUES ($1, $2, $3) RETURNING id`,

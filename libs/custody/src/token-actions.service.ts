@@ -77,7 +77,7 @@ export class TokenActionsService {
 }
 
 /** A token whose sale is disputed stays frozen until the dispute ends: its outcome decides. */
-async function assertNoOpenDispute(manager: EntityManager, tokenId: string): Promise<void> {
+export async function assertNoOpenDispute(manager: EntityManager, tokenId: string): Promise<void> {
   const [disputed]: { id: string }[] = await manager.query(
     `SELECT id FROM orders WHERE token_id = $1 AND status = 'disputed' LIMIT 1`,
     [tokenId],

@@ -121,11 +121,7 @@ export class ListingService {
     tokenIds: readonly string[],
     ifHeld: 'refuse' | 'withdraw',
   ): Promise<void> {
-    const active: { id: string; held: boolean; reserved_until: Date | null }[] = await manager.query(
-      `SELECT id, reserved_until > now() AS held, reserved_until FROM listings
-       WHERE token_id = ANY($1::text[]) AND status = 'active' ORDER BY id FOR UPDATE`,
-      [tokenIds],
-    );
+    const active = await lockActiveListings(manager, tokenIds);
     const held = active.find((listing) => listing.held);
     if (held && ifHeld === 'refuse') {
       throw problems.conflict(
@@ -152,12 +148,7 @@ export class ListingService {
     manager: EntityManager,
     tokenIds: readonly string[],
   ): Promise<Map<string, { listingId: string; heldUntil: Date }>> {
-    const active: { id: string; token_id: string; held: boolean; reserved_until: Date | null }[] =
-      await manager.query(
-        `SELECT id, token_id, reserved_until > now() AS held, reserved_until FROM listings
-         WHERE token_id = ANY($1::text[]) AND status = 'active' ORDER BY id FOR UPDATE`,
-        [tokenIds],
-      );
+    const active = await lockActiveListings(manager, tokenIds);
     return new Map(
       active
         .filter((listing) => listing.held)
@@ -336,4 +327,16 @@ function listingView(row: ListingRow): ListingView {
     currency: row.currency,
     status: row.status,
   };
+}
+
+/** The active listings of `tokenIds`, locked in id order, with whether a checkout holds each now. */
+async function lockActiveListings(
+  manager: EntityManager,
+  tokenIds: readonly string[],
+): Promise<{ id: string; token_id: string; held: boolean; reserved_until: Date | null }[]> {
+  return manager.query(
+    `SELECT id, token_id, reserved_until > now() AS held, reserved_until FROM listings
+     WHERE token_id = ANY($1::text[]) AND status = 'active' ORDER BY id FOR UPDATE`,
+    [tokenIds],
+  );
 }
