@@ -24,6 +24,7 @@ import { SetPlatformPoliciesAtRunTime1764002500000 } from './1764002500000-SetPl
 import { AddPayouts1764002600000 } from './1764002600000-AddPayouts.js';
 import { IndexHoldingsFilters1764002700000 } from './1764002700000-IndexHoldingsFilters.js';
 import { GroupEditionsIntoSeries1764002800000 } from './1764002800000-GroupEditionsIntoSeries.js';
+import { TypeLedgerEntryColumns1764002900000 } from './1764002900000-TypeLedgerEntryColumns.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -53,4 +54,5 @@ export const migrations = [
   AddPayouts1764002600000,
   IndexHoldingsFilters1764002700000,
   GroupEditionsIntoSeries1764002800000,
+  TypeLedgerEntryColumns1764002900000,
 ];

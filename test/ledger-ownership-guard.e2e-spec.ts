@@ -152,6 +152,59 @@ describe('ledger ownership guard (e2e): the ledger decides ownership', () => {
     expect(await entriesOf(tokenId)).toEqual(['mint#0', 'sale#1', 'transfer#2']);
   });
 
+  it("the ledger columns the check reads follow the entry's bytes; bypassing that is caught by audit", async () => {
+    const { listingId, tokenId } = await listedEdition(api, creator, 1999);
+    const buyer = await createUser(testApp, api);
+    const bought = await api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ listingId }) });
+    expect(bought.body.status).toBe('paid');
+    const mallory = await createUser(testApp, api);
+    const saleEntry = `token_id = $1 AND entry_seq = 1`;
+
+    // Changing the sale entry's derived "to" with the token row: the database derives it again.
+    await sql(testApp.databaseUrl, `UPDATE ledger_entries SET entry_to = $2 WHERE ${saleEntry}`, [
+      tokenId,
+      mallory.id,
+    ]);
+    await sql(testApp.databaseUrl, `UPDATE tokens SET owner_id = $1 WHERE id = $2`, [mallory.id, tokenId]);
+    const [column] = await sql(testApp.databaseUrl, `SELECT entry_to FROM ledger_entries WHERE ${saleEntry}`, [
+      tokenId,
+    ]);
+    expect(column.entry_to).toBe(buyer.id);
+    const listing = await api('POST', '/listings', {
+      token: mallory.token,
+      body: { tokenId, priceMinor: 5000, currency: 'USD' },
+    });
+    expect(listing.status).toBe(409);
+    expect(listing.body).toMatchObject({ type: PROBLEM + 'ledger-mismatch', tokenId });
+
+    // With the deriving trigger switched off the columns can be forged, but audit names the row.
+    await sql(testApp.databaseUrl, `ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_derive_columns`);
+    try {
+      await sql(testApp.databaseUrl, `UPDATE ledger_entries SET entry_to = $2 WHERE ${saleEntry}`, [
+        tokenId,
+        mallory.id,
+      ]);
+    } finally {
+      await sql(testApp.databaseUrl, `ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_derive_columns`);
+    }
+    const report = (await api('POST', '/operator/audit/replay', { token: operator.token })).body;
+    expect(report.mismatches).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          kind: 'ledger-row-tampered',
+          tokenId,
+          detail: `columns entry_to=${mallory.id} disagree with the entry's bytes`,
+        }),
+      ]),
+    );
+
+    // Restored: the columns from the bytes again, the row from the ledger.
+    await sql(testApp.databaseUrl, `UPDATE ledger_entries SET entry = entry WHERE token_id = $1`, [tokenId]);
+    await sql(testApp.databaseUrl, `UPDATE tokens SET owner_id = $1 WHERE id = $2`, [buyer.id, tokenId]);
+    const after = (await api('POST', '/operator/audit/replay', { token: operator.token })).body;
+    expect(after.mismatches.filter((m: { tokenId?: string }) => m.tokenId === tokenId)).toEqual([]);
+  });
+
   it('refuses a whole batch when one token row disagrees, writing nothing for any of them', async () => {
     const collection = await createCollection(api, creator);
     const { tokenIds } = await mintEditions(api, creator, collection.id, 3);

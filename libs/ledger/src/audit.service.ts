@@ -126,7 +126,8 @@ export class AuditService {
     const size = Number(state.size);
     const readAfter = (tx: string, id: string): Promise<EntryRow[]> =>
       manager.query(
-        `SELECT e.tx::text AS tx, e.id, e.token_id, e.entry FROM ledger_entries e
+        `SELECT e.tx::text AS tx, e.id, e.token_id, e.entry, e.entry_seq, e.entry_type, e.entry_from, e.entry_to
+         FROM ledger_entries e
          WHERE (e.tx, e.id) > ($1::xid8, $2::bigint) AND (e.tx, e.id) <= ($3::xid8, $4::bigint)
          ORDER BY e.tx, e.id LIMIT $5`,
         [tx, id, state.last_tx, state.last_id, BATCH],
@@ -171,6 +172,10 @@ export class AuditService {
             tokenId: row.token_id,
             detail: `token column says ${row.token_id}, entry says ${entry.token}`,
           });
+        }
+        const disagreement = entry && derivedColumnsDisagree(row, entry);
+        if (disagreement) {
+          mismatches.push({ kind: 'ledger-row-tampered', index, tokenId: row.token_id, detail: disagreement });
         }
         if (entry) replay(index, entry);
         latestLeaves.set(row.token_id, { key: mapKeyOf(row.token_id), index, leafHash: hash });
@@ -245,12 +250,17 @@ export class AuditService {
       });
     }
     // Entries committed with their ownership change but not yet integrated.
-    const queued: { entry: Buffer }[] = await manager.query(
-      `SELECT entry FROM ledger_entries WHERE (tx, id) > ($1::xid8, $2::bigint) ORDER BY tx, id`,
+    const queued: EntryRow[] = await manager.query(
+      `SELECT token_id, entry, entry_seq, entry_type, entry_from, entry_to FROM ledger_entries
+       WHERE (tx, id) > ($1::xid8, $2::bigint) ORDER BY tx, id`,
       [state.last_tx, state.last_id],
     );
     for (const row of queued) {
       const entry = this.decode(row.entry, undefined, mismatches);
+      const disagreement = entry && derivedColumnsDisagree(row, entry);
+      if (disagreement) {
+        mismatches.push({ kind: 'ledger-row-tampered', tokenId: row.token_id, detail: disagreement });
+      }
       if (entry) replay(undefined, entry);
     }
     let databaseTokens = 0;
@@ -361,11 +371,37 @@ interface StateRow {
   last_id: string;
 }
 
-interface EntryRow {
+/** An entry's columns the database derives from its bytes (migration TypeLedgerEntryColumns). */
+interface DerivedColumns {
+  entry_seq: number;
+  entry_type: string;
+  entry_from: string | null;
+  entry_to: string | null;
+}
+
+interface EntryRow extends DerivedColumns {
   tx: string;
   id: string;
   token_id: string;
   entry: Buffer;
+}
+
+/**
+ * What the derived columns say that the entry does not, if anything. The ownership guard reads
+ * those columns, so a row whose trigger was bypassed must not pass the audit.
+ */
+function derivedColumnsDisagree(row: DerivedColumns, entry: LedgerEntry): string | undefined {
+  const fromEntry = {
+    entry_seq: entry.seq,
+    entry_type: entry.type,
+    entry_from: entry.from,
+    entry_to: entry.to,
+  };
+  const differing = (Object.keys(fromEntry) as (keyof DerivedColumns)[]).filter(
+    (column) => row[column] !== fromEntry[column],
+  );
+  if (differing.length === 0) return undefined;
+  return `columns ${differing.map((column) => `${column}=${row[column]}`).join(', ')} disagree with the entry's bytes`;
 }
 
 /** How far past a missing entry the audit looks for where the log resumes. */

@@ -27,7 +27,7 @@ const quoted = (text: string) => `'${text}'`;
 /** The owner after an entry of each type (from TRANSITIONS): its `to`, its `from` (the owner), or none. */
 const OWNER_AFTER = ENTRY_TYPES.map((type) => {
   const owner = type === 'mint' ? 'to' : TRANSITIONS[type].owner;
-  return `WHEN ${quoted(type)} THEN ${owner === 'to' ? 'h.to_' : owner === 'unchanged' ? 'h.from_' : 'NULL'}`;
+  return `WHEN ${quoted(type)} THEN ${owner === 'to' ? 'h.entry_to' : owner === 'unchanged' ? 'h.entry_from' : 'NULL'}`;
 }).join(' ');
 
 /** Entry types that set the status (a revert keeps whatever the status was), and the status they set. */
@@ -48,18 +48,16 @@ const STATUS_AFTER = STATUS_SETTERS.map(
  */
 export function ledgerHeadOf(tokenId: string): string {
   // The newest entry wins by (seq, tx, id): max() over arrays ordered that way picks it without a
-  // sort per token (an ordered aggregate would sort each token's handful of entries).
-  const order = `lpad(h.seq::text, 10, '0'), lpad(h.tx::text, 20, '0'), lpad(h.id::text, 20, '0')`;
+  // sort per token (an ordered aggregate would sort each token's handful of entries). The entry's
+  // seq, type, from and to are the columns the database derives from its bytes (no JSON parsing).
+  const order = `lpad(h.entry_seq::text, 10, '0'), lpad(h.tx::text, 20, '0'), lpad(h.id::text, 20, '0')`;
   return `CROSS JOIN LATERAL (
-    SELECT max(h.seq) AS head_seq,
-      (max(ARRAY[${order}, CASE h.type ${OWNER_AFTER} END]))[4] AS head_owner,
-      (max(ARRAY[${order}, CASE h.type ${STATUS_AFTER} END])
-        FILTER (WHERE h.type IN (${STATUS_SETTERS.map(([type]) => quoted(type)).join(', ')})))[4] AS head_status
-    FROM (
-      SELECT le.tx, le.id, (j.e->>'seq')::int AS seq, j.e->>'type' AS type, j.e->>'from' AS from_, j.e->>'to' AS to_
-      FROM ledger_entries le CROSS JOIN LATERAL (SELECT convert_from(le.entry, 'UTF8')::jsonb AS e) j
-      WHERE le.token_id = ${tokenId}
-    ) h
+    SELECT max(h.entry_seq) AS head_seq,
+      (max(ARRAY[${order}, CASE h.entry_type ${OWNER_AFTER} END]))[4] AS head_owner,
+      (max(ARRAY[${order}, CASE h.entry_type ${STATUS_AFTER} END])
+        FILTER (WHERE h.entry_type IN (${STATUS_SETTERS.map(([type]) => quoted(type)).join(', ')})))[4] AS head_status
+    FROM ledger_entries h
+    WHERE h.token_id = ${tokenId}
   ) head`;
 }
 
@@ -159,10 +157,10 @@ export async function readLastMove(manager: EntityManager, tokenId: string): Pro
   const [move]: LastMove[] = await preparedQuery(
     manager,
     'ledger:read-last-move',
-    `SELECT j.e->>'type' AS type, j.e->>'from' AS from, j.e->>'ref' AS ref
-       FROM ledger_entries le CROSS JOIN LATERAL (SELECT convert_from(le.entry, 'UTF8')::jsonb AS e) j
-      WHERE le.token_id = $1 AND j.e->>'type' IN ('sale', 'transfer', 'revert')
-      ORDER BY (j.e->>'seq')::int DESC LIMIT 1`,
+    `SELECT entry_type AS type, entry_from AS from, convert_from(entry, 'UTF8')::jsonb->>'ref' AS ref
+       FROM ledger_entries
+      WHERE token_id = $1 AND entry_type IN ('sale', 'transfer', 'revert')
+      ORDER BY entry_seq DESC, tx DESC, id DESC LIMIT 1`,
     [tokenId],
   );
   return move;
