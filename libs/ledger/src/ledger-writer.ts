@@ -24,7 +24,7 @@ export class LedgerWriter {
   async append(manager: EntityManager, entries: readonly LedgerEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await manager.query(
-      `INSERT INTO ledger_entries (token_id, entry) ${rowsFrom(1)}`,
+      `INSERT INTO ledger_entries ${rowsFrom(1)}`,
       encodedColumns(entries),
     );
   }
@@ -47,22 +47,34 @@ export class LedgerWriter {
       manager,
       `${change.name}+ledger`,
       `WITH change AS (${change.text})
-       INSERT INTO ledger_entries (token_id, entry) ${rowsFrom(n + 1)}`,
+       INSERT INTO ledger_entries ${rowsFrom(n + 1)}`,
       [...change.values, ...encodedColumns(entries)],
     );
   }
 }
 
 /**
- * Token ids and encoded entries as two newline-separated texts (neither can contain a newline): far
- * cheaper to send than arrays, whose every element the driver would quote and hex-escape.
+ * Token ids, encoded entries and each entry's seq, type, from and to (the columns the ownership
+ * check reads) as newline-separated texts (none can contain a newline): far cheaper to send than
+ * arrays, whose every element the driver would quote and hex-escape. A missing from/to is empty.
  */
-function encodedColumns(entries: readonly LedgerEntry[]): [string, string] {
-  return [entries.map((entry) => entry.token).join('\n'), entries.map(encodeEntryText).join('\n')];
+function encodedColumns(entries: readonly LedgerEntry[]): string[] {
+  const column = (value: (entry: LedgerEntry) => string | number | null) =>
+    entries.map((entry) => value(entry) ?? '').join('\n');
+  return [
+    column((entry) => entry.token),
+    entries.map(encodeEntryText).join('\n'),
+    column((entry) => entry.seq),
+    column((entry) => entry.type),
+    column((entry) => entry.from),
+    column((entry) => entry.to),
+  ];
 }
 
-/** SQL: the rows of `encodedColumns`, given as parameters $first and $first+1. */
+/** SQL: the rows of `encodedColumns`, given as parameters $first … $first+5. */
 function rowsFrom(first: number): string {
-  return `SELECT token, convert_to(entry, 'UTF8')
-    FROM unnest(string_to_array($${first}, E'\\n'), string_to_array($${first + 1}, E'\\n')) AS t(token, entry)`;
+  const lines = (offset: number) => `string_to_array($${first + offset}, E'\\n')`;
+  return `(token_id, entry, entry_seq, entry_type, entry_from, entry_to)
+    SELECT token, convert_to(entry, 'UTF8'), seq::integer, type, nullif(from_, ''), nullif(to_, '')
+    FROM unnest(${[0, 1, 2, 3, 4, 5].map(lines).join(', ')}) AS t(token, entry, seq, type, from_, to_)`;
 }
