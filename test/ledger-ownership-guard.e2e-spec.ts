@@ -166,9 +166,11 @@ describe('ledger ownership guard (e2e): the ledger decides ownership', () => {
       mallory.id,
     ]);
     await sql(testApp.databaseUrl, `UPDATE tokens SET owner_id = $1 WHERE id = $2`, [mallory.id, tokenId]);
-    const [column] = await sql(testApp.databaseUrl, `SELECT entry_to FROM ledger_entries WHERE ${saleEntry}`, [
-      tokenId,
-    ]);
+    const [column] = await sql(
+      testApp.databaseUrl,
+      `SELECT entry_to FROM ledger_entries WHERE ${saleEntry}`,
+      [tokenId],
+    );
     expect(column.entry_to).toBe(buyer.id);
     const listing = await api('POST', '/listings', {
       token: mallory.token,
@@ -178,14 +180,20 @@ describe('ledger ownership guard (e2e): the ledger decides ownership', () => {
     expect(listing.body).toMatchObject({ type: PROBLEM + 'ledger-mismatch', tokenId });
 
     // With the deriving trigger switched off the columns can be forged, but audit names the row.
-    await sql(testApp.databaseUrl, `ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_derive_columns`);
+    await sql(
+      testApp.databaseUrl,
+      `ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_derive_columns`,
+    );
     try {
       await sql(testApp.databaseUrl, `UPDATE ledger_entries SET entry_to = $2 WHERE ${saleEntry}`, [
         tokenId,
         mallory.id,
       ]);
     } finally {
-      await sql(testApp.databaseUrl, `ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_derive_columns`);
+      await sql(
+        testApp.databaseUrl,
+        `ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_derive_columns`,
+      );
     }
     const report = (await api('POST', '/operator/audit/replay', { token: operator.token })).body;
     expect(report.mismatches).toEqual(

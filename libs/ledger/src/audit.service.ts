@@ -175,7 +175,12 @@ export class AuditService {
         }
         const disagreement = entry && derivedColumnsDisagree(row, entry);
         if (disagreement) {
-          mismatches.push({ kind: 'ledger-row-tampered', index, tokenId: row.token_id, detail: disagreement });
+          mismatches.push({
+            kind: 'ledger-row-tampered',
+            index,
+            tokenId: row.token_id,
+            detail: disagreement,
+          });
         }
         if (entry) replay(index, entry);
         latestLeaves.set(row.token_id, { key: mapKeyOf(row.token_id), index, leafHash: hash });

@@ -23,10 +23,7 @@ export class LedgerWriter {
   /** Writes entries (validated and canonically encoded) in `manager`'s transaction. */
   async append(manager: EntityManager, entries: readonly LedgerEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await manager.query(
-      `INSERT INTO ledger_entries ${rowsFrom(1)}`,
-      encodedColumns(entries),
-    );
+    await manager.query(`INSERT INTO ledger_entries ${rowsFrom(1)}`, encodedColumns(entries));
   }
 
   /**
