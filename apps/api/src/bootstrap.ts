@@ -18,6 +18,7 @@ import {
   registerRequestGuards,
   strictValidationPipe,
 } from '#http';
+import { registerWebFront } from '#web-front';
 import { completeApiDocument } from './api-docs.js';
 import { AppModule } from './app.module.js';
 import { schema } from './schema.js';
@@ -78,6 +79,9 @@ export async function createApp(
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
   });
+  if (!(await registerWebFront(app.getHttpAdapter().getInstance()))) {
+    logger.warn('the web front is not built (npm run build): only the API is served');
+  }
   await app.init();
   return app;
 }
