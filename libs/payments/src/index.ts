@@ -2,6 +2,7 @@
 export {
   PAYMENT_PROVIDER,
   type CancelOutcome,
+  type ConnectedAccountEvent,
   type CreatePaymentRequest,
   type DeclineCode,
   type DisputeStatus,
@@ -54,6 +55,7 @@ export {
 } from './sandbox/sandbox-payment-provider.js';
 export { SANDBOX_TEST_CARDS, SANDBOX_TEST_PAYMENT_METHODS } from './sandbox/sandbox-cards.js';
 export type { DeliverWebhook } from './sandbox/webhook-delivery.js';
+export { createStripeClient, type StripeClientOptions } from './stripe/stripe-client.js';
 export {
   StripePaymentProvider,
   type StripePaymentProviderOptions,

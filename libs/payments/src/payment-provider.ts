@@ -163,7 +163,23 @@ export interface IgnoredProviderEvent {
   livemode: boolean;
 }
 
-export type ProviderEvent = PaymentProviderEvent | IgnoredProviderEvent;
+/**
+ * A connected account's onboarding state changed (Stripe Connect's `account.updated`): not about a
+ * payment, settlement hands it to payouts.
+ */
+export interface ConnectedAccountEvent {
+  id: string;
+  type: 'account.updated';
+  created: number;
+  livemode: boolean;
+  /** Stripe's connected account id (`acct_…`). */
+  connectedAccountId: string;
+  /** Whether Stripe pays out to it now (onboarding done, nothing required). */
+  payoutsEnabled: boolean;
+  detailsSubmitted: boolean;
+}
+
+export type ProviderEvent = PaymentProviderEvent | ConnectedAccountEvent | IgnoredProviderEvent;
 
 /** The payment port. Implementations: `StripePaymentProvider`, `SandboxPaymentProvider`. */
 export interface PaymentProvider {

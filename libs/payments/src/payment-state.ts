@@ -84,6 +84,7 @@ export function stateForEvent(event: ProviderEvent): PaymentState | null {
       // An inquiry closed without a chargeback, or a prevented dispute, leaves the money with us.
       if (['won', 'warning_closed', 'prevented'].includes(event.disputeStatus ?? '')) return 'dispute_won';
       return null;
+    case 'account.updated':
     case 'ignored':
       return null;
   }

@@ -83,6 +83,7 @@ export function normaliseStripeEvent(event: unknown): ProviderEvent {
   }
   const base = { id, created, livemode: event.livemode === true };
   const ignored: ProviderEvent = { ...base, type: 'ignored', providerType: type };
+  if (type === 'account.updated') return fromAccount(base, object) ?? ignored;
   if (!HANDLED_TYPES.has(type)) return ignored;
 
   const details = type.startsWith('payment_intent.')
@@ -98,6 +99,18 @@ type EventDetails = Omit<
   Extract<ProviderEvent, { paymentId: string }>,
   'id' | 'type' | 'created' | 'livemode'
 >;
+
+function fromAccount(base: { id: string; created: number; livemode: boolean }, account: Json) {
+  const connectedAccountId = str(account.id);
+  if (!connectedAccountId) return undefined;
+  return {
+    ...base,
+    type: 'account.updated' as const,
+    connectedAccountId,
+    payoutsEnabled: account.payouts_enabled === true,
+    detailsSubmitted: account.details_submitted === true,
+  };
+}
 
 function fromPaymentIntent(intent: Json): EventDetails | undefined {
   const paymentId = str(intent.id);

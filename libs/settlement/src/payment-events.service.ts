@@ -6,11 +6,13 @@ import { problems } from '#http';
 import {
   PAYMENT_PROVIDER,
   parseStripeWebhook,
+  type ConnectedAccountEvent,
   type IgnoredProviderEvent,
   type PaymentProvider,
   type PaymentProviderEvent,
   type ProviderEvent,
 } from '#payments';
+import { ConnectedAccountEvents } from './connected-account-events.js';
 import { crashPoint } from './crash-point.js';
 import { confirmWithProvider, markUnconfirmed, NEEDS_CONFIRMATION } from './payment-confirmation.js';
 import {
@@ -75,6 +77,7 @@ export class PaymentEventsService {
     private readonly settlement: SettlementService,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     private readonly config: HeirloomConfig,
+    private readonly accountEvents: ConnectedAccountEvents,
   ) {}
 
   /**
@@ -136,10 +139,12 @@ export class PaymentEventsService {
     raw: RawDelivery,
   ): Promise<{ received: true; duplicate: boolean }> {
     if (event.type === 'ignored') return this.storeIgnored(event, raw);
+    if (event.type === 'account.updated') return this.handOnAccountEvent(event, raw);
     // Stripe's events lack the card's brand and last four; the provider reads them, once per event.
     if (this.provider.completeEvent && !(await this.isStored(event.id)))
       event = await this.provider.completeEvent(event);
     if (event.type === 'ignored') return this.storeIgnored(event, raw);
+    if (event.type === 'account.updated') return this.handOnAccountEvent(event, raw);
     const { duplicate, needsConfirmation } = await this.inbox.submit({ event, raw });
     crashPoint('after-event-stored');
     if (needsConfirmation) await this.confirmThenSettle(event);
@@ -148,19 +153,44 @@ export class PaymentEventsService {
   }
 
   /** Events settlement has no use for are stored as processed, for operators. */
-  private async storeIgnored(
+  private storeIgnored(
     event: IgnoredProviderEvent,
+    raw: RawDelivery,
+  ): Promise<{ received: true; duplicate: boolean }> {
+    return this.storeProcessed(event, event.providerType, 'ignored', UNHANDLED_TYPE, raw);
+  }
+
+  /**
+   * A connected account's event goes to payouts through the port first (idempotent there), then is
+   * stored as processed: if handing it on fails, Stripe's redelivery tries again.
+   */
+  private async handOnAccountEvent(
+    event: ConnectedAccountEvent,
+    raw: RawDelivery,
+  ): Promise<{ received: true; duplicate: boolean }> {
+    const handled = await this.accountEvents.deliver(event);
+    return handled
+      ? this.storeProcessed(event, event.type, 'handed-to-payouts', null, raw)
+      : this.storeProcessed(event, event.type, 'ignored', UNHANDLED_TYPE, raw);
+  }
+
+  private async storeProcessed(
+    event: ProviderEvent,
+    type: string,
+    outcome: string,
+    ignoredReason: string | null,
     raw: RawDelivery,
   ): Promise<{ received: true; duplicate: boolean }> {
     const stored = await this.dataSource.query(
       `INSERT INTO payment_events (id, type, payload, processed_at, outcome, ignored_reason, raw_body, signature,
          content_type)
-       VALUES ($1, $2, $3, now(), 'ignored', $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING id`,
+       VALUES ($1, $2, $3, now(), $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id`,
       [
         event.id,
-        event.providerType,
+        type,
         JSON.stringify(event),
-        UNHANDLED_TYPE,
+        outcome,
+        ignoredReason,
         raw.body,
         raw.signature,
         raw.contentType ?? null,

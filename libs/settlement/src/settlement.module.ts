@@ -4,6 +4,7 @@ import { HeirloomConfig } from '#config';
 import { PeriodicJobs } from '#database';
 import { MintingModule } from '#minting';
 import { createPaymentProvider, PAYMENT_PROVIDER, type PaymentProvider } from '#payments';
+import { ConnectedAccountEvents } from './connected-account-events.js';
 import {
   OperatorPaymentCancelsController,
   OperatorRefundsController,
@@ -46,7 +47,8 @@ function paymentProviderFactory(
 /**
  * The payment port, the payment-event inbox and settlement, refunds and payment cancels, and the
  * money journal (tables `payment_events`, `refund_requests`, `payment_cancels`, `journal_entries`,
- * `journal_lines`). Orders move through libs/orders, listings through libs/market.
+ * `journal_lines`); Stripe Connect account events are handed to payouts through
+ * `ConnectedAccountEvents`. Orders move through libs/orders, listings through libs/market.
  */
 @Module({
   imports: [MintingModule],
@@ -63,12 +65,13 @@ function paymentProviderFactory(
       inject: [HeirloomConfig, PaymentEventInbox, DataSource, PeriodicJobs],
     },
     PaymentEventInbox,
+    ConnectedAccountEvents,
     PaymentEventsService,
     RefundService,
     SaleRefundsService,
     SettlementService,
   ],
-  exports: [PaymentEventsService, RefundService, PAYMENT_PROVIDER],
+  exports: [PaymentEventsService, RefundService, ConnectedAccountEvents, PAYMENT_PROVIDER],
 })
 export class SettlementModule implements OnModuleInit {
   constructor(

@@ -21,6 +21,7 @@ import {
   paymentMetadata,
 } from '../payment-request.js';
 import { parseStripeWebhook } from '../webhook-event.js';
+import { createStripeClient, type StripeClientOptions } from './stripe-client.js';
 import {
   cardOfIntent,
   declinedOutcomeOf,
@@ -31,21 +32,10 @@ import {
   refundRejectionOf,
 } from './stripe-outcomes.js';
 
-export interface StripePaymentProviderOptions {
-  secretKey: string;
+export interface StripePaymentProviderOptions extends StripeClientOptions {
   /** The endpoint's signing secret (`whsec_…`). */
   webhookSecret: string;
   webhookToleranceSeconds?: number;
-  /** API base URL override, e.g. `http://127.0.0.1:12111` (a local test server); or give host/port/protocol. */
-  apiUrl?: string;
-  /** API host override. */
-  host?: string;
-  port?: number;
-  protocol?: 'http' | 'https';
-  /** SDK retries on network errors, 409 and 5xx, replaying the same idempotency key (default 1). */
-  maxNetworkRetries?: number;
-  /** How long one request waits for its answer (default 3 s): with the retries, a checkout answers in seconds. */
-  timeoutMs?: number;
   /** Clock in milliseconds for webhook tolerance, for tests. */
   now?: () => number;
 }
@@ -59,18 +49,7 @@ export class StripePaymentProvider implements PaymentProvider {
   constructor(private readonly options: StripePaymentProviderOptions) {
     if (!options.secretKey) throw new Error('StripePaymentProvider needs a secret key');
     if (!options.webhookSecret) throw new Error('StripePaymentProvider needs a webhook signing secret');
-    const config: Stripe.StripeConfig = {
-      // Stripe's SDK defaults (80 s, 2 retries) would hold a checkout for minutes when Stripe is unreachable.
-      maxNetworkRetries: options.maxNetworkRetries ?? 1,
-      timeout: options.timeoutMs ?? 3_000,
-      appInfo: { name: 'heirloom' },
-    };
-    const endpoint = { ...endpointOf(options.apiUrl), ...definedEndpoint(options) };
-    // Only set what was given: the SDK would otherwise take `undefined` as a value.
-    if (endpoint.host !== undefined) config.host = endpoint.host;
-    if (endpoint.port !== undefined) config.port = endpoint.port;
-    if (endpoint.protocol !== undefined) config.protocol = endpoint.protocol;
-    this.stripe = new Stripe(options.secretKey, config);
+    this.stripe = createStripeClient(options);
   }
 
   /**
@@ -224,21 +203,4 @@ export class StripePaymentProvider implements PaymentProvider {
       return event;
     }
   }
-}
-
-type Endpoint = Pick<StripePaymentProviderOptions, 'host' | 'port' | 'protocol'>;
-
-function endpointOf(apiUrl: string | undefined): Endpoint {
-  if (!apiUrl) return {};
-  const url = new URL(apiUrl);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new Error(`Unsupported Stripe API URL ${apiUrl}`);
-  const protocol = url.protocol === 'http:' ? 'http' : 'https';
-  return { host: url.hostname, protocol, ...(url.port ? { port: Number(url.port) } : {}) };
-}
-
-function definedEndpoint({ host, port, protocol }: Endpoint): Endpoint {
-  return Object.fromEntries(
-    Object.entries({ host, port, protocol }).filter(([, value]) => value !== undefined),
-  ) as Endpoint;
 }
