@@ -15,6 +15,7 @@ export {
   pgErrorCode,
   updateReturning,
 } from './transaction.js';
+export { backoffWithJitterMs, escalatesAt, type BackoffPolicy } from './backoff.js';
 export { PeriodicJobs } from './periodic-jobs.js';
 export { DatabaseModule } from './database.module.js';
 export { freePort } from './free-port.js';

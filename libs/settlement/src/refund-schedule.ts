@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { updateReturning } from '#database';
+import { backoffWithJitterMs, escalatesAt, updateReturning } from '#database';
 
 /** First retry of a failed refund after about this long, doubling up to `REFUND_MAX_BACKOFF_MS`. */
 const REFUND_BASE_BACKOFF_MS = 2_000;
@@ -14,15 +14,12 @@ const REFUND_LEASE_MS = 60_000;
 
 /** Exponential backoff with jitter over the upper half, so processes and refunds do not retry in step. */
 export function refundBackoffMs(attempts: number, random = Math.random()): number {
-  const ceiling = Math.min(REFUND_MAX_BACKOFF_MS, REFUND_BASE_BACKOFF_MS * 2 ** Math.min(attempts - 1, 20));
-  return Math.round(ceiling / 2 + random * (ceiling / 2));
+  return backoffWithJitterMs(attempts, { baseMs: REFUND_BASE_BACKOFF_MS, maxMs: REFUND_MAX_BACKOFF_MS }, random);
 }
 
 /** Whether the failure numbered `attempts` escalates (alert once per escalation, not per failure). */
 export function escalates(attempts: number): boolean {
-  if (attempts < REFUND_STUCK_ATTEMPTS || attempts % REFUND_STUCK_ATTEMPTS !== 0) return false;
-  const multiple = attempts / REFUND_STUCK_ATTEMPTS;
-  return (multiple & (multiple - 1)) === 0;
+  return escalatesAt(attempts, REFUND_STUCK_ATTEMPTS);
 }
 
 export interface DueRefund {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { updateReturning } from '#database';
+import { backoffWithJitterMs, updateReturning } from '#database';
 import {
   PAYMENT_PROVIDER,
   PaymentNotFoundError,
@@ -172,8 +172,7 @@ const CANCEL_LEASE_MS = 60_000;
 
 /** Exponential backoff with full jitter over the upper half, so processes do not retry in step. */
 export function cancelBackoffMs(attempts: number): number {
-  const ceiling = Math.min(CANCEL_MAX_BACKOFF_MS, CANCEL_BASE_BACKOFF_MS * 2 ** Math.min(attempts - 1, 20));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  return backoffWithJitterMs(attempts, { baseMs: CANCEL_BASE_BACKOFF_MS, maxMs: CANCEL_MAX_BACKOFF_MS });
 }
 
 /** Takes up to 100 due cancels for this process: their next attempt moves a lease ahead. */
