@@ -25,6 +25,7 @@ import { AddPayouts1764002600000 } from './1764002600000-AddPayouts.js';
 import { IndexHoldingsFilters1764002700000 } from './1764002700000-IndexHoldingsFilters.js';
 import { GroupEditionsIntoSeries1764002800000 } from './1764002800000-GroupEditionsIntoSeries.js';
 import { TypeLedgerEntryColumns1764002900000 } from './1764002900000-TypeLedgerEntryColumns.js';
+import { ConnectPayoutAccounts1764003200000 } from './1764003200000-ConnectPayoutAccounts.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -55,4 +56,5 @@ export const migrations = [
   IndexHoldingsFilters1764002700000,
   GroupEditionsIntoSeries1764002800000,
   TypeLedgerEntryColumns1764002900000,
+  ConnectPayoutAccounts1764003200000,
 ];

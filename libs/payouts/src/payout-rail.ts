@@ -6,18 +6,44 @@ export interface PayoutOrder {
   accountId: string;
   amountMinor: number;
   currency: string;
+  /** The account's connected account on a rail that needs onboarding (Stripe Connect). */
+  destination?: string;
+  /** Sent before, with no answer heard (a retry): the rail may first look for what it did then. */
+  resend: boolean;
+}
+
+/** An account's connected account on the rail and whether the rail pays out to it yet. */
+export interface ConnectedAccountState {
+  connectedAccountId: string;
+  payoutsEnabled: boolean;
+  detailsSubmitted: boolean;
+}
+
+/** Onboarding with a rail that pays only accounts it knows (Stripe Connect's connected accounts). */
+export interface RailOnboarding {
+  /** Creates the account's connected account; the same `accountId` answers the same one (idempotent). */
+  createAccount(accountId: string): Promise<ConnectedAccountState>;
+  /** A single-use link to the rail's hosted onboarding, and until when it works. */
+  onboardingLink(
+    connectedAccountId: string,
+    urls: { refreshUrl: string; returnUrl: string },
+  ): Promise<{ url: string; expiresAt: Date }>;
+  /** The connected account's state as the rail holds it now. */
+  retrieveAccount(connectedAccountId: string): Promise<ConnectedAccountState>;
 }
 
 /** What a rail answers for a payout: paid (with its reference there) or failed (money returns to the balance). */
 export type PayoutOutcome = { status: 'paid'; railRef: string } | { status: 'failed'; failureCode: string };
 
 /**
- * The port payouts go out through: the sandbox rail now, Stripe Connect transfers later (an adapter
- * beside it, chosen by configuration). Answers an outcome; throws only when the outcome is unknown
- * (the payout then stays pending and is sent again with the same id).
+ * The port payouts go out through: the sandbox rail, or Stripe Connect transfers when Stripe is
+ * configured. Answers an outcome; throws only when the outcome is unknown (the payout then stays
+ * pending and is sent again with the same id).
  */
 export abstract class PayoutRail {
   abstract readonly name: string;
+  /** Present where an account must onboard (have an enabled connected account) before it is paid. */
+  readonly onboarding?: RailOnboarding;
   abstract send(payout: PayoutOrder): Promise<PayoutOutcome>;
 }
 

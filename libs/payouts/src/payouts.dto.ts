@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PageLimit, TimeIdCursor } from '#http';
 import { CURRENCIES } from '#money';
+import type { OnboardingState } from './connected-accounts.js';
 import type { EarningsBalance, EarningsService } from './earnings.js';
 import type { PayoutsService, PayoutStatus } from './payouts.service.js';
 
@@ -141,6 +142,20 @@ export class PayoutView implements PayoutShape {
   runKey!: string | null;
   @ApiProperty({ format: 'date-time' }) requestedAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) settledAt!: string | null;
+  @ApiProperty({ type: 'integer', description: 'Times it was sent to the rail so far' }) attempts!: number;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Pending only: when it is sent again (the rail did not answer); same idempotency key, paid once',
+  })
+  nextAttemptAt!: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Operators only (null elsewhere): the rail’s last error while it stays pending',
+  })
+  lastError!: string | null;
 }
 
 export class PayoutsPageView {
@@ -153,4 +168,24 @@ export class PayoutRunView implements PayoutRunShape {
   @ApiProperty() runKey!: string;
   @ApiProperty({ type: () => [PayoutView], description: 'Every payout of this run so far' })
   payouts!: PayoutView[];
+}
+
+export class PayoutOnboardingView implements OnboardingState {
+  @ApiProperty({ example: 'stripe', description: 'The rail payouts go out through' }) rail!: string;
+  @ApiProperty({
+    description: 'Whether you must set up payouts with the rail first (Stripe: yes; the sandbox: no)',
+  })
+  onboardingRequired!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'Your connected account at Stripe (`acct_…`)' })
+  connectedAccountId!: string | null;
+  @ApiProperty({ description: 'Whether you can be paid out now' }) payoutsEnabled!: boolean;
+  @ApiProperty({ description: 'Whether you gave Stripe everything it asked for' }) detailsSubmitted!: boolean;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Open it to finish setting up payouts at Stripe; single use. Null once payouts are enabled',
+  })
+  onboardingUrl!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the link stops working' })
+  onboardingUrlExpiresAt!: string | null;
 }

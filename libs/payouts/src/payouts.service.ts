@@ -1,9 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { inLockedTransaction, inTransaction, updateReturning } from '#database';
+import {
+  backoffWithJitterMs,
+  escalatesAt,
+  inLockedTransaction,
+  inTransaction,
+  updateReturning,
+} from '#database';
 import { keysetPage, microsSql, parseTimeIdCursor, problems, timeIdCursor, timeOfMicrosSql } from '#http';
+import { IntegrityAlerts } from '#ledger';
 import { recordOperatorAction } from '#operator-trail';
 import { journalAccounts, postAccountJournal } from '#settlement';
+import { ConnectedAccountsService } from './connected-accounts.js';
 import { EarningsService } from './earnings.js';
 import { PayoutRail, type PayoutOutcome } from './payout-rail.js';
 
@@ -23,10 +31,26 @@ interface PayoutRow {
   requested_at: Date;
   settled_at: Date | null;
   requested_us: string;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date | null;
 }
 
 const PAYOUT_COLUMNS = `id, account_id, idempotency_key, amount_minor, currency, status, rail, rail_ref,
-  failure_code, run_key, requested_at, settled_at, ${microsSql('requested_at')} AS requested_us`;
+  failure_code, run_key, requested_at, settled_at, ${microsSql('requested_at')} AS requested_us, attempts,
+  last_error, next_attempt_at`;
+
+/** First resend of a payout whose rail answer was lost after about this long, doubling up to the max. */
+const PAYOUT_RETRY_BACKOFF = { baseMs: 5_000, maxMs: 30 * 60_000 };
+/**
+ * Failed sends after which a pending payout is stuck (about five minutes of a rail outage): operators
+ * are alerted then and again at each doubling (12, 24, …) while it keeps being retried.
+ */
+export const PAYOUT_STUCK_ATTEMPTS = 6;
+/** How long a payout being sent is left to the process sending it before the retry job may send it. */
+const PAYOUT_SEND_LEASE_MS = 60_000;
+/** How often the retry job looks for due payouts. */
+export const PAYOUT_RETRY_INTERVAL_MS = 5_000;
 
 /** How much to pay: an exact amount (a person's request) or all that is available (a run). */
 type PayoutAmount = { amountMinor: number } | 'all-available';
@@ -47,6 +71,8 @@ export class PayoutsService {
     private readonly dataSource: DataSource,
     private readonly earnings: EarningsService,
     private readonly rail: PayoutRail,
+    private readonly connected: ConnectedAccountsService,
+    private readonly alerts: IntegrityAlerts,
   ) {}
 
   /**
@@ -55,6 +81,7 @@ export class PayoutsService {
    */
   async request(accountId: string, body: { amountMinor: number; currency: string; idempotencyKey: string }) {
     const amount = { amountMinor: body.amountMinor };
+    await this.connected.refreshBeforePayout(accountId);
     const payout = await this.book(accountId, body.currency, body.idempotencyKey, amount);
     if (!payout) throw new Error('a payout of an exact amount is booked or refused, never skipped');
     return this.view(await this.settle(payout));
@@ -87,6 +114,11 @@ export class PayoutsService {
         }
         return existing;
       }
+      if (!(await this.connected.destination(manager, accountId)).enabled) {
+        // A run pays the accounts that can be paid; the others keep their balance.
+        if (amount === 'all-available') return undefined;
+        throw this.connected.onboardingRequired();
+      }
       const available = await this.earnings.available(manager, accountId, currency);
       const amountMinor = amount === 'all-available' ? available : amount.amountMinor;
       if (amount === 'all-available' && amountMinor <= 0) return undefined;
@@ -100,9 +132,10 @@ export class PayoutsService {
         );
       }
       const [payout]: PayoutRow[] = await manager.query(
-        `INSERT INTO payouts (account_id, idempotency_key, amount_minor, currency, rail, run_key)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${PAYOUT_COLUMNS}`,
-        [accountId, idempotencyKey, amountMinor, currency, this.rail.name, runKey],
+        // Due for the retry job only after the lease: this process sends it right after commit.
+        `INSERT INTO payouts (account_id, idempotency_key, amount_minor, currency, rail, run_key, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now() + $7 * interval '1 millisecond') RETURNING ${PAYOUT_COLUMNS}`,
+        [accountId, idempotencyKey, amountMinor, currency, this.rail.name, runKey, PAYOUT_SEND_LEASE_MS],
       );
       await postAccountJournal(manager, `payout:${payout.id}`, currency, [
         { account: journalAccounts.payable(accountId), amount: amountMinor },
@@ -115,9 +148,9 @@ export class PayoutsService {
   /**
    * Sends a pending payout through the rail (after its booking committed) and books the outcome
    * once; a payout already settled is answered as it is. If the rail's answer is unknown the payout
-   * stays pending, to be sent again with the same id.
+   * stays pending and the retry job sends it again, with the same id, after a backoff.
    */
-  private async settle(payout: PayoutRow): Promise<PayoutRow> {
+  private async settle(payout: PayoutRow, resend = false, now = new Date()): Promise<PayoutRow> {
     if (payout.status !== 'pending') return payout;
     let outcome: PayoutOutcome;
     try {
@@ -126,17 +159,17 @@ export class PayoutsService {
         accountId: payout.account_id,
         amountMinor: Number(payout.amount_minor),
         currency: payout.currency,
+        destination: await this.connected.connectedAccountOf(payout.account_id),
+        resend,
       });
     } catch (error) {
-      this.logger.warn(
-        `payout ${payout.id} stays pending: the ${this.rail.name} rail failed (${String(error)})`,
-      );
-      return payout;
+      return this.sendFailed(payout, String(error), now);
     }
     return inTransaction(this.dataSource, async (manager) => {
       const [settled] = await updateReturning<PayoutRow>(
         manager,
-        `UPDATE payouts SET status = $2, rail_ref = $3, failure_code = $4, settled_at = now()
+        `UPDATE payouts SET status = $2, rail_ref = $3, failure_code = $4, settled_at = now(),
+           attempts = attempts + 1, last_attempt_at = now(), next_attempt_at = NULL
          WHERE id = $1 AND status = 'pending' RETURNING ${PAYOUT_COLUMNS}`,
         [
           payout.id,
@@ -149,6 +182,53 @@ export class PayoutsService {
       await this.bookOutcome(manager, settled);
       return settled;
     });
+  }
+
+  /**
+   * The rail's answer was lost (error, timeout): the payout stays pending, due again after a backoff
+   * with jitter. Never given up: at `PAYOUT_STUCK_ATTEMPTS` and each doubling, operators are alerted.
+   */
+  private async sendFailed(payout: PayoutRow, error: string, now: Date): Promise<PayoutRow> {
+    const attempts = payout.attempts + 1;
+    const [pending] = await updateReturning<PayoutRow>(
+      this.dataSource.manager,
+      `UPDATE payouts SET attempts = $2, last_error = $3, last_attempt_at = $4,
+         next_attempt_at = $4::timestamptz + $5 * interval '1 millisecond'
+       WHERE id = $1 AND status = 'pending' RETURNING ${PAYOUT_COLUMNS}`,
+      [payout.id, attempts, error.slice(0, 500), now, backoffWithJitterMs(attempts, PAYOUT_RETRY_BACKOFF)],
+    );
+    const context = { payout: payout.id, rail: this.rail.name, attempts, error };
+    if (escalatesAt(attempts, PAYOUT_STUCK_ATTEMPTS)) {
+      await this.alerts.raise({
+        kind: 'payout-stuck',
+        subject: `payout:${payout.id}`,
+        detail:
+          `Payout ${payout.id} of ${payout.amount_minor} minor units of ${payout.currency} to account ` +
+          `${payout.account_id} is still pending after ${attempts} attempts on the ${this.rail.name} rail ` +
+          `(last error: ${error.slice(0, 200)}). It is retried with the same idempotency key; see ` +
+          'GET /operator/payouts?status=pending.',
+      });
+    } else {
+      this.logger.warn(context, 'payout stays pending: the rail did not answer; retrying with backoff');
+    }
+    return pending ?? (await this.read(this.dataSource.manager, payout.id));
+  }
+
+  /**
+   * The retry job: sends again every pending payout due at `now` (its rail answer was lost, or the
+   * process that booked it died before sending), with the same idempotency key, so it pays once.
+   */
+  async retryDue(now: Date = new Date()): Promise<number> {
+    const due = await updateReturning<PayoutRow>(
+      this.dataSource.manager,
+      `UPDATE payouts SET next_attempt_at = $1::timestamptz + $2 * interval '1 millisecond'
+       WHERE id IN (SELECT id FROM payouts WHERE status = 'pending' AND next_attempt_at <= $1
+                    ORDER BY next_attempt_at LIMIT 100 FOR UPDATE SKIP LOCKED)
+       RETURNING ${PAYOUT_COLUMNS}`,
+      [now, PAYOUT_SEND_LEASE_MS],
+    );
+    for (const payout of due) await this.settle(payout, true, now);
+    return due.length;
   }
 
   /** Paid: the money leaves the processor's balance. Failed: it returns to the account's balance. */
@@ -193,7 +273,7 @@ export class PayoutsService {
         reason: body.reason ?? 'Scheduled payout run',
       });
     });
-    for (const pending of await this.stalePending()) await this.settle(pending);
+    await this.retryDue();
     for (const { accountId, currency } of await this.earnings.positiveAvailable()) {
       const payout = await this.book(
         accountId,
@@ -211,16 +291,14 @@ export class PayoutsService {
     return { runKey, payouts: rows.map((row) => this.view(row)) };
   }
 
-  /** Payouts still pending a minute after they were requested (the rail's answer was lost). */
-  private stalePending(): Promise<PayoutRow[]> {
-    return this.dataSource.query(
-      `SELECT ${PAYOUT_COLUMNS} FROM payouts
-       WHERE status = 'pending' AND requested_at < now() - interval '1 minute' ORDER BY requested_at LIMIT 1000`,
-    );
-  }
-
-  /** Payouts newest first, in keyset pages over (requested_at, id): one account's, or everyone's. */
-  async list(query: { accountId?: string; status?: PayoutStatus; limit?: number; cursor?: string }) {
+  /**
+   * Payouts newest first, in keyset pages over (requested_at, id): one account's, or everyone's.
+   * The rail's last error is shown to operators only (it names our systems, not the person's).
+   */
+  async list(
+    query: { accountId?: string; status?: PayoutStatus; limit?: number; cursor?: string },
+    { forOperator = false } = {},
+  ) {
     const limit = query.limit ?? 20;
     const [afterUs, afterId] = parseTimeIdCursor(query.cursor);
     const rows: PayoutRow[] = await this.dataSource.query(
@@ -233,12 +311,12 @@ export class PayoutsService {
     return keysetPage(
       rows,
       limit,
-      (row) => this.view(row),
+      (row) => this.view(row, forOperator),
       (last) => timeIdCursor(last.requested_us, last.id),
     );
   }
 
-  private view(row: PayoutRow) {
+  private view(row: PayoutRow, forOperator = false) {
     return {
       id: row.id,
       accountId: row.account_id,
@@ -252,6 +330,10 @@ export class PayoutsService {
       runKey: row.run_key,
       requestedAt: new Date(row.requested_at).toISOString(),
       settledAt: row.settled_at ? new Date(row.settled_at).toISOString() : null,
+      attempts: row.attempts,
+      nextAttemptAt:
+        row.status === 'pending' && row.next_attempt_at ? new Date(row.next_attempt_at).toISOString() : null,
+      lastError: forOperator ? row.last_error : null,
     };
   }
 }
