@@ -1,6 +1,7 @@
-// A local stand-in for the slice of Stripe's API the payment adapter uses, so tests run the real
-// SDK end to end without network: form-encoded requests, Stripe-shaped JSON and errors,
-// idempotent replays of POSTs, and Stripe's test PaymentMethod ids.
+// A local stand-in for the slice of Stripe's API the payment adapter and Connect payouts use, so
+// tests run the real SDK end to end without network: form-encoded requests, Stripe-shaped JSON and
+// errors, idempotent replays of POSTs, Stripe's test PaymentMethod ids, and Express connected
+// accounts, account links and transfers.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,11 +18,20 @@ export interface StripeTestServer {
   url: string;
   /** Every request received, in order, including failed and replayed ones. */
   requests: RecordedStripeRequest[];
-  /** Makes the next `count` requests fail with `status` (default 500) before any processing. */
-  failNext(count: number, status?: number): void;
+  /**
+   * Makes the next `count` requests fail with `status` (default 500) before any processing, with
+   * Stripe's error `code` if given.
+   */
+  failNext(count: number, status?: number, code?: string): void;
   /** Plays the buyer's 3-D Secure challenge in the browser: approve ⇒ succeeded, else authentication failure. */
   completeThreeDSecure(paymentIntentId: string, approve: boolean): void;
   paymentIntent(id: string): Record<string, unknown> | undefined;
+  /** A connected account as Stripe holds it. */
+  account(id: string): Record<string, unknown> | undefined;
+  /** Plays the person finishing Stripe's hosted onboarding: payouts and transfers become enabled. */
+  completeOnboarding(accountId: string): Record<string, unknown>;
+  /** Every transfer made (replays make none). */
+  transfers: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -83,8 +93,10 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
   const requests: RecordedStripeRequest[] = [];
   const intents = new Map<string, Record<string, unknown>>();
   const refunded = new Map<string, number>();
+  const accounts = new Map<string, Record<string, unknown>>();
+  const transfers: Record<string, unknown>[] = [];
   const replies = new Map<string, { fingerprint: string; reply: Reply }>();
-  let failures: { count: number; status: number } = { count: 0, status: 500 };
+  let failures: { count: number; status: number; code?: string } = { count: 0, status: 500 };
 
   const server = createServer((req, res) => {
     void readBody(req).then((raw) => {
@@ -96,7 +108,8 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
 
       if (failures.count > 0) {
         failures.count--;
-        return send(res, { status: failures.status, body: error('api_error', 'Injected failure') });
+        const extra = failures.code ? { code: failures.code } : {};
+        return send(res, { status: failures.status, body: error('api_error', 'Injected failure', extra) });
       }
       if (!header(req, 'authorization')?.startsWith('Bearer sk_')) {
         return send(res, { status: 401, body: error('invalid_request_error', 'Invalid API Key provided') });
@@ -115,16 +128,29 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
       }
       if (cached) return send(res, cached.reply, { 'Idempotent-Replayed': 'true' });
       // Snapshot the reply: a replay returns the original response, not the object's current state.
-      const reply = JSON.parse(JSON.stringify(route(method, path, body, expansionsOf(query)))) as Reply;
+      const reply = JSON.parse(
+        JSON.stringify(route(method, path, body, expansionsOf(query), query)),
+      ) as Reply;
       if (method === 'POST' && idempotencyKey) replies.set(idempotencyKey, { fingerprint, reply });
       send(res, reply);
     });
   });
 
-  function route(method: string, path: string, body: FormObject, expand: string[]): Reply {
+  function route(method: string, path: string, body: FormObject, expand: string[], query: string): Reply {
     const match = /^\/v1\/payment_intents\/([^/]+)(?:\/(confirm|cancel))?$/.exec(path);
     if (method === 'POST' && path === '/v1/payment_intents') return createIntent(body);
     if (method === 'POST' && path === '/v1/refunds') return createRefund(body);
+    if (method === 'POST' && path === '/v1/accounts') return createAccount(body);
+    if (method === 'POST' && path === '/v1/account_links') return createAccountLink(body);
+    if (method === 'POST' && path === '/v1/transfers') return createTransfer(body);
+    if (method === 'GET' && path === '/v1/transfers') return listTransfers(query);
+    const accountMatch = /^\/v1\/accounts\/([^/]+)$/.exec(path);
+    if (method === 'GET' && accountMatch?.[1]) {
+      const account = accounts.get(accountMatch[1]);
+      return account
+        ? { status: 200, body: account }
+        : invalid(undefined, `No such account: '${accountMatch[1]}'`, 'resource_missing');
+    }
     if (match?.[1]) {
       const intent = intents.get(match[1]);
       if (!intent) return notFound(match[1]);
@@ -249,14 +275,91 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
     return { status: 200, body: refund };
   }
 
+  function createAccount(body: FormObject): Reply {
+    if (body.type !== 'express') return invalid('type', 'Only Express accounts are supported here.');
+    const id = `acct_${token().slice(0, 16)}`;
+    const account: Record<string, unknown> = {
+      id,
+      object: 'account',
+      type: 'express',
+      capabilities: { transfers: 'inactive' },
+      charges_enabled: false,
+      created: Math.floor(Date.now() / 1000),
+      details_submitted: false,
+      metadata: body.metadata ?? {},
+      payouts_enabled: false,
+      requirements: { currently_due: ['external_account', 'tos_acceptance.date'] },
+    };
+    accounts.set(id, account);
+    return { status: 200, body: account };
+  }
+
+  function createAccountLink(body: FormObject): Reply {
+    const id = typeof body.account === 'string' ? body.account : '';
+    if (!accounts.has(id)) return invalid('account', `No such account: '${id}'`, 'resource_missing');
+    if (body.type !== 'account_onboarding' && body.type !== 'account_update')
+      return invalid('type', 'Invalid type: must be one of account_onboarding or account_update');
+    for (const param of ['refresh_url', 'return_url'] as const) {
+      if (typeof body[param] !== 'string' || !/^https?:\/\//.test(body[param] as string))
+        return invalid(param, `Not a valid URL: ${param}`);
+    }
+    const created = Math.floor(Date.now() / 1000);
+    return {
+      status: 200,
+      body: {
+        object: 'account_link',
+        created,
+        expires_at: created + 300,
+        url: `https://connect.stripe.com/setup/e/${id}/${token()}`,
+      },
+    };
+  }
+
+  function createTransfer(body: FormObject): Reply {
+    const amount = Number(body.amount);
+    if (!Number.isSafeInteger(amount) || amount < 1)
+      return invalid('amount', 'Amount must be a positive integer');
+    if (typeof body.currency !== 'string') return invalid('currency', 'Missing required param: currency.');
+    const destination = typeof body.destination === 'string' ? body.destination : '';
+    const account = accounts.get(destination);
+    if (!account) return invalid('destination', `No such destination: '${destination}'`, 'resource_missing');
+    if ((account.capabilities as FormObject).transfers !== 'active') {
+      return invalid(
+        'destination',
+        'Your destination account needs to have at least one of the following capabilities enabled: transfers',
+        'insufficient_capabilities_for_transfer',
+      );
+    }
+    const transfer = {
+      id: `tr_${token()}`,
+      object: 'transfer',
+      amount,
+      created: Math.floor(Date.now() / 1000),
+      currency: body.currency,
+      destination,
+      livemode: false,
+      metadata: body.metadata ?? {},
+      reversed: false,
+      transfer_group: body.transfer_group ?? null,
+    };
+    transfers.push(transfer);
+    return { status: 200, body: transfer };
+  }
+
+  function listTransfers(query: string): Reply {
+    const group = new URLSearchParams(query).get('transfer_group');
+    const data = transfers.filter((t) => group === null || t.transfer_group === group).reverse();
+    return { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/transfers' } };
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     requests,
-    failNext(count, status = 500) {
-      failures = { count, status };
+    failNext(count, status = 500, code) {
+      failures = { count, status, code };
     },
     completeThreeDSecure(paymentIntentId, approve) {
       const intent = intents.get(paymentIntentId);
@@ -281,6 +384,19 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
       }
     },
     paymentIntent: (id) => intents.get(id),
+    account: (id) => accounts.get(id),
+    completeOnboarding(accountId) {
+      const account = accounts.get(accountId);
+      if (!account) throw new Error(`no account ${accountId}`);
+      Object.assign(account, {
+        capabilities: { transfers: 'active' },
+        details_submitted: true,
+        payouts_enabled: true,
+        requirements: { currently_due: [] },
+      });
+      return account;
+    },
+    transfers,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

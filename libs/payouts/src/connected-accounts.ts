@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HeirloomConfig } from '#config';
+import { updateReturning } from '#database';
 import { DomainError, problems } from '#http';
 import type { ConnectedAccountEvent } from '#payments';
 import { PayoutRail, type ConnectedAccountState, type RailOnboarding } from './payout-rail.js';
@@ -60,7 +61,11 @@ export class ConnectedAccountsService {
         returnUrl: `${this.config.publicUrl}${ONBOARDING_RETURN_PATH}`,
       }),
     );
-    return { ...this.view(row), onboardingUrl: link.url, onboardingUrlExpiresAt: link.expiresAt.toISOString() };
+    return {
+      ...this.view(row),
+      onboardingUrl: link.url,
+      onboardingUrlExpiresAt: link.expiresAt.toISOString(),
+    };
   }
 
   /** The account's onboarding state, asking the rail while it is not done (the webhook may lag). */
@@ -131,12 +136,14 @@ export class ConnectedAccountsService {
 
   /**
    * Applies Stripe's `account.updated` (idempotent; an event older than the state stored is
-   * ignored, so redeliveries and reordering change nothing).
+   * ignored, so redeliveries and reordering change nothing). Stripe dates events to the second: an
+   * event of the same second as a read applies (either way a wrong state heals: a refused transfer
+   * fails the payout, and a request while not enabled asks Stripe again).
    */
   async applyEvent(event: ConnectedAccountEvent): Promise<void> {
     await this.dataSource.query(
       `UPDATE payout_accounts SET payouts_enabled = $2, details_submitted = $3, state_as_of = to_timestamp($4)
-       WHERE connected_account_id = $1 AND state_as_of <= to_timestamp($4)`,
+       WHERE connected_account_id = $1 AND date_trunc('second', state_as_of) <= to_timestamp($4)`,
       [event.connectedAccountId, event.payoutsEnabled, event.detailsSubmitted, event.created],
     );
   }
@@ -158,7 +165,8 @@ export class ConnectedAccountsService {
     const state: ConnectedAccountState = await railCall(() =>
       onboarding.retrieveAccount(row.connected_account_id),
     );
-    const [updated]: PayoutAccountRow[] = await this.dataSource.query(
+    const [updated] = await updateReturning<PayoutAccountRow>(
+      this.dataSource.manager,
       `UPDATE payout_accounts SET payouts_enabled = $2, details_submitted = $3, state_as_of = now()
        WHERE account_id = $1 RETURNING ${COLUMNS}`,
       [row.account_id, state.payoutsEnabled, state.detailsSubmitted],

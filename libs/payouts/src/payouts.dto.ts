@@ -147,7 +147,8 @@ export class PayoutView implements PayoutShape {
     type: String,
     format: 'date-time',
     nullable: true,
-    description: 'Pending only: when it is sent again (the rail did not answer); same idempotency key, paid once',
+    description:
+      'Pending only: when it is sent again (the rail did not answer); same idempotency key, paid once',
   })
   nextAttemptAt!: string | null;
   @ApiProperty({
@@ -186,6 +187,11 @@ export class PayoutOnboardingView implements OnboardingState {
     description: 'Open it to finish setting up payouts at Stripe; single use. Null once payouts are enabled',
   })
   onboardingUrl!: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the link stops working' })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the link stops working',
+  })
   onboardingUrlExpiresAt!: string | null;
 }

@@ -217,15 +217,16 @@ export class PayoutsService {
   /**
    * The retry job: sends again every pending payout due at `now` (its rail answer was lost, or the
    * process that booked it died before sending), with the same idempotency key, so it pays once.
+   * Only payouts of the configured rail: one booked on another rail is never sent through this one.
    */
   async retryDue(now: Date = new Date()): Promise<number> {
     const due = await updateReturning<PayoutRow>(
       this.dataSource.manager,
       `UPDATE payouts SET next_attempt_at = $1::timestamptz + $2 * interval '1 millisecond'
-       WHERE id IN (SELECT id FROM payouts WHERE status = 'pending' AND next_attempt_at <= $1
+       WHERE id IN (SELECT id FROM payouts WHERE status = 'pending' AND rail = $3 AND next_attempt_at <= $1
                     ORDER BY next_attempt_at LIMIT 100 FOR UPDATE SKIP LOCKED)
        RETURNING ${PAYOUT_COLUMNS}`,
-      [now, PAYOUT_SEND_LEASE_MS],
+      [now, PAYOUT_SEND_LEASE_MS, this.rail.name],
     );
     for (const payout of due) await this.settle(payout, true, now);
     return due.length;

@@ -14,7 +14,11 @@ const REFUND_LEASE_MS = 60_000;
 
 /** Exponential backoff with jitter over the upper half, so processes and refunds do not retry in step. */
 export function refundBackoffMs(attempts: number, random = Math.random()): number {
-  return backoffWithJitterMs(attempts, { baseMs: REFUND_BASE_BACKOFF_MS, maxMs: REFUND_MAX_BACKOFF_MS }, random);
+  return backoffWithJitterMs(
+    attempts,
+    { baseMs: REFUND_BASE_BACKOFF_MS, maxMs: REFUND_MAX_BACKOFF_MS },
+    random,
+  );
 }
 
 /** Whether the failure numbered `attempts` escalates (alert once per escalation, not per failure). */
