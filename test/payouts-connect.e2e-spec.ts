@@ -15,6 +15,8 @@ import { startStripeFaultProxy, type StripeFaultProxy } from './support/stripe-f
 import { startStripeTestServer, type StripeTestServer } from './support/stripe-test-server.js';
 
 const WEBHOOK_SECRET = `whsec_test_${randomUUID().replaceAll('-', '')}`;
+/** Stripe signs connected accounts' events with the Connect endpoint's own secret. */
+const CONNECT_WEBHOOK_SECRET = `whsec_connect_${randomUUID().replaceAll('-', '')}`;
 /** What a creator earns on a primary sale at 3000 (processor 117, platform 150). */
 const EARNED = 2733;
 const HOUR_MS = 3_600_000;
@@ -48,7 +50,11 @@ describe('payouts over Stripe Connect (e2e: real Stripe SDK against the local St
     );
   const onboard = (as: TestUser) => api('POST', '/me/payouts/onboarding', { token: as.token });
   /** Stripe's `account.updated` for the account as the local Stripe holds it, signed, dated `created`. */
-  const accountUpdated = (account: Record<string, unknown>, created = Math.floor(Date.now() / 1000)) => {
+  const accountUpdated = (
+    account: Record<string, unknown>,
+    created = Math.floor(Date.now() / 1000),
+    secret = CONNECT_WEBHOOK_SECRET,
+  ) => {
     const payload = JSON.stringify({
       id: `evt_${randomUUID().replaceAll('-', '')}`,
       object: 'event',
@@ -59,7 +65,7 @@ describe('payouts over Stripe Connect (e2e: real Stripe SDK against the local St
       type: 'account.updated',
       data: { object: account },
     });
-    const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+    const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret });
     return postEvent(api, { payload, signature });
   };
   /** A creator with earnings whose Stripe onboarding is done (told by the webhook). */
@@ -84,6 +90,7 @@ describe('payouts over Stripe Connect (e2e: real Stripe SDK against the local St
         EARNINGS_HOLD_DAYS: '0',
         STRIPE_SECRET_KEY: 'sk_test_heirloom_connect',
         STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        STRIPE_CONNECT_WEBHOOK_SECRET: CONNECT_WEBHOOK_SECRET,
         STRIPE_API_HOST: proxy.url,
         STRIPE_TIMEOUT_MS: '1000',
         // Each failure the test injects is one attempt of ours, not hidden by the SDK's own retries.
@@ -183,9 +190,12 @@ describe('payouts over Stripe Connect (e2e: real Stripe SDK against the local St
       [creator.id],
     );
     expect(stored).toEqual([{ payouts_enabled: true }]);
-    // An event from an hour before (delivered late) does not undo it.
+    // An event from an hour before (delivered late, here to the account endpoint) does not undo it.
     const stale = { ...enabled, payouts_enabled: false, details_submitted: false };
-    expect((await accountUpdated(stale, Math.floor((Date.now() - HOUR_MS) / 1000))).status).toBe(200);
+    const anHourAgo = Math.floor((Date.now() - HOUR_MS) / 1000);
+    expect((await accountUpdated(stale, anHourAgo, WEBHOOK_SECRET)).status).toBe(200);
+    // Nor does one signed by nobody we know.
+    expectProblem(await accountUpdated(stale, undefined, 'whsec_not_ours_at_all'), 400, 'invalid-webhook');
     expect((await api('GET', '/me/payouts/onboarding', { token: creator.token })).body).toMatchObject({
       connectedAccountId,
       payoutsEnabled: true,

@@ -57,6 +57,11 @@ export class HeirloomConfig {
     readonly disputeFeeMinor: number,
     /** Days a sale's earnings stay pending (refunds and disputes still likely) before they can be paid out. */
     readonly earningsHoldDays: number,
+    /**
+     * STRIPE_CONNECT_WEBHOOK_SECRET: Stripe signs events of connected accounts (`account.updated`)
+     * with the secret of the Connect endpoint, which differs from the account endpoint's.
+     */
+    readonly stripeConnectWebhookSecret: string | undefined,
   ) {}
 
   get embedded(): boolean {
@@ -179,6 +184,7 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
     reader.int('STRIPE_MAX_NETWORK_RETRIES', 1, 0, 5),
     reader.int('DISPUTE_FEE_MINOR', 1500, 0, 1_000_000),
     reader.int('EARNINGS_HOLD_DAYS', 7, 0, 365),
+    reader.optional('STRIPE_CONNECT_WEBHOOK_SECRET'),
   );
   if (!isAbsolute(config.dataDir)) problems.push('HEIRLOOM_DATA_DIR must resolve to an absolute path');
   if ((config.operatorSeedEmail === undefined) !== (config.operatorSeedPassword === undefined)) {

@@ -9,7 +9,8 @@ import { WebhookPayloadError, WebhookSignatureError } from './payment-provider.e
 export const DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300;
 
 export interface WebhookVerificationOptions {
-  secret: string;
+  /** The endpoint's signing secret, or several (the account endpoint's and the Connect endpoint's). */
+  secret: string | readonly string[];
   /** Must be positive: Stripe's SDK treats 0 as "skip the timestamp check". */
   toleranceSeconds?: number;
   /** Clock in milliseconds, for tests. */
@@ -40,7 +41,10 @@ const DISPUTE_STATUSES: ReadonlySet<string> = new Set<DisputeStatus>([
 
 type Json = Record<string, unknown>;
 
-/** Verifies the `Stripe-Signature` header with Stripe's SDK and returns the normalised event. */
+/**
+ * Verifies the `Stripe-Signature` header with Stripe's SDK and returns the normalised event. With
+ * several secrets, an event signed with any of them is accepted.
+ */
 export function parseStripeWebhook(
   rawBody: Buffer | string,
   signatureHeader: string,
@@ -48,26 +52,31 @@ export function parseStripeWebhook(
 ): ProviderEvent {
   const tolerance = options.toleranceSeconds ?? DEFAULT_WEBHOOK_TOLERANCE_SECONDS;
   if (!(tolerance > 0)) throw new RangeError('Webhook tolerance must be a positive number of seconds');
-  let event: unknown;
-  try {
-    event = Stripe.webhooks.constructEvent(
-      rawBody,
-      signatureHeader,
-      options.secret,
-      tolerance,
-      undefined,
-      options.now?.(),
-    );
-  } catch (error) {
-    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
-      throw new WebhookSignatureError(`Webhook signature rejected: ${firstLine(error.message)}`, {
-        cause: error,
-      });
+  const secrets = typeof options.secret === 'string' ? [options.secret] : options.secret;
+  let refused: Error | undefined;
+  for (const secret of secrets) {
+    let event: unknown;
+    try {
+      event = Stripe.webhooks.constructEvent(
+        rawBody,
+        signatureHeader,
+        secret,
+        tolerance,
+        undefined,
+        options.now?.(),
+      );
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+        refused ??= error;
+        continue;
+      }
+      // Only reached after the signature matched, so the body is authentic but not an event we read.
+      throw new WebhookPayloadError('Webhook body is not a Stripe event', { cause: error });
     }
-    // Only reached after the signature matched, so the body is authentic but not an event we read.
-    throw new WebhookPayloadError('Webhook body is not a Stripe event', { cause: error });
+    return normaliseStripeEvent(event);
   }
-  return normaliseStripeEvent(event);
+  const message = refused ? firstLine(refused.message) : 'no signing secret';
+  throw new WebhookSignatureError(`Webhook signature rejected: ${message}`, { cause: refused });
 }
 
 /** Normalises an already verified Stripe event object; unhandled types come back as `ignored`. */

@@ -113,7 +113,9 @@ export class PaymentEventsService {
     const event = verified(
       () =>
         parseStripeWebhook(row.raw_body!, row.signature!, {
-          secret: this.config.stripeWebhookSecret,
+          secret: [this.config.stripeWebhookSecret, this.config.stripeConnectWebhookSecret].filter(
+            (secret): secret is string => !!secret,
+          ),
           toleranceSeconds: STORED_SIGNATURE_TOLERANCE_SECONDS,
         }),
       // Changed since it was stored, or signed with a secret this installation no longer has.

@@ -28,6 +28,7 @@ function paymentProviderFactory(
     stripeSecretKey: config.stripeSecretKey,
     webhookSecret: config.stripeWebhookSecret,
     stripe: {
+      connectWebhookSecret: config.stripeConnectWebhookSecret,
       apiUrl: config.stripeApiHost,
       timeoutMs: config.stripeTimeoutMs,
       maxNetworkRetries: config.stripeMaxNetworkRetries,

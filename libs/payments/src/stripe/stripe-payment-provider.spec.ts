@@ -419,3 +419,48 @@ async function startSilentServer() {
       }),
   };
 }
+
+describe('StripePaymentProvider.parseWebhook for Connect', () => {
+  const CONNECT_SECRET = 'whsec_connect_endpoint_secret_0123456789abcdef';
+  const accountUpdated = JSON.stringify({
+    id: 'evt_acct',
+    object: 'event',
+    account: 'acct_1',
+    created: 1_900_000_000,
+    livemode: false,
+    type: 'account.updated',
+    data: { object: { id: 'acct_1', object: 'account', payouts_enabled: true, details_submitted: true } },
+  });
+  const sign = (payload: string, secret: string) =>
+    Stripe.webhooks.generateTestHeaderString({ payload, secret });
+
+  it('normalises account.updated, signed with the Connect endpoint’s secret or the account endpoint’s', () => {
+    const connect = new StripePaymentProvider({
+      secretKey: 'sk_test_connect',
+      webhookSecret: WEBHOOK_SECRET,
+      connectWebhookSecret: CONNECT_SECRET,
+      now: () => 1_900_000_000_000,
+    });
+    const expected = {
+      id: 'evt_acct',
+      type: 'account.updated',
+      created: 1_900_000_000,
+      livemode: false,
+      connectedAccountId: 'acct_1',
+      payoutsEnabled: true,
+      detailsSubmitted: true,
+    };
+    const at = { timestamp: 1_900_000_000 };
+    const signed = (secret: string) =>
+      Stripe.webhooks.generateTestHeaderString({ payload: accountUpdated, secret, ...at });
+    expect(connect.parseWebhook(accountUpdated, signed(CONNECT_SECRET))).toEqual(expected);
+    expect(connect.parseWebhook(accountUpdated, signed(WEBHOOK_SECRET))).toEqual(expected);
+    expect(() => connect.parseWebhook(accountUpdated, signed('whsec_someone_else'))).toThrow(
+      WebhookSignatureError,
+    );
+    // Without the Connect secret, only the account endpoint's signs.
+    expect(() => stripe.parseWebhook(accountUpdated, sign(accountUpdated, CONNECT_SECRET))).toThrow(
+      WebhookSignatureError,
+    );
+  });
+});

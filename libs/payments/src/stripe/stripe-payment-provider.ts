@@ -35,6 +35,8 @@ import {
 export interface StripePaymentProviderOptions extends StripeClientOptions {
   /** The endpoint's signing secret (`whsec_…`). */
   webhookSecret: string;
+  /** The Connect endpoint's signing secret, for events of connected accounts (payouts' `account.updated`). */
+  connectWebhookSecret?: string;
   webhookToleranceSeconds?: number;
   /** Clock in milliseconds for webhook tolerance, for tests. */
   now?: () => number;
@@ -181,7 +183,9 @@ export class StripePaymentProvider implements PaymentProvider {
   /** Verifies a Stripe webhook with the endpoint secret and normalises it. */
   parseWebhook(rawBody: Buffer | string, signatureHeader: string): ProviderEvent {
     return parseStripeWebhook(rawBody, signatureHeader, {
-      secret: this.options.webhookSecret,
+      secret: [this.options.webhookSecret, this.options.connectWebhookSecret].filter(
+        (secret): secret is string => !!secret,
+      ),
       toleranceSeconds: this.options.webhookToleranceSeconds,
       now: this.options.now,
     });
