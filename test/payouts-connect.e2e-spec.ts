@@ -245,6 +245,27 @@ describe('payouts over Stripe Connect (e2e: real Stripe SDK against the local St
     expect(await journalImbalance(scratch.url)).toEqual([]);
   });
 
+  it('an operator run transfers every onboarded account’s balance and skips the accounts still onboarding', async () => {
+    const { creator: ready, connectedAccountId } = await onboardedCreator();
+    const waiting = await creatorWhoSold();
+    expect((await onboard(waiting)).status).toBe(200);
+    const run = await api('POST', '/operator/payouts/run', {
+      token: operator.token,
+      body: { runKey: `connect-run-${randomUUID()}` },
+    });
+    expect(run.status, JSON.stringify(run.body)).toBe(200);
+    const mine = run.body.payouts.filter((p: { accountId: string }) =>
+      [ready.id, waiting.id].includes(p.accountId),
+    );
+    expect(mine).toEqual([
+      expect.objectContaining({ accountId: ready.id, amountMinor: EARNED, status: 'paid', rail: 'stripe' }),
+    ]);
+    expect(transfersOf(mine[0].id)).toEqual([
+      expect.objectContaining({ amount: EARNED, currency: 'usd', destination: connectedAccountId }),
+    ]);
+    expect(await balance(waiting)).toMatchObject({ availableMinor: EARNED, inTransitMinor: 0 });
+  });
+
   it('a transfer Stripe refuses (402) fails the payout and returns its amount to the balance', async () => {
     const { creator } = await onboardedCreator();
     stripe.failNext(1, 402, 'insufficient_funds');
