@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { client } from './support/http.js';
@@ -8,10 +12,11 @@ describe('OpenAPI document', () => {
   let app: TestApp;
   let operations: { id: string; operation: any }[];
   let schemas: Record<string, unknown>;
+  let document: any;
 
   beforeAll(async () => {
     app = await startTestApp({}, undefined, { jobs: false });
-    const document = (await client(app.url)('GET', '/docs/openapi.json')).body;
+    document = (await client(app.url)('GET', '/docs/openapi.json')).body;
     schemas = document.components?.schemas ?? {};
     operations = Object.entries(document.paths as Record<string, any>).flatMap(([path, item]) =>
       METHODS.filter((method) => item[method]).map((method) => ({
@@ -75,6 +80,31 @@ describe('OpenAPI document', () => {
         expect(response.description, `${id} ${status}`).toMatch(/`[a-z-]+`/);
       }
       if (!operation['x-roles'].includes('anyone')) expect(operation.responses['401'], id).toBeDefined();
+    }
+  });
+
+  it("keeps the web front's copy of this document, and the client types generated from it, current", () => {
+    // The web front's typed client is generated from a committed copy (so building it needs no
+    // running API). HEIRLOOM_UPDATE_WEB_API=1 rewrites the copy and regenerates the types.
+    const update = process.env.HEIRLOOM_UPDATE_WEB_API === '1';
+    const copy = 'apps/web/src/api/openapi.json';
+    const types = 'apps/web/src/api/schema.d.ts';
+    if (update) writeFileSync(copy, `${JSON.stringify(document, null, 2)}\n`);
+    expect(
+      JSON.parse(readFileSync(copy, 'utf8')),
+      `${copy} is stale: run HEIRLOOM_UPDATE_WEB_API=1 npm test test/openapi.e2e-spec.ts`,
+    ).toEqual(document);
+    const scratch = mkdtempSync(join(tmpdir(), 'heirloom-api-types-'));
+    try {
+      const generated = join(scratch, 'schema.d.ts');
+      const run = spawnSync('npx', ['openapi-typescript', copy, '-o', generated], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      if (update) writeFileSync(types, readFileSync(generated));
+      expect(readFileSync(types, 'utf8'), `${types} is stale: run npm run web:api-types`).toBe(
+        readFileSync(generated, 'utf8'),
+      );
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
 });

@@ -3,6 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureChromium } from '../scripts/ensure-chromium.mjs';
+
+ensureChromium();
 
 const dir = join(tmpdir(), `heirloom-vitest-${process.pid}`);
 mkdirSync(dir, { recursive: true });

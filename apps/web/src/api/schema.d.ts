@@ -1917,11 +1917,39 @@ export interface paths {
         put?: never;
         /**
          * Request a payout
-         * @description Pays `amountMinor` of your available balance out. Never more than is available, also when requests race. Retrying with the same `idempotencyKey` answers the same payout; the same key with another amount or currency is 409. A failed payout (`status: failed`) returns its amount to your available balance. Sandbox rail: paid at once, except amounts ending in 13 minor units (e.g. 10.13), which fail with `account-closed`.
+         * @description Pays `amountMinor` of your available balance out. Never more than is available, also when requests race. Retrying with the same `idempotencyKey` answers the same payout; the same key with another amount or currency is 409. A failed payout (`status: failed`) returns its amount to your available balance. With Stripe, payouts are transfers to your Stripe connected account: until you have finished setting it up (POST /me/payouts/onboarding) a request is 409 `payout-onboarding-required`. Sandbox rail: paid at once, except amounts ending in 13 minor units (e.g. 10.13), which fail with `account-closed`.
          *
          *     **Who may call:** any signed-in account, with a session or an API key.
          */
         post: operations["PayoutsController_requestPayout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/payouts/onboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your payout set-up
+         * @description Whether you can be paid out yet. While Stripe has not enabled payouts, Stripe is asked afresh (its notification may not have arrived yet).
+         *
+         *     **Who may call:** any signed-in account, with a session or an API key.
+         */
+        get: operations["PayoutsController_onboarding"];
+        put?: never;
+        /**
+         * Set up payouts
+         * @description With Stripe: makes your Stripe connected account (once) and answers a single-use link to Stripe’s hosted onboarding, where you add the bank account to be paid into; Stripe sends you back to the platform when you are done (or for a fresh link when it expired — ask here again). Once Stripe enables payouts there is no link and `payoutsEnabled` is true. The sandbox rail needs no set-up.
+         *
+         *     **Who may call:** any signed-in account, with a session or an API key.
+         */
+        post: operations["PayoutsController_onboard"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1937,7 +1965,7 @@ export interface paths {
         };
         /**
          * All payouts
-         * @description Every account’s payouts, newest first, optionally of one account or status. Keyset pages: pass `nextCursor` back as `cursor` with the same filters.
+         * @description Every account’s payouts, newest first, optionally of one account or status. A payout pending because the rail did not answer shows its `attempts`, `lastError` and `nextAttemptAt`; it is retried with backoff, and after several failures raised as a `payout-stuck` alert (GET /operator/ledger/alerts). Keyset pages: pass `nextCursor` back as `cursor` with the same filters.
          *
          *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
          */
@@ -3849,6 +3877,37 @@ export interface components {
             requestedAt: string;
             /** Format: date-time */
             settledAt: string | null;
+            /** @description Times it was sent to the rail so far */
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description Pending only: when it is sent again (the rail did not answer); same idempotency key, paid once
+             */
+            nextAttemptAt: string | null;
+            /** @description Operators only (null elsewhere): the rail’s last error while it stays pending */
+            lastError: string | null;
+        };
+        PayoutOnboardingView: {
+            /**
+             * @description The rail payouts go out through
+             * @example stripe
+             */
+            rail: string;
+            /** @description Whether you must set up payouts with the rail first (Stripe: yes; the sandbox: no) */
+            onboardingRequired: boolean;
+            /** @description Your connected account at Stripe (`acct_…`) */
+            connectedAccountId: string | null;
+            /** @description Whether you can be paid out now */
+            payoutsEnabled: boolean;
+            /** @description Whether you gave Stripe everything it asked for */
+            detailsSubmitted: boolean;
+            /** @description Open it to finish setting up payouts at Stripe; single use. Null once payouts are enabled */
+            onboardingUrl: string | null;
+            /**
+             * Format: date-time
+             * @description When the link stops working
+             */
+            onboardingUrlExpiresAt: string | null;
         };
         PayoutsPageView: {
             items: components["schemas"]["PayoutView"][];
@@ -4725,7 +4784,6 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
-                role: string;
             };
             cookie?: never;
         };
@@ -10157,7 +10215,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Conflict: `idempotency-key-reused` */
+            /** @description Conflict: `idempotency-key-reused`, `payout-onboarding-required` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10195,6 +10253,127 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    PayoutsController_onboarding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutOnboardingView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `payout-rail-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    PayoutsController_onboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutOnboardingView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `account-frozen` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `payout-rail-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

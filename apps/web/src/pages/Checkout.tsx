@@ -65,7 +65,12 @@ export function Checkout({
 
   const finish = async (order: Order) => {
     setChallenge(order.status === 'requires_action' ? order : undefined);
-    if (order.status === 'paid') await queries.invalidateQueries();
+    // Not the page being bought from: it would refetch, see the piece sold and drop this form.
+    if (order.status === 'paid') {
+      await queries.invalidateQueries({
+        predicate: (query) => !['token', 'drop'].includes(String(query.queryKey[0])),
+      });
+    }
     return order;
   };
   const pay = useMutation({

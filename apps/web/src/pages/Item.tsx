@@ -40,6 +40,11 @@ export function Item() {
         <p data-testid="owner">
           {item.ownerHandle ? t('item.owner', { handle: item.ownerHandle }) : t('item.noOwner')}
         </p>
+        {offer && item.status === 'active' && (
+          <p className="price" data-testid="price">
+            {format.money(offer.priceMinor, offer.currency)}
+          </p>
+        )}
         {item.description && <p>{item.description}</p>}
         {item.status === 'frozen' ? (
           <p role="status" className="notice" data-testid="frozen">
