@@ -26,6 +26,7 @@ import { IndexHoldingsFilters1764002700000 } from './1764002700000-IndexHoldings
 import { GroupEditionsIntoSeries1764002800000 } from './1764002800000-GroupEditionsIntoSeries.js';
 import { TypeLedgerEntryColumns1764002900000 } from './1764002900000-TypeLedgerEntryColumns.js';
 import { ConnectPayoutAccounts1764003200000 } from './1764003200000-ConnectPayoutAccounts.js';
+import { AddWebhooks1764003100000 } from './1764003100000-AddWebhooks.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -57,4 +58,5 @@ export const migrations = [
   GroupEditionsIntoSeries1764002800000,
   TypeLedgerEntryColumns1764002900000,
   ConnectPayoutAccounts1764003200000,
+  AddWebhooks1764003100000,
 ];

@@ -16,6 +16,7 @@ import { OperatorTrailModule } from '#operator-trail';
 import { PayoutsModule } from '#payouts';
 import { PoliciesModule } from '#policies';
 import { SettlementModule } from '#settlement';
+import { WebhooksModule } from '#webhooks';
 import { schema } from './schema.js';
 
 /** Wires the domain libs together; holds no logic of its own. */
@@ -42,6 +43,7 @@ export class AppModule {
         CustodyModule,
         DataRightsModule,
         PayoutsModule,
+        WebhooksModule,
       ],
     };
   }

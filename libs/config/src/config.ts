@@ -62,6 +62,8 @@ export class HeirloomConfig {
      * with the secret of the Connect endpoint, which differs from the account endpoint's.
      */
     readonly stripeConnectWebhookSecret: string | undefined,
+    /** How integrators' webhooks are delivered and which URLs they may name. */
+    readonly webhooks: WebhookSettings,
   ) {}
 
   get embedded(): boolean {
@@ -116,6 +118,26 @@ function readWebhookSecret(file: string): string {
   if (!/^whsec_[\w-]{32,}$/.test(secret)) throw new Error(`${file} does not hold a webhook secret (whsec_…)`);
   return secret;
 }
+
+/** Webhook delivery settings (WEBHOOK_*). */
+export interface WebhookSettings {
+  /** Endpoints on loopback (http or https to 127.0.0.1, ::1, localhost) are allowed: local development. */
+  allowLocalUrls: boolean;
+  /** How long one delivery attempt may take, answer included. */
+  timeoutMs: number;
+  /** Deliveries in flight at once, per process. */
+  concurrency: number;
+  /** How often an idle process looks for due deliveries. */
+  pollIntervalMs: number;
+  /** Delay before each retry after a failed attempt (jittered); after the last one the delivery fails. */
+  retryScheduleMs: number[];
+}
+
+/** Retries after 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h, 12 h, 24 h and 24 h: about 3 days. */
+const WEBHOOK_RETRY_SCHEDULE_MS = [
+  5_000, 30_000, 120_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+  86_400_000,
+];
 
 type Env = Record<string, string | undefined>;
 
@@ -185,6 +207,14 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
     reader.int('DISPUTE_FEE_MINOR', 1500, 0, 1_000_000),
     reader.int('EARNINGS_HOLD_DAYS', 7, 0, 365),
     reader.optional('STRIPE_CONNECT_WEBHOOK_SECRET'),
+    {
+      // Local URLs are for development: refused in production unless explicitly allowed.
+      allowLocalUrls: reader.bool('WEBHOOK_ALLOW_LOCAL_URLS', env.NODE_ENV !== 'production'),
+      timeoutMs: reader.int('WEBHOOK_TIMEOUT_MS', 5000, 100, 60_000),
+      concurrency: reader.int('WEBHOOK_CONCURRENCY', 64, 1, 1024),
+      pollIntervalMs: reader.int('WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
+      retryScheduleMs: reader.intList('WEBHOOK_RETRY_SCHEDULE_MS', WEBHOOK_RETRY_SCHEDULE_MS, 0, 7 * 86_400_000),
+    },
   );
   if (!isAbsolute(config.dataDir)) problems.push('HEIRLOOM_DATA_DIR must resolve to an absolute path');
   if ((config.operatorSeedEmail === undefined) !== (config.operatorSeedPassword === undefined)) {
@@ -238,6 +268,28 @@ class EnvReader {
       return fallback;
     }
     return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    this.problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  }
+
+  /** A comma-separated list of whole numbers, each from `min` to `max`. */
+  intList(name: string, fallback: number[], min: number, max: number): number[] {
+    const raw = this.optional(name);
+    if (raw === undefined) return fallback;
+    const values = raw.split(',').map((part) => part.trim());
+    const valid = values.every((value) => /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max);
+    if (!valid || values.length > 50) {
+      this.problems.push(`${name} must be up to 50 comma-separated whole numbers from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return values.map(Number);
   }
 
   oneOf(name: string, fallback: string, allowed: string[]): string {

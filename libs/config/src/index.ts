@@ -1,2 +1,2 @@
-export { ConfigError, HeirloomConfig, loadConfig } from './config.js';
+export { ConfigError, HeirloomConfig, loadConfig, type WebhookSettings } from './config.js';
 export { ConfigModule } from './config.module.js';

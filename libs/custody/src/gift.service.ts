@@ -6,6 +6,7 @@ import { IdentityService, type Principal } from '#identity';
 import { ListingService } from '#market';
 import { OwnershipService, type LockedTokenState } from '#minting';
 import { notify } from '#notifications';
+import { emitEvents } from '#webhooks';
 import { PLATFORM_REAL_NAME_SQL } from '#policies';
 
 /** A token as a gift checks it: its ownership, under lock, and its collection's policy. */
@@ -153,6 +154,20 @@ export class GiftService {
             data: { tokenId: request.tokenId, giftId: gift.id, fromHandle: gift.from_handle },
           };
         }),
+      );
+      await emitEvents(
+        manager,
+        accepted.map(({ request, recipientId }) => ({
+          type: 'token.transferred' as const,
+          accountIds: [request.giverId, recipientId],
+          data: {
+            tokenId: request.tokenId,
+            fromId: request.giverId,
+            toId: recipientId,
+            reason: 'gift',
+            giftId: byToken.get(request.tokenId)!.id,
+          },
+        })),
       );
       for (const { request, i } of accepted) {
         const gift = byToken.get(request.tokenId)!;

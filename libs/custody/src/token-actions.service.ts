@@ -7,6 +7,7 @@ import { ListingService } from '#market';
 import { OwnershipService } from '#minting';
 import { recordOperatorAction, type OperatorActionKind } from '#operator-trail';
 import { notify, tokenNotice } from '#notifications';
+import { emitEvents } from '#webhooks';
 
 /**
  * Operators freeze, unfreeze and burn tokens. Each act takes a reason, is recorded in the operator
@@ -72,6 +73,15 @@ export class TokenActionsService {
     const owner = await this.ownerOf(manager, tokenId);
     const changed = await this.ownership.change(manager, tokenId, { type, ref });
     if (owner) await notify(manager, [tokenNotice(owner, tokenId, type, { reason, actionRef: ref })]);
+    if (type === 'freeze') {
+      await emitEvents(manager, [
+        {
+          type: 'token.frozen',
+          accountIds: [owner],
+          data: { tokenId, ownerId: owner, cause: 'operator', reason, actionRef: ref },
+        },
+      ]);
+    }
     return { tokenId, status: changed.status, ownerId: changed.owner, actionRef: ref };
   }
 }

@@ -4,6 +4,7 @@ import { inTransaction } from '#database';
 import { problems } from '#http';
 import { IdentityService } from '#identity';
 import { forgetNotifications } from '#notifications';
+import { forgetWebhooks } from '#webhooks';
 import { deletionBlockers } from './deletion-blockers.js';
 
 /**
@@ -34,6 +35,7 @@ export class AccountDeletionService {
         );
       }
       await forgetNotifications(manager, accountId);
+      await forgetWebhooks(manager, accountId);
       return this.identity.eraseAccount(manager, accountId);
     });
   }

@@ -7,6 +7,7 @@ import type { Principal } from '#identity';
 import { ListingService } from './listing.service.js';
 import { drawWinners, newTicket } from './lottery.js';
 import { notify } from '#notifications';
+import { emitEvents } from '#webhooks';
 
 /**
  * The caller's own entry in a lottery: their ticket, whether it won (null before the draw) and, said
@@ -121,6 +122,18 @@ export class LotteryService {
           data: { dropId, claimUntil: claimUntil.toISOString() },
         })),
       );
+      await emitEvents(manager, [
+        {
+          type: 'drop.drawn',
+          accountIds: [drop.creator_id, ...entries.map((entry) => entry.buyer_id)],
+          data: {
+            dropId,
+            entrantCount: entries.length,
+            winnerCount: winners.length,
+            claimUntil: claimUntil.toISOString(),
+          },
+        },
+      ]);
       return this.view(dropId, undefined, manager);
     });
   }

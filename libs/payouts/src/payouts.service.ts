@@ -12,6 +12,7 @@ import { IntegrityAlerts } from '#ledger';
 import { recordOperatorAction } from '#operator-trail';
 import { journalAccounts, postAccountJournal } from '#settlement';
 import { ConnectedAccountsService } from './connected-accounts.js';
+import { emitEvents } from '#webhooks';
 import { EarningsService } from './earnings.js';
 import { PayoutRail, type PayoutOutcome } from './payout-rail.js';
 
@@ -244,6 +245,21 @@ export class PayoutsService {
       { account: inTransit, amount },
       { account: to, amount: -amount },
     ]);
+    if (payout.status === 'paid') {
+      await emitEvents(manager, [
+        {
+          type: 'payout.paid',
+          accountIds: [payout.account_id],
+          data: {
+            payoutId: payout.id,
+            amountMinor: amount,
+            currency: payout.currency,
+            rail: payout.rail,
+            railRef: payout.rail_ref,
+          },
+        },
+      ]);
+    }
   }
 
   private async read(manager: EntityManager, id: string): Promise<PayoutRow> {

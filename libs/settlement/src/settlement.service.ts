@@ -9,6 +9,7 @@ import { notify, tokenNotice } from '#notifications';
 import { splitSale } from '#money';
 import { HOLDING_STATUSES, moveLockedOrder, moveOrder, type OrderRow, type OrderStatus } from '#orders';
 import type { PaymentProviderEvent } from '#payments';
+import { emitEvents } from '#webhooks';
 import { readSaleBreakdown } from './sale-breakdown.js';
 import { accounts, postJournal, postRefundSoFar, saleReversal, type JournalLine } from './journal.js';
 import {
@@ -159,6 +160,25 @@ export class SettlementService {
         },
       })),
     );
+    await emitEvents(
+      manager,
+      sales.flatMap(({ order }) => [
+        {
+          type: 'order.paid' as const,
+          accountIds: [order.buyer_id, order.seller_id, order.creator_id],
+          data: {
+            orderId: order.id,
+            tokenId: order.token_id,
+            listingId: order.listing_id,
+            buyerId: order.buyer_id,
+            sellerId: order.seller_id,
+            amountMinor: Number(order.amount_minor),
+            currency: order.currency,
+          },
+        },
+        transferredEvent(order, order.seller_id, order.buyer_id, 'sale'),
+      ]),
+    );
     return outcomes;
   }
 
@@ -221,6 +241,10 @@ export class SettlementService {
     const booked = await postRefundSoFar(manager, order, Math.min(refunded, gross), (r) =>
       saleReversal(sale, r),
     );
+    if (booked) {
+      const creatorId = (await this.saleParty(manager, order)).creator_id;
+      await emitEvents(manager, [refundedEvent(order, Math.min(refunded, gross), creatorId)]);
+    }
     if (refunded < gross) return booked ? 'partially-refunded' : 'no-op';
     await this.revertSale(manager, order);
     return 'reverted';
@@ -231,6 +255,8 @@ export class SettlementService {
       { account: accounts.refundsOwed, amount: r },
       { account: accounts.processorClearing, amount: -r },
     ]);
+    // No sale took place: only the buyer, whose payment comes back, is concerned.
+    if (booked) await emitEvents(manager, [refundedEvent(order, refunded, null, [order.buyer_id])]);
     const done =
       refunded >= owed &&
       (await moveOrder(manager, { orderId: order.id, from: ['refund_pending'], to: 'refunded' }));
@@ -253,6 +279,7 @@ export class SettlementService {
     if (revertible) {
       const revert = { type: 'revert', to: order.seller_id, ref: order.id } as const;
       await this.ownership.change(manager, order.token_id, revert);
+      await emitEvents(manager, [transferredEvent(order, order.buyer_id, order.seller_id, 'revert')]);
     }
     if (order.status === 'disputed')
       await this.ownership.change(manager, order.token_id, { type: 'unfreeze', ref: order.id });
@@ -269,6 +296,13 @@ export class SettlementService {
     if (!(await moveOrder(manager, { orderId: order.id, from: ['paid'], to: 'disputed' }))) return 'no-op';
     const frozen = await this.ownership.change(manager, order.token_id, { type: 'freeze', ref: order.id });
     await notify(manager, [tokenNotice(frozen.owner!, order.token_id, 'freeze', { cause: 'dispute' })]);
+    await emitEvents(manager, [
+      {
+        type: 'token.frozen',
+        accountIds: [frozen.owner],
+        data: { tokenId: order.token_id, ownerId: frozen.owner, cause: 'dispute', orderId: order.id },
+      },
+    ]);
     const sale = await this.soldLines(manager, order);
     const fee = this.config.disputeFeeMinor;
     const [clearing, ...shares] = saleReversal(sale, Math.min(disputed, Number(order.amount_minor)));
@@ -364,6 +398,37 @@ function splitLines(
     { account: accounts.payable(parties.creatorId), amount: -split.royalty },
     { account: accounts.payable(parties.sellerId), amount: -split.sellerProceeds },
   ];
+}
+
+/** `token.transferred` for an order's token changing hands (its sale, or the sale's reversal). */
+function transferredEvent(order: OrderRow, fromId: string, toId: string, reason: 'sale' | 'revert') {
+  return {
+    type: 'token.transferred' as const,
+    accountIds: [fromId, toId],
+    data: { tokenId: order.token_id, fromId, toId, reason, orderId: order.id },
+  };
+}
+
+/** `order.refunded`: `refunded` minor units of the order's payment given back so far. */
+function refundedEvent(
+  order: OrderRow,
+  refunded: number,
+  creatorId: string | null,
+  accountIds: (string | null)[] = [order.buyer_id, order.seller_id, creatorId],
+) {
+  return {
+    type: 'order.refunded' as const,
+    accountIds,
+    data: {
+      orderId: order.id,
+      tokenId: order.token_id,
+      buyerId: order.buyer_id,
+      sellerId: order.seller_id,
+      amountMinor: Number(order.amount_minor),
+      refundedMinor: refunded,
+      currency: order.currency,
+    },
+  };
 }
 
 function paymentCard(event: PaymentProviderEvent): CompletedSale['card'] {
