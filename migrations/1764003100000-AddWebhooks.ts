@@ -57,7 +57,6 @@ export class AddWebhooks1764003100000 implements MigrationInterface {
       `CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'`,
     );
     await db.query(`CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at, id)`);
-    await db.query(`CREATE INDEX webhook_deliveries_event_idx ON webhook_deliveries (event_id)`);
     await db.query(`
       CREATE TABLE webhook_attempts (
         delivery_id uuid NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,

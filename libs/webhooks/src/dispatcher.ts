@@ -17,6 +17,15 @@ interface ClaimedRow {
   previous_secret: string | null;
 }
 
+/**
+ * Claims reach this many rounds of the concurrency ahead, so that sending never waits for a claim
+ * and each claim is one statement for many deliveries.
+ */
+const CLAIM_ROUNDS = 4;
+
+/** Attempt outcomes logged at once, each logger batching those that arrive while it writes. */
+const OUTCOME_LOGGERS = 4;
+
 interface Outcome {
   deliveryId: string;
   attempt: number;
@@ -61,8 +70,15 @@ export function eventPayload(event: { id: string; type: string; createdAt: Date;
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private readonly sender: WebhookSender;
-  private readonly outcomes: Batcher<Outcome, void>;
+  /** Several loggers, so that batches overlap their commits instead of queueing behind one. */
+  private readonly outcomes: Batcher<Outcome, void>[];
+  private nextLogger = 0;
+  /** Attempts waiting for their answer. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Answered attempts not logged yet. */
+  private readonly unlogged = new Set<Promise<void>>();
+  /** Claimed and waiting for a free slot: claims come in batches, attempts go out one by one. */
+  private readonly queue: ClaimedRow[] = [];
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -73,7 +89,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   ) {
     const { timeoutMs, allowLocalUrls, concurrency } = config.webhooks;
     this.sender = new WebhookSender({ timeoutMs, allowLocalUrls, connectionsPerOrigin: concurrency });
-    this.outcomes = new Batcher({ maxBatch: 500, run: (outcomes) => this.record(outcomes) });
+    this.outcomes = Array.from(
+      { length: OUTCOME_LOGGERS },
+      () => new Batcher<Outcome, void>({ maxBatch: 500, run: (outcomes) => this.record(outcomes) }),
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -96,60 +115,73 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     });
   }
 
-  /** Stops claiming and waits for the attempts in flight to be sent and logged. */
+  /**
+   * Stops claiming, gives back the claimed deliveries not sent yet (due again at once, for any
+   * process) and waits for the attempts in flight to be sent and logged.
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
+    const unsent = this.queue.splice(0);
+    if (unsent.length > 0) {
+      await this.dataSource
+        .query(
+          `UPDATE webhook_deliveries d SET attempts = d.attempts - 1, next_attempt_at = now()
+           FROM unnest($1::uuid[], $2::int[]) AS u(id, attempt)
+           WHERE d.id = u.id AND d.attempts = u.attempt AND d.status = 'pending'`,
+          [unsent.map((row) => row.id), unsent.map((row) => row.attempts)],
+        )
+        .catch((error: unknown) => this.logger.warn({ error: String(error) }, 'could not release claims'));
+    }
     await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.unlogged]);
   }
 
-  /**
-   * Delivers what is due now until nothing is, then answers (for tests and the CLI); deliveries
-   * retried later are left for later.
-   */
-  async drain(): Promise<void> {
-    for (;;) {
-      const claimed = await this.claim(this.config.webhooks.concurrency);
-      if (claimed.length === 0 && this.inFlight.size === 0) return;
-      for (const row of claimed) this.dispatch(row);
-      await Promise.race([...this.inFlight]);
-    }
+  /** Room for more claims: up to CLAIM_ROUNDS rounds of the concurrency are claimed or in flight. */
+  private room(): number {
+    const held = this.queue.length + this.inFlight.size + this.unlogged.size;
+    return CLAIM_ROUNDS * this.config.webhooks.concurrency - held;
   }
 
   private async run(): Promise<void> {
     const { concurrency, pollIntervalMs } = this.config.webhooks;
     while (this.running) {
-      const free = concurrency - this.inFlight.size;
-      let claimedAll = false;
-      if (free > 0) {
-        try {
-          const claimed = await this.claim(free);
-          for (const row of claimed) this.dispatch(row);
-          claimedAll = claimed.length === free;
-        } catch (error) {
-          this.logger.warn({ error: String(error) }, 'could not claim webhook deliveries');
-        }
+      const room = this.room();
+      let drained = false;
+      try {
+        const claimed = await this.claim(room);
+        this.queue.push(...claimed);
+        this.pump();
+        drained = claimed.length < room;
+      } catch (error) {
+        this.logger.warn({ error: String(error) }, 'could not claim webhook deliveries');
+        drained = true;
       }
-      // Full: claim again as soon as a slot frees. Drained: look again after the poll interval.
-      if (free <= 0 || claimedAll) await this.sleep(undefined);
-      else await this.sleep(pollIntervalMs);
+      // Drained: look again after the poll interval. Else claim again once half the rounds are sent.
+      if (drained) await this.sleep(pollIntervalMs, () => false);
+      else await this.sleep(undefined, () => this.room() >= (CLAIM_ROUNDS / 2) * concurrency);
     }
   }
 
-  private sleep(ms: number | undefined): Promise<void> {
+  /** Waits `ms` (or forever), or until `ready` holds when an attempt ends; shutdown ends any wait. */
+  private sleep(ms: number | undefined, ready: () => boolean): Promise<void> {
     return new Promise((resolve) => {
       const timer = ms === undefined ? undefined : setTimeout(done, ms);
-      const slotWaiter = ms === undefined;
       function done() {
         clearTimeout(timer);
         resolve();
       }
-      // A freed slot wakes only a loop that is waiting for one; shutdown wakes any.
       this.wake = () => {
-        if (slotWaiter || !this.running) done();
+        if (!this.running || ready()) done();
       };
     });
+  }
+
+  /** Sends queued deliveries while there are free slots. */
+  private pump(): void {
+    while (this.inFlight.size < this.config.webhooks.concurrency && this.queue.length > 0 && this.running)
+      this.dispatch(this.queue.shift()!);
   }
 
   private dispatch(row: ClaimedRow): void {
@@ -159,17 +191,26 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       secrets: row.previous_secret ? [row.secret, row.previous_secret] : [row.secret],
       payload: eventPayload({ id: row.event_id, type: row.type, createdAt: row.created_at, data: row.data }),
     };
-    const attempt = this.sender
-      .send(delivery)
-      .then((result) => this.outcomes.submit(this.outcome(row, result)))
-      .catch((error: unknown) =>
-        this.logger.error({ delivery: row.id, error: String(error) }, 'could not log a webhook attempt'),
-      )
-      .finally(() => {
-        this.inFlight.delete(attempt);
-        this.wake?.();
-      });
+    // The slot frees when the answer is in; logging it goes on beside the next attempts.
+    const attempt = this.sender.send(delivery).then((result) => {
+      this.inFlight.delete(attempt);
+      const logged = this.log(this.outcome(row, result))
+        .catch((error: unknown) =>
+          this.logger.error({ delivery: row.id, error: String(error) }, 'could not log a webhook attempt'),
+        )
+        .finally(() => {
+          this.unlogged.delete(logged);
+          this.wake?.();
+        });
+      this.unlogged.add(logged);
+      this.pump();
+    });
     this.inFlight.add(attempt);
+  }
+
+  private log(outcome: Outcome): Promise<void> {
+    this.nextLogger = (this.nextLogger + 1) % this.outcomes.length;
+    return this.outcomes[this.nextLogger].submit(outcome);
   }
 
   private outcome(row: ClaimedRow, result: AttemptResult): Outcome {
@@ -183,7 +224,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   /** Claims up to `limit` due deliveries of enabled endpoints, leasing each past the attempt's timeout. */
   private claim(limit: number): Promise<ClaimedRow[]> {
-    const leaseMs = this.config.webhooks.timeoutMs * 2 + 30_000;
+    // Long enough for every claimed round to be sent, each attempt taking its whole timeout.
+    const leaseMs = this.config.webhooks.timeoutMs * (CLAIM_ROUNDS + 1) + 30_000;
     return this.dataSource.query(
       `WITH due AS (
          SELECT d.id FROM webhook_deliveries d
