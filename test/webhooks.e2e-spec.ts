@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../libs/database/src/index.js';
 import { emitEvents } from '../libs/webhooks/src/index.js';
 import { sql, startTestApp, type TestApp } from './support/app.js';
-import { cardCheckout, listedEdition } from './support/checkout.js';
+import { cardCheckout, chargeRefunded, listedEdition, openDrop, postEvent } from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
 import { client, type Client, expectProblem } from './support/http.js';
 import { eventually, startReceiver, type ReceivedWebhook } from './support/webhook-receiver.js';
@@ -20,7 +20,12 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
   /** Per path: answers 500 this many times before answering 200. */
   const failFirst = new Map<string, number>();
 
-  const register = (user: TestUser, path: string, eventTypes: string[], extra: Record<string, unknown> = {}) =>
+  const register = (
+    user: TestUser,
+    path: string,
+    eventTypes: string[],
+    extra: Record<string, unknown> = {},
+  ) =>
     api('POST', '/me/webhooks', {
       token: user.token,
       body: { url: receiver.url(path), eventTypes, idempotencyKey: `wh-${randomUUID()}`, ...extra },
@@ -43,6 +48,12 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
     expect(paid.body.status, JSON.stringify(paid.body)).toBe('paid');
     return paid.body.orderId as string;
   };
+  /** The payloads an endpoint received of one event type. */
+  const receivedOf = (path: string, type: string) =>
+    receiver
+      .on(path)
+      .map(payloadOf)
+      .filter((payload) => payload.type === type);
   const payloadOf = (request: ReceivedWebhook) => JSON.parse(request.body);
   const deliveries = (user: TestUser, endpointId: string, query = '') =>
     api('GET', `/me/webhooks/${endpointId}/deliveries${query}`, { token: user.token });
@@ -53,6 +64,7 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
       return count <= failures ? { status: 500, body: `busy ${count}` } : { status: 200, body: 'thanks' };
     });
     testApp = await startTestApp({
+      EARNINGS_HOLD_DAYS: '0',
       WEBHOOK_POLL_INTERVAL_MS: '50',
       WEBHOOK_RETRY_SCHEDULE_MS: '100,100,100',
       WEBHOOK_TIMEOUT_MS: '2000',
@@ -71,7 +83,9 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
     expect(endpoint.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     const orderId = await checkout(buyer, listingId);
 
-    const [request] = await eventually(() => receiver.on(endpoint.path).length > 0 && receiver.on(endpoint.path));
+    const [request] = await eventually(
+      () => receiver.on(endpoint.path).length > 0 && receiver.on(endpoint.path),
+    );
     const headers = {
       'webhook-id': String(request.headers['webhook-id']),
       'webhook-timestamp': String(request.headers['webhook-timestamp']),
@@ -119,7 +133,9 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
     failFirst.set(endpoint.path, 2);
     await checkout(buyer, listingId);
 
-    const requests = await eventually(() => receiver.on(endpoint.path).length >= 3 && receiver.on(endpoint.path));
+    const requests = await eventually(
+      () => receiver.on(endpoint.path).length >= 3 && receiver.on(endpoint.path),
+    );
     const ids = new Set(requests.map((request) => request.headers['webhook-id']));
     expect(ids.size).toBe(1);
     const bodies = new Set(requests.map((request) => request.body));
@@ -157,7 +173,9 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
     });
     // The first attempt and the schedule's three retries.
     expect(failed).toMatchObject({ status: 'failed', attemptCount: 4, nextAttemptAt: null });
-    expect(failed.attempts.map((a: { responseStatus: number }) => a.responseStatus)).toEqual([500, 500, 500, 500]);
+    expect(failed.attempts.map((a: { responseStatus: number }) => a.responseStatus)).toEqual([
+      500, 500, 500, 500,
+    ]);
     expect(failed.finishedAt).not.toBeNull();
     expect(receiver.on(endpoint.path)).toHaveLength(4);
   });
@@ -176,8 +194,17 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
       return got.length >= 2 && got.sort();
     });
     expect(types).toEqual(['order.paid', 'token.transferred']);
-    const transferred = receiver.on(buyerAll.path).map(payloadOf).find((p) => p.type === 'token.transferred');
-    expect(transferred.data).toEqual({ tokenId, fromId: creator.id, toId: buyer.id, reason: 'sale', orderId });
+    const transferred = receiver
+      .on(buyerAll.path)
+      .map(payloadOf)
+      .find((p) => p.type === 'token.transferred');
+    expect(transferred.data).toEqual({
+      tokenId,
+      fromId: creator.id,
+      toId: buyer.id,
+      reason: 'sale',
+      orderId,
+    });
     // The platform-wide endpoint sees every account's transfers (this one among them).
     await eventually(() =>
       receiver.on(platform.path).some((request) => payloadOf(request).data.tokenId === tokenId),
@@ -190,7 +217,10 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
     });
     expect(frozen.status).toBe(200);
     const frozenEvent = await eventually(() =>
-      receiver.on(buyerAll.path).map(payloadOf).find((p) => p.type === 'token.frozen'),
+      receiver
+        .on(buyerAll.path)
+        .map(payloadOf)
+        .find((p) => p.type === 'token.frozen'),
     );
     expect(frozenEvent.data).toMatchObject({ tokenId, ownerId: buyer.id, cause: 'operator' });
     // Give stray deliveries time to arrive before asserting their absence.
@@ -214,7 +244,9 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
     });
     expect(replayed.status).toBe(202);
     expect(replayed.body).toMatchObject({ eventId: first.eventId, replayOf: first.id, status: 'pending' });
-    const requests = await eventually(() => receiver.on(endpoint.path).length >= 2 && receiver.on(endpoint.path));
+    const requests = await eventually(
+      () => receiver.on(endpoint.path).length >= 2 && receiver.on(endpoint.path),
+    );
     expect(requests.map((request) => request.headers['webhook-id'])).toEqual([first.eventId, first.eventId]);
     expect(payloadOf(requests[1])).toEqual(payloadOf(requests[0]));
 
@@ -272,7 +304,10 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
     expectProblem(await register(user, '/x', ['order.paid'], { platformWide: true }), 403, 'forbidden');
     const created = await endpointFor(user, ['order.paid']);
     expectProblem(
-      await api('PATCH', `/me/webhooks/${created.id}`, { token: user.token, body: { url: 'https://10.1.1.1/' } }),
+      await api('PATCH', `/me/webhooks/${created.id}`, {
+        token: user.token,
+        body: { url: 'https://10.1.1.1/' },
+      }),
       400,
       'invalid-webhook-url',
     );
@@ -280,7 +315,11 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
 
   it('manages an endpoint: idempotent create, list without secrets, update, rotate, delete', async () => {
     const user = await createUser(testApp, api);
-    const body = { url: receiver.url('/managed'), eventTypes: ['payout.paid'], idempotencyKey: `wh-${randomUUID()}` };
+    const body = {
+      url: receiver.url('/managed'),
+      eventTypes: ['payout.paid'],
+      idempotencyKey: `wh-${randomUUID()}`,
+    };
     const created = await api('POST', '/me/webhooks', { token: user.token, body });
     const again = await api('POST', '/me/webhooks', { token: user.token, body });
     expect(again.body).toEqual(created.body);
@@ -295,7 +334,11 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
 
     const updated = await api('PATCH', `/me/webhooks/${created.body.id}`, {
       token: user.token,
-      body: { eventTypes: ['order.paid', 'drop.drawn', 'order.paid'], enabled: false, description: 'shop sync' },
+      body: {
+        eventTypes: ['order.paid', 'drop.drawn', 'order.paid'],
+        enabled: false,
+        description: 'shop sync',
+      },
     });
     expect(updated.body).toMatchObject({
       eventTypes: ['drop.drawn', 'order.paid'],
@@ -310,7 +353,11 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
     expect(rotated.body.previousSecretValidUntil).not.toBeNull();
 
     expect((await api('DELETE', `/me/webhooks/${created.body.id}`, { token: user.token })).status).toBe(204);
-    expectProblem(await api('GET', `/me/webhooks/${created.body.id}`, { token: user.token }), 404, 'not-found');
+    expectProblem(
+      await api('GET', `/me/webhooks/${created.body.id}`, { token: user.token }),
+      404,
+      'not-found',
+    );
   });
 
   it('signs with both secrets for a while after a rotation', async () => {
@@ -318,7 +365,9 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
     const endpoint = await endpointFor(creator, ['order.paid']);
     const rotated = await api('POST', `/me/webhooks/${endpoint.id}/rotate-secret`, { token: creator.token });
     await checkout(buyer, listingId);
-    const [request] = await eventually(() => receiver.on(endpoint.path).length > 0 && receiver.on(endpoint.path));
+    const [request] = await eventually(
+      () => receiver.on(endpoint.path).length > 0 && receiver.on(endpoint.path),
+    );
     expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
     for (const secret of [endpoint.secret, rotated.body.secret]) {
       expect(() => new Webhook(secret).verify(request.body, request.headers as never)).not.toThrow();
@@ -339,16 +388,127 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
       }),
     ).rejects.toThrow('the change failed');
     expect(emitted).toHaveLength(1);
-    expect(await sql(testApp.databaseUrl, `SELECT 1 FROM webhook_events WHERE id = $1`, [emitted[0]])).toEqual([]);
+    expect(
+      await sql(testApp.databaseUrl, `SELECT 1 FROM webhook_events WHERE id = $1`, [emitted[0]]),
+    ).toEqual([]);
 
     // The same emission committed is delivered.
     const [committed] = await inTransaction(dataSource, (manager) =>
       emitEvents(manager, [{ type: 'order.paid', accountIds: [user.id], data: { orderId: 'committed' } }]),
     );
-    const [request] = await eventually(() => receiver.on(endpoint.path).length > 0 && receiver.on(endpoint.path));
+    const [request] = await eventually(
+      () => receiver.on(endpoint.path).length > 0 && receiver.on(endpoint.path),
+    );
     expect(request.headers['webhook-id']).toBe(committed);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(receiver.on(endpoint.path)).toHaveLength(1);
     expect((await deliveries(user, endpoint.id)).body.items).toHaveLength(1);
+  });
+  it('reports refunds, payouts, gifts and lottery draws to the accounts concerned', async () => {
+    const { creator, buyer, listingId, tokenId } = await sale(3000);
+    const creatorHook = await endpointFor(creator, ['order.refunded', 'payout.paid', 'drop.drawn']);
+    const buyerHook = await endpointFor(buyer, ['order.refunded', 'token.transferred']);
+    const paid = await api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ listingId }) });
+    const order = { orderId: paid.body.orderId as string, paymentId: paid.body.paymentId as string };
+
+    // The creator is paid out (no refund window in this app): payout.paid to the creator.
+    const payout = await api('POST', '/me/payouts', {
+      token: creator.token,
+      body: { amountMinor: 1000, currency: 'USD', idempotencyKey: `po-${randomUUID()}` },
+    });
+    expect(payout.body.status, JSON.stringify(payout.body)).toBe('paid');
+    const [paidOut] = await eventually(
+      () =>
+        receivedOf(creatorHook.path, 'payout.paid').length > 0 && receivedOf(creatorHook.path, 'payout.paid'),
+    );
+    expect(paidOut.data).toMatchObject({
+      payoutId: payout.body.id,
+      amountMinor: 1000,
+      currency: 'USD',
+      rail: 'sandbox',
+    });
+
+    // A partial refund by the processor: order.refunded to buyer and seller alike.
+    const refund = chargeRefunded(testApp.config.stripeWebhookSecret, {
+      ...order,
+      amount: 3000,
+      refunded: 1000,
+    });
+    expect((await postEvent(api, refund)).status).toBe(200);
+    for (const path of [creatorHook.path, buyerHook.path]) {
+      const [refunded] = await eventually(
+        () => receivedOf(path, 'order.refunded').length > 0 && receivedOf(path, 'order.refunded'),
+      );
+      expect(refunded.data).toMatchObject({
+        orderId: order.orderId,
+        tokenId,
+        amountMinor: 3000,
+        refundedMinor: 1000,
+        currency: 'USD',
+      });
+    }
+
+    // A gift: token.transferred to the giver and the receiver.
+    const friend = await createUser(testApp, api);
+    const friendHook = await endpointFor(friend, ['token.transferred']);
+    const gift = await api('POST', `/tokens/${tokenId}/gift`, {
+      token: buyer.token,
+      body: { toHandle: friend.handle, idempotencyKey: `gift-${randomUUID()}` },
+    });
+    expect(gift.status, JSON.stringify(gift.body)).toBe(200);
+    for (const path of [buyerHook.path, friendHook.path]) {
+      const gifted = await eventually(() =>
+        receivedOf(path, 'token.transferred').find((payload) => payload.data.reason === 'gift'),
+      );
+      expect(gifted.data).toMatchObject({ tokenId, fromId: buyer.id, toId: friend.id, giftId: gift.body.giftId });
+    }
+
+    // A lottery drawn: drop.drawn to its creator and to each entrant.
+    const { dropId } = await openDrop(api, creator, 1, {
+      mode: 'lottery',
+      perBuyerLimit: 1,
+      entriesCloseAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const entrantHook = await endpointFor(friend, ['drop.drawn']);
+    expect((await api('POST', `/drops/${dropId}/entries`, { token: friend.token })).status).toBe(201);
+    await sql(
+      testApp.databaseUrl,
+      `UPDATE drops SET entries_close_at = now() - interval '1 second' WHERE id = $1`,
+      [dropId],
+    );
+    expect((await api('POST', `/drops/${dropId}/draw`, { token: creator.token })).status).toBe(200);
+    for (const path of [creatorHook.path, entrantHook.path]) {
+      const [drawn] = await eventually(
+        () => receivedOf(path, 'drop.drawn').length > 0 && receivedOf(path, 'drop.drawn'),
+      );
+      expect(drawn.data).toMatchObject({ dropId, entrantCount: 1, winnerCount: 1 });
+    }
+  });
+
+  it('shares deliveries between API processes without sending one twice', async () => {
+    const second = await startTestApp({ WEBHOOK_POLL_INTERVAL_MS: '20' }, testApp.databaseUrl);
+    try {
+      const user = await createUser(testApp, api);
+      const endpoint = await endpointFor(user, ['order.paid']);
+      const dataSource = testApp.app.get(DataSource);
+      const ids = await inTransaction(dataSource, (manager) =>
+        emitEvents(
+          manager,
+          Array.from({ length: 300 }, (_, n) => ({
+            type: 'order.paid' as const,
+            accountIds: [user.id],
+            data: { orderId: `shared-${n}` },
+          })),
+        ),
+      );
+      const received = await eventually(
+        () => receiver.on(endpoint.path).length >= 300 && receiver.on(endpoint.path),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(receiver.on(endpoint.path)).toHaveLength(300);
+      expect(new Set(received.map((request) => request.headers['webhook-id']))).toEqual(new Set(ids));
+    } finally {
+      await second.close();
+    }
   });
 });
