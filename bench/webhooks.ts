@@ -88,7 +88,9 @@ async function run(databaseUrl: string): Promise<void> {
       await inTransaction(dataSource, (manager) => emitEvents(manager, batch));
     }
     const emitMs = performance.now() - emitStarted;
-    console.log(`emitted ${EVENTS} events in ${(emitMs / 1000).toFixed(2)} s (${((EVENTS / emitMs) * 1000).toFixed(0)}/s)`);
+    console.log(
+      `emitted ${EVENTS} events in ${(emitMs / 1000).toFixed(2)} s (${((EVENTS / emitMs) * 1000).toFixed(0)}/s)`,
+    );
 
     const dispatcher = app.get(WebhookDispatcher);
     const started = performance.now();

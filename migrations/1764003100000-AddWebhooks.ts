@@ -28,7 +28,9 @@ export class AddWebhooks1764003100000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (account_id, idempotency_key)
       )`);
-    await db.query(`CREATE INDEX webhook_endpoints_account_idx ON webhook_endpoints (account_id) WHERE enabled`);
+    await db.query(
+      `CREATE INDEX webhook_endpoints_account_idx ON webhook_endpoints (account_id) WHERE enabled`,
+    );
     await db.query(
       `CREATE INDEX webhook_endpoints_platform_idx ON webhook_endpoints (id) WHERE enabled AND platform_wide`,
     );
@@ -56,7 +58,9 @@ export class AddWebhooks1764003100000 implements MigrationInterface {
     await db.query(
       `CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'`,
     );
-    await db.query(`CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at, id)`);
+    await db.query(
+      `CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at, id)`,
+    );
     await db.query(`
       CREATE TABLE webhook_attempts (
         delivery_id uuid NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,

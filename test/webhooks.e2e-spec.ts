@@ -460,7 +460,12 @@ describe('webhooks for integrators (e2e, local receiver, real PostgreSQL)', () =
       const gifted = await eventually(() =>
         receivedOf(path, 'token.transferred').find((payload) => payload.data.reason === 'gift'),
       );
-      expect(gifted.data).toMatchObject({ tokenId, fromId: buyer.id, toId: friend.id, giftId: gift.body.giftId });
+      expect(gifted.data).toMatchObject({
+        tokenId,
+        fromId: buyer.id,
+        toId: friend.id,
+        giftId: gift.body.giftId,
+      });
     }
 
     // A lottery drawn: drop.drawn to its creator and to each entrant.

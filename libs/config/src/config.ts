@@ -213,7 +213,12 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
       timeoutMs: reader.int('WEBHOOK_TIMEOUT_MS', 5000, 100, 60_000),
       concurrency: reader.int('WEBHOOK_CONCURRENCY', 64, 1, 1024),
       pollIntervalMs: reader.int('WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
-      retryScheduleMs: reader.intList('WEBHOOK_RETRY_SCHEDULE_MS', WEBHOOK_RETRY_SCHEDULE_MS, 0, 7 * 86_400_000),
+      retryScheduleMs: reader.intList(
+        'WEBHOOK_RETRY_SCHEDULE_MS',
+        WEBHOOK_RETRY_SCHEDULE_MS,
+        0,
+        7 * 86_400_000,
+      ),
     },
   );
   if (!isAbsolute(config.dataDir)) problems.push('HEIRLOOM_DATA_DIR must resolve to an absolute path');
@@ -284,9 +289,13 @@ class EnvReader {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
     const values = raw.split(',').map((part) => part.trim());
-    const valid = values.every((value) => /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max);
+    const valid = values.every(
+      (value) => /^\d+$/.test(value) && Number(value) >= min && Number(value) <= max,
+    );
     if (!valid || values.length > 50) {
-      this.problems.push(`${name} must be up to 50 comma-separated whole numbers from ${min} to ${max} (got "${raw}")`);
+      this.problems.push(
+        `${name} must be up to 50 comma-separated whole numbers from ${min} to ${max} (got "${raw}")`,
+      );
       return fallback;
     }
     return values.map(Number);

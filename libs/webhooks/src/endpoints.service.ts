@@ -122,7 +122,15 @@ export class WebhookEndpointsService {
         `INSERT INTO webhook_endpoints
            (account_id, idempotency_key, url, description, event_types, platform_wide, secret)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${ENDPOINT_COLUMNS}`,
-        [accountId, body.idempotencyKey, body.url, body.description ?? null, eventTypes, platformWide, newSecret()],
+        [
+          accountId,
+          body.idempotencyKey,
+          body.url,
+          body.description ?? null,
+          eventTypes,
+          platformWide,
+          newSecret(),
+        ],
       );
       return { ...this.view(created), secret: created.secret };
     });
@@ -263,7 +271,8 @@ export class WebhookEndpointsService {
             [deliveryIds],
           );
     const byDelivery = new Map<string, AttemptRow[]>();
-    for (const row of rows) byDelivery.set(row.delivery_id, [...(byDelivery.get(row.delivery_id) ?? []), row]);
+    for (const row of rows)
+      byDelivery.set(row.delivery_id, [...(byDelivery.get(row.delivery_id) ?? []), row]);
     return byDelivery;
   }
 

@@ -75,6 +75,9 @@ export async function emitEvent(
 }
 
 /** Deletes an account's endpoints and their deliveries (the account is being deleted), in the caller's transaction. */
-export async function forgetWebhooks(manager: Pick<EntityManager, 'query'>, accountId: string): Promise<void> {
+export async function forgetWebhooks(
+  manager: Pick<EntityManager, 'query'>,
+  accountId: string,
+): Promise<void> {
   await manager.query(`DELETE FROM webhook_endpoints WHERE account_id = $1`, [accountId]);
 }

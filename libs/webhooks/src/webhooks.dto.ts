@@ -139,7 +139,11 @@ export class WebhookAttemptView implements AttemptShape {
   @ApiProperty() durationMs!: number;
   @ApiProperty({ type: Number, nullable: true, description: 'The HTTP status the endpoint answered' })
   responseStatus!: number | null;
-  @ApiProperty({ type: String, nullable: true, description: 'The start of the answer’s body (1 KiB at most)' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The start of the answer’s body (1 KiB at most)',
+  })
   responseExcerpt!: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Why no answer came (timeout, refused, …)' })
   error!: string | null;

@@ -7,7 +7,12 @@ describe('endpoint URLs', () => {
     expect(endpointUrlRefusal('https://example.com/hooks', false)).toBeUndefined();
     expect(endpointUrlRefusal('https://93.184.216.34:8443/hooks', false)).toBeUndefined();
     expect(endpointUrlRefusal('https://[2606:4700::1111]/hooks', false)).toBeUndefined();
-    for (const local of ['http://127.0.0.1:9000/h', 'https://localhost/h', 'http://[::1]/h', 'http://a.localhost/h']) {
+    for (const local of [
+      'http://127.0.0.1:9000/h',
+      'https://localhost/h',
+      'http://[::1]/h',
+      'http://a.localhost/h',
+    ]) {
       expect(endpointUrlRefusal(local, true), local).toBeUndefined();
       expect(endpointUrlRefusal(local, false), local).toMatch(/development only/);
     }
