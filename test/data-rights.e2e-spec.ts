@@ -248,7 +248,24 @@ describe('data rights (e2e): exit archive, personal data export, account deletio
        VALUES ($1, 'gift.received', 'token', $2, jsonb_build_object('fromHandle', $3::text))`,
       [buyer.id, bought[0], other.handle],
     );
+    const hook = await api('POST', '/me/webhooks', {
+      token: buyer.token,
+      body: {
+        url: 'https://example.com/hook',
+        eventTypes: ['order.paid'],
+        idempotencyKey: `wh-${randomUUID()}`,
+      },
+    });
+    expect(hook.status).toBe(201);
     const exported = await api('GET', '/me/data-export', { token: buyer.token });
+    expect(exported.body.webhookEndpoints).toEqual([
+      expect.objectContaining({
+        endpointId: hook.body.id,
+        url: 'https://example.com/hook',
+        eventTypes: ['order.paid'],
+      }),
+    ]);
+    expect(JSON.stringify(exported.body)).not.toContain(hook.body.secret);
     expect(exported.body.notifications).toEqual([
       expect.objectContaining({ kind: 'gift.received', subjectId: bought[0], readAt: null }),
     ]);
@@ -278,6 +295,7 @@ describe('data rights (e2e): exit archive, personal data export, account deletio
               (SELECT count(*) FROM api_keys WHERE account_id = $1)::int AS api_keys,
               (SELECT count(*) FROM real_name_verifications WHERE account_id = $1)::int AS real_name,
               (SELECT count(*) FROM notifications WHERE account_id = $1)::int AS notifications,
+              (SELECT count(*) FROM webhook_endpoints WHERE account_id = $1)::int AS webhook_endpoints,
               (SELECT count(*) FROM rate_limit_hits WHERE key LIKE '%' || $2)::int AS rate_limits,
               (SELECT count(*) FROM accounts WHERE email = $2 OR handle = $3)::int AS accounts`,
       [buyer.id, buyer.email, buyer.handle],
@@ -287,6 +305,7 @@ describe('data rights (e2e): exit archive, personal data export, account deletio
       api_keys: 0,
       real_name: 0,
       notifications: 0,
+      webhook_endpoints: 0,
       rate_limits: 0,
       accounts: 0,
     });

@@ -42,10 +42,11 @@ export class DataExportService {
       this.operatorActionsAbout(db, accountId),
       this.payablesOf(db, accountId),
     ]);
-    const [appeals, notifications, payouts] = await Promise.all([
+    const [appeals, notifications, payouts, webhookEndpoints] = await Promise.all([
       this.appealsOf(db, accountId),
       this.notificationsOf(db, accountId),
       this.payoutsOf(db, accountId),
+      this.webhookEndpointsOf(db, accountId),
     ]);
     return {
       exportedAt: new Date().toISOString(),
@@ -65,7 +66,32 @@ export class DataExportService {
       appeals,
       notifications,
       payouts,
+      webhookEndpoints,
     };
+  }
+
+  /** Webhook endpoints the account registered; never their signing secrets. */
+  private async webhookEndpointsOf(db: EntityManager, accountId: string) {
+    const rows: {
+      id: string;
+      url: string;
+      description: string | null;
+      event_types: string[];
+      enabled: boolean;
+      created_at: Date;
+    }[] = await db.query(
+      `SELECT id, url, description, event_types, enabled, created_at FROM webhook_endpoints
+       WHERE account_id = $1 ORDER BY created_at, id`,
+      [accountId],
+    );
+    return rows.map((row) => ({
+      endpointId: row.id,
+      url: row.url,
+      description: row.description,
+      eventTypes: row.event_types,
+      enabled: row.enabled,
+      createdAt: iso(row.created_at)!,
+    }));
   }
 
   private async payoutsOf(db: EntityManager, accountId: string) {

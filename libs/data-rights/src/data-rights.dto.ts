@@ -157,6 +157,15 @@ class ExportedPayoutView implements Item<'payouts'> {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) settledAt!: string | null;
 }
 
+class ExportedWebhookEndpointView implements Item<'webhookEndpoints'> {
+  @ApiProperty({ format: 'uuid' }) endpointId!: string;
+  @ApiProperty() url!: string;
+  @ApiProperty({ type: String, nullable: true }) description!: string | null;
+  @ApiProperty({ type: [String], example: ['order.paid'] }) eventTypes!: string[];
+  @ApiProperty() enabled!: boolean;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
 export class DataExportView implements Export {
   @ApiProperty({ format: 'date-time' }) exportedAt!: string;
   @ApiProperty({ type: ExportedAccountView }) account!: ExportedAccountView;
@@ -181,4 +190,6 @@ export class DataExportView implements Export {
   @ApiProperty({ type: [ExportedNotificationView] }) notifications!: ExportedNotificationView[];
   @ApiProperty({ type: [ExportedPayoutView], description: 'Payouts of your earnings' })
   payouts!: ExportedPayoutView[];
+  @ApiProperty({ type: [ExportedWebhookEndpointView], description: 'Never their signing secrets' })
+  webhookEndpoints!: ExportedWebhookEndpointView[];
 }
