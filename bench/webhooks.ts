@@ -143,7 +143,12 @@ async function plainPosts(receiverUrl: string): Promise<{ ms: number; cpuMicros:
     id: `evt_${randomUUID().replaceAll('-', '')}`,
     type: 'order.paid',
     createdAt: new Date(),
-    data: { orderId: randomUUID(), tokenId: 'tok_bench1', amountMinor: 2500, currency: 'USD' },
+    dataJson: JSON.stringify({
+      orderId: randomUUID(),
+      tokenId: 'tok_bench1',
+      amountMinor: 2500,
+      currency: 'USD',
+    }),
   });
   let next = 0;
   const started = performance.now();

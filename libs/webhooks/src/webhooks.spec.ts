@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextAttemptAt } from './dispatcher.js';
+import { eventPayload, nextAttemptAt } from './dispatcher.js';
 import { addressKind, endpointUrlRefusal } from './endpoint-url.js';
 
 describe('endpoint URLs', () => {
@@ -58,5 +58,22 @@ describe('retry schedule', () => {
     expect(nextAttemptAt(1, schedule, 0, () => 0.5)?.getTime()).toBe(1000);
     expect(nextAttemptAt(2, schedule, 0, () => 1)?.getTime()).toBe(75_000);
     expect(nextAttemptAt(3, schedule, 0)).toBeUndefined();
+  });
+});
+
+describe('event payload', () => {
+  it('is the Standard Webhooks shape with the stored data spliced in', () => {
+    const payload = eventPayload({
+      id: 'evt_1',
+      type: 'order.paid',
+      createdAt: new Date('2026-01-02T03:04:05.678Z'),
+      dataJson: '{"amountMinor": 2500, "note": "a \\"quoted\\" ¥"}',
+    });
+    expect(JSON.parse(payload)).toEqual({
+      id: 'evt_1',
+      type: 'order.paid',
+      timestamp: '2026-01-02T03:04:05.678Z',
+      data: { amountMinor: 2500, note: 'a "quoted" ¥' },
+    });
   });
 });
