@@ -18,6 +18,24 @@ describe('loadConfig', () => {
     );
   });
 
+  it('allows local webhook URLs outside production unless told otherwise, and reads the retry schedule', () => {
+    expect(loadConfig({}).webhooks.allowLocalUrls).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production' }).webhooks.allowLocalUrls).toBe(false);
+    expect(
+      loadConfig({ NODE_ENV: 'production', WEBHOOK_ALLOW_LOCAL_URLS: 'true' }).webhooks.allowLocalUrls,
+    ).toBe(true);
+    expect(loadConfig({ WEBHOOK_ALLOW_LOCAL_URLS: 'false' }).webhooks.allowLocalUrls).toBe(false);
+    const days = loadConfig({}).webhooks.retryScheduleMs.reduce((sum, ms) => sum + ms, 0) / 86_400_000;
+    expect(days).toBeGreaterThan(2.5);
+    expect(days).toBeLessThan(3.5);
+    expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE_MS: '100, 2000' }).webhooks.retryScheduleMs).toEqual([
+      100, 2000,
+    ]);
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE_MS: '1s', WEBHOOK_ALLOW_LOCAL_URLS: 'maybe' })).toThrow(
+      /WEBHOOK_ALLOW_LOCAL_URLS[\s\S]*WEBHOOK_RETRY_SCHEDULE_MS/,
+    );
+  });
+
   it('names every bad variable', () => {
     try {
       loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', STRIPE_SECRET_KEY: 'sk_test_abc' });
