@@ -15,6 +15,7 @@ import { NotificationsModule } from '#notifications';
 import { OperatorTrailModule } from '#operator-trail';
 import { PayoutsModule } from '#payouts';
 import { PoliciesModule } from '#policies';
+import { ReconciliationModule } from '#reconciliation';
 import { SettlementModule } from '#settlement';
 import { WebhooksModule } from '#webhooks';
 import { schema } from './schema.js';
@@ -44,6 +45,7 @@ export class AppModule {
         DataRightsModule,
         PayoutsModule,
         WebhooksModule,
+        ReconciliationModule,
       ],
     };
   }
