@@ -16,6 +16,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { VIEW_NAMES, VIEWS } from '#reconciliation';
 import { benchApp, report, runBench, signUpUser } from './support.js';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1_000_000);
@@ -67,8 +68,26 @@ async function run(databaseUrl: string): Promise<void> {
       baseline / 1000,
       '< 60 s',
     );
+    if (process.env.BENCH_EXPLAIN) await explainViews(databaseUrl);
   } finally {
     await app.close();
+  }
+}
+
+/** With BENCH_EXPLAIN=1: each view's plan and time, to see where the time goes. */
+async function explainViews(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`SET work_mem = '${process.env.BENCH_EXPLAIN_WORK_MEM ?? '4MB'}'`);
+    for (const name of VIEW_NAMES) {
+      const { rows } = await client.query(
+        `EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) SELECT count(*) FROM (${VIEWS[name].rowsSql}) r`,
+      );
+      console.log(`--- ${name}\n${rows.map((row) => row['QUERY PLAN']).join('\n')}`);
+    }
+  } finally {
+    await client.end();
   }
 }
 

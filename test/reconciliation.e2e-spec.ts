@@ -3,6 +3,11 @@ import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PAYMENT_PROVIDER,
+  type PaymentProvider,
+  type ProcessorMovement,
+} from '../libs/payments/src/index.js';
 import { RefundService } from '../libs/settlement/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import { cardCheckout, listToken } from './support/checkout.js';
@@ -274,6 +279,25 @@ describe('reconciliation (e2e, sandbox rail on real PostgreSQL)', () => {
     expect(new Set(all.map((row) => row.paymentId))).toEqual(
       new Set([primary.body.paymentId, resale.body.paymentId, refunded.body.paymentId]),
     );
+
+    // The sandbox answers the payment port's question about its books as Stripe would: every
+    // capture, then every refund.
+    const movements: ProcessorMovement[] = [];
+    for await (const movement of testApp.app.get<PaymentProvider>(PAYMENT_PROVIDER).processorMovements())
+      movements.push(movement);
+    const captures = movements.filter((movement) => movement.kind === 'capture');
+    expect(
+      captures.map(({ paymentId, amountMinor, currency }) => [paymentId, amountMinor, currency]).sort(),
+    ).toEqual(
+      [
+        [primary.body.paymentId, 3000, 'USD'],
+        [resale.body.paymentId, 4000, 'USD'],
+        [refunded.body.paymentId, 1000, 'USD'],
+      ].sort(),
+    );
+    expect(movements.filter((movement) => movement.kind === 'refund')).toEqual([
+      expect.objectContaining({ paymentId: refunded.body.paymentId, amountMinor: 1000, currency: 'USD' }),
+    ]);
   });
 
   it('stays clean through hundreds of random checkouts, resales, refunds, payouts and gifts (property)', async () => {
@@ -392,7 +416,7 @@ describe('reconciliation (e2e, sandbox rail on real PostgreSQL)', () => {
       {
         finding: 'payment-without-sale',
         paymentId: 'pi_injected',
-        orderIds: null,
+        orderId: null,
         journalEntries: null,
         currency: 'USD',
         amountMinor: 1234,

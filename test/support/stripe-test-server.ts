@@ -32,6 +32,8 @@ export interface StripeTestServer {
   completeOnboarding(accountId: string): Record<string, unknown>;
   /** Every transfer made (replays make none). */
   transfers: Record<string, unknown>[];
+  /** Balance transactions per page of GET /v1/balance_transactions, at most (Stripe's own cap is 100). */
+  balanceTransactionsPageSize: number;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,10 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
   const refunded = new Map<string, number>();
   const accounts = new Map<string, Record<string, unknown>>();
   const transfers: Record<string, unknown>[] = [];
+  /** The account's balance transactions, newest first (as Stripe lists them), and their sources. */
+  const balanceTransactions: Record<string, unknown>[] = [];
+  const sources = new Map<string, Record<string, unknown>>();
+  const shop = { balanceTransactionsPageSize: 100 };
   const replies = new Map<string, { fingerprint: string; reply: Reply }>();
   let failures: { count: number; status: number; code?: string } = { count: 0, status: 500 };
 
@@ -103,7 +109,7 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
       const [path = '/', query = ''] = (req.url ?? '/').split('?');
       const method = req.method ?? 'GET';
       const idempotencyKey = header(req, 'idempotency-key');
-      const body = parseForm(raw);
+      const body = method === 'GET' ? parseForm(query) : parseForm(raw);
       requests.push({ method, path, idempotencyKey, body });
 
       if (failures.count > 0) {
@@ -151,6 +157,7 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
         ? { status: 200, body: account }
         : invalid(undefined, `No such account: '${accountMatch[1]}'`, 'resource_missing');
     }
+    if (method === 'GET' && path === '/v1/balance_transactions') return listBalanceTransactions(body, expand);
     if (match?.[1]) {
       const intent = intents.get(match[1]);
       if (!intent) return notFound(match[1]);
@@ -207,11 +214,7 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
     }
     Object.assign(intent, { payment_method: pmId, last_payment_error: null, next_action: null });
     if (pm.outcome === 'succeed') {
-      Object.assign(intent, {
-        status: 'succeeded',
-        amount_received: intent.amount,
-        latest_charge: `ch_${token()}`,
-      });
+      capture(intent);
       return { status: 200, body: intent };
     }
     if (pm.outcome === 'three_d_secure') {
@@ -229,6 +232,58 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
     };
     Object.assign(intent, { status: 'requires_payment_method', last_payment_error: failure });
     return { status: 402, body: { error: { ...failure, charge: `ch_${token()}`, payment_intent: intent } } };
+  }
+
+  /** The intent succeeds: its charge, and the balance transaction that brings the money in. */
+  function capture(intent: Record<string, unknown>): void {
+    const charge = {
+      id: `ch_${token()}`,
+      object: 'charge',
+      amount: intent.amount,
+      currency: intent.currency,
+      payment_intent: intent.id,
+      status: 'succeeded',
+    };
+    Object.assign(intent, { status: 'succeeded', amount_received: intent.amount, latest_charge: charge.id });
+    recordBalanceTransaction('charge', charge, Number(intent.amount));
+  }
+
+  function recordBalanceTransaction(type: string, source: Record<string, unknown>, amount: number): void {
+    sources.set(String(source.id), source);
+    balanceTransactions.unshift({
+      id: `txn_${token()}`,
+      object: 'balance_transaction',
+      amount,
+      currency: source.currency,
+      fee: 0,
+      net: amount,
+      created: Math.floor(Date.now() / 1000),
+      reporting_category: type,
+      source: source.id,
+      status: 'available',
+      type,
+    });
+  }
+
+  /** A page of balance transactions, newest first, after `starting_after`; `data.source` expandable. */
+  function listBalanceTransactions(query: FormObject, expand: string[]): Reply {
+    const limit = Math.min(Number(query.limit ?? 10), shop.balanceTransactionsPageSize);
+    const after = typeof query.starting_after === 'string' ? query.starting_after : undefined;
+    const from = after ? balanceTransactions.findIndex((txn) => txn.id === after) + 1 : 0;
+    const page = balanceTransactions
+      .slice(from, from + limit)
+      .map((txn) =>
+        expand.includes('data.source') ? { ...txn, source: sources.get(String(txn.source)) } : txn,
+      );
+    return {
+      status: 200,
+      body: {
+        object: 'list',
+        url: '/v1/balance_transactions',
+        has_more: from + limit < balanceTransactions.length,
+        data: page,
+      },
+    };
   }
 
   function cancel(intent: Record<string, unknown>, body: FormObject): Reply {
@@ -272,6 +327,7 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
       reason: body.reason ?? null,
       status: 'succeeded',
     };
+    recordBalanceTransaction('refund', refund, -amount);
     return { status: 200, body: refund };
   }
 
@@ -367,11 +423,7 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
         throw new Error(`${paymentIntentId} is not awaiting 3-D Secure`);
       intent.next_action = null;
       if (approve) {
-        Object.assign(intent, {
-          status: 'succeeded',
-          amount_received: intent.amount,
-          latest_charge: `ch_${token()}`,
-        });
+        capture(intent);
       } else {
         Object.assign(intent, {
           status: 'requires_payment_method',
@@ -397,6 +449,12 @@ export async function startStripeTestServer(): Promise<StripeTestServer> {
       return account;
     },
     transfers,
+    get balanceTransactionsPageSize() {
+      return shop.balanceTransactionsPageSize;
+    },
+    set balanceTransactionsPageSize(size: number) {
+      shop.balanceTransactionsPageSize = size;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -12,6 +12,7 @@ export {
   type PaymentProvider,
   type PaymentProviderEvent,
   type PaymentRail,
+  type ProcessorMovement,
   type ProviderEvent,
   type ProviderEventType,
   type RefundOutcome,

@@ -181,6 +181,19 @@ export interface ConnectedAccountEvent {
 
 export type ProviderEvent = PaymentProviderEvent | ConnectedAccountEvent | IgnoredProviderEvent;
 
+/**
+ * One movement of money in the processor's own books: a payment it captured, or a refund of one.
+ * Amounts are positive integer minor units of the payment's currency (ISO 4217, upper case).
+ */
+export interface ProcessorMovement {
+  kind: 'capture' | 'refund';
+  paymentId: string;
+  amountMinor: number;
+  currency: string;
+  /** The processor's id of the movement (Stripe: the balance transaction; the sandbox: the payment or refund). */
+  reference: string;
+}
+
 /** The payment port. Implementations: `StripePaymentProvider`, `SandboxPaymentProvider`. */
 export interface PaymentProvider {
   readonly rail: PaymentRail;
@@ -209,6 +222,12 @@ export interface PaymentProvider {
 
   /** Refunds a settled payment, fully or partly. */
   refund(paymentId: string, request: RefundRequest): Promise<RefundOutcome>;
+
+  /**
+   * Every capture and refund in the processor's own books, read page by page (Stripe: its balance
+   * transactions; the sandbox: its tables), for reconciling them with the money journal.
+   */
+  processorMovements(): AsyncIterable<ProcessorMovement>;
 
   /** Verifies the `Stripe-Signature` of a raw webhook body and normalises the event. */
   parseWebhook(rawBody: Buffer | string, signatureHeader: string): ProviderEvent;

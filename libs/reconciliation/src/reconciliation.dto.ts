@@ -68,8 +68,8 @@ const nullableInteger = { type: 'integer', nullable: true } as const;
 export class PaymentFindingView {
   @ApiProperty({ enum: VIEWS.payments.findingKinds }) finding!: string;
   @ApiProperty({ ...nullableText, description: 'The processor’s payment id' }) paymentId!: string | null;
-  @ApiProperty({ ...nullableText, description: 'Orders booked for it, space separated' })
-  orderIds!: string | null;
+  @ApiProperty({ ...nullableText, description: 'The order it paid for, as booked' })
+  orderId!: string | null;
   @ApiProperty({ ...nullableText, description: 'Its journal entries as `id:kind`, space separated' })
   journalEntries!: string | null;
   @ApiProperty(nullableText) currency!: string | null;

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { VIEW_NAMES, VIEWS, type ViewDefinition, type ViewName } from './views.js';
+import { PAYMENT_PROVIDER, type PaymentProvider } from '#payments';
+import { PROCESSOR_FROM_PORT, VIEW_NAMES, VIEWS, type ViewDefinition, type ViewName } from './views.js';
 
 /** A view's figures: how many rows it checked, how many disagree, and the money involved per currency. */
 export interface ReconciliationSummary {
@@ -16,21 +17,28 @@ export interface ReconciliationSummary {
 /** A finding (or a checked row) as JSON and CSV show it: the view's columns, integers as numbers. */
 export type FindingRow = Record<string, string | number | null>;
 
+/** The view's rows counted and totalled per (currency, finding): a handful of groups. */
 interface SummaryRow {
-  /** 1 when the row sums over every currency (GROUPING), 0 when it is one currency's. */
-  all_currencies: number;
-  /** 1 when the row sums over every kind of finding, 0 when it is one kind's. */
-  all_findings: number;
   currency: string | null;
   finding: string | null;
-  checked: string;
-  findings: string;
-  checked_minor: string | null;
-  findings_minor: string | null;
+  rows: string;
+  amount_minor: string | null;
+}
+
+/**
+ * Memory each sort and hash of a view may take before spilling to disk: the views group and join
+ * millions of rows, and only operators and auditors run them. (Session default: 4 MB.)
+ */
+const VIEW_WORK_MEM = '64MB';
+
+/** A view ready to run: its definition and the values of its parameters ($1 … in its SQL). */
+interface ViewQuery {
+  view: ViewDefinition;
+  params: unknown[];
 }
 
 /** Rows read from the cursor per round trip while a CSV streams. */
-const CSV_FETCH_ROWS = 2_000;
+const CSV_FETCH_ROWS = 5_000;
 
 /**
  * Reconciliation for operators and auditors: each view is one set-based statement over other
@@ -39,13 +47,17 @@ const CSV_FETCH_ROWS = 2_000;
  */
 @Injectable()
 export class ReconciliationService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+  ) {}
 
-  /** Every view's summary, as of one instant. */
+  /** Every view's summary, as of one instant (a remote processor's books: as read just before). */
   async summaries(): Promise<{ clean: boolean; views: ReconciliationSummary[] }> {
+    const queries = await Promise.all(VIEW_NAMES.map((name) => this.queryOf(name)));
     const views = await this.inSnapshot(async (manager) => {
       const answers: ReconciliationSummary[] = [];
-      for (const name of VIEW_NAMES) answers.push(await this.summary(manager, VIEWS[name]));
+      for (const query of queries) answers.push(await this.summary(manager, query));
       return answers;
     });
     return { clean: views.every((view) => view.clean), views };
@@ -53,15 +65,17 @@ export class ReconciliationService {
 
   /** A view's summary and a keyset page of its findings (ordered by their key), as of one instant. */
   async view(name: ViewName, query: { limit?: number; cursor?: string }) {
-    const view = VIEWS[name];
+    const viewQuery = await this.queryOf(name);
+    const { view, params } = viewQuery;
     const limit = query.limit ?? 100;
+    const [cursor, limitParam] = [`$${params.length + 1}`, `$${params.length + 2}`];
     return this.inSnapshot(async (manager) => {
-      const summary = await this.summary(manager, view);
+      const summary = await this.summary(manager, viewQuery);
       const rows: (Record<string, unknown> & { key: string })[] = await manager.query(
         `SELECT r.key, ${selectColumns(view)} FROM (${view.rowsSql}) r
-         WHERE r.finding IS NOT NULL AND ($1::text IS NULL OR r.key COLLATE "C" > $1)
-         ORDER BY r.key COLLATE "C" LIMIT $2`,
-        [query.cursor ?? null, limit + 1],
+         WHERE r.finding IS NOT NULL AND (${cursor}::text IS NULL OR r.key COLLATE "C" > ${cursor})
+         ORDER BY r.key COLLATE "C" LIMIT ${limitParam}`,
+        [...params, query.cursor ?? null, limit + 1],
       );
       const page = rows.slice(0, limit);
       return {
@@ -83,19 +97,19 @@ export class ReconciliationService {
    * and the database reads ahead only as fast as the client takes them.
    */
   rows(name: ViewName, all: boolean): Readable {
-    const view = VIEWS[name];
-    const sql = `SELECT ${selectColumns(view)} FROM (${view.rowsSql}) r
-      ${all ? '' : 'WHERE r.finding IS NOT NULL'} ORDER BY r.key COLLATE "C"`;
-    return Readable.from(this.cursorRows(view, sql), { objectMode: true });
+    return Readable.from(this.cursorRows(name, all), { objectMode: true });
   }
 
-  private async *cursorRows(view: ViewDefinition, sql: string): AsyncGenerator<FindingRow> {
+  private async *cursorRows(name: ViewName, all: boolean): AsyncGenerator<FindingRow> {
+    const { view, params } = await this.queryOf(name);
+    const sql = `SELECT ${selectColumns(view)} FROM (${view.rowsSql}) r
+      ${all ? '' : 'WHERE r.finding IS NOT NULL'} ORDER BY r.key COLLATE "C"`;
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
       await runner.startTransaction('REPEATABLE READ');
-      await runner.query('SET TRANSACTION READ ONLY');
-      await runner.query(`DECLARE reconciliation_rows NO SCROLL CURSOR FOR ${sql}`);
+      await runner.query(`SET TRANSACTION READ ONLY; SET LOCAL work_mem = '${VIEW_WORK_MEM}'`);
+      await runner.query(`DECLARE reconciliation_rows NO SCROLL CURSOR FOR ${sql}`, params);
       for (;;) {
         const rows: Record<string, unknown>[] = await runner.query(
           `FETCH ${CSV_FETCH_ROWS} FROM reconciliation_rows`,
@@ -110,35 +124,74 @@ export class ReconciliationService {
     }
   }
 
-  /** One statement: the view's rows counted and totalled per currency and per kind of finding. */
-  private async summary(manager: EntityManager, view: ViewDefinition): Promise<ReconciliationSummary> {
-    const rows: SummaryRow[] = await manager.query(
-      `SELECT GROUPING(r.currency) AS all_currencies, GROUPING(r.finding) AS all_findings, r.currency, r.finding,
-              count(*) AS checked, count(*) FILTER (WHERE r.finding IS NOT NULL) AS findings,
-              sum(r.amount_minor) AS checked_minor,
-              sum(r.amount_minor) FILTER (WHERE r.finding IS NOT NULL) AS findings_minor
-       FROM (${view.rowsSql}) r
-       GROUP BY GROUPING SETS ((), (r.currency), (r.finding))`,
+  /**
+   * One statement: the view's rows counted and totalled per currency and kind of finding (one hash
+   * aggregate of a few groups), rolled up here into the summary.
+   */
+  private async summary(manager: EntityManager, { view, params }: ViewQuery): Promise<ReconciliationSummary> {
+    const groups: SummaryRow[] = await manager.query(
+      `SELECT r.currency, r.finding, count(*) AS rows, sum(r.amount_minor) AS amount_minor
+       FROM (${view.rowsSql}) r GROUP BY r.currency, r.finding`,
+      params,
     );
-    const total = rows.find((row) => row.all_currencies === 1 && row.all_findings === 1);
-    const findings = Number(total?.findings ?? 0);
+    const byKind = new Map<string, number>();
+    const totals = new Map<string, { currency: string; checkedMinor: number; findingsMinor: number }>();
+    let checked = 0;
+    for (const group of groups) {
+      const rows = Number(group.rows);
+      const amount = Number(group.amount_minor ?? 0);
+      checked += rows;
+      if (group.finding !== null) byKind.set(group.finding, (byKind.get(group.finding) ?? 0) + rows);
+      if (group.currency === null) continue;
+      const total = totals.get(group.currency) ?? {
+        currency: group.currency,
+        checkedMinor: 0,
+        findingsMinor: 0,
+      };
+      total.checkedMinor += amount;
+      if (group.finding !== null) total.findingsMinor += amount;
+      totals.set(group.currency, total);
+    }
+    const findings = [...byKind.values()].reduce((sum, count) => sum + count, 0);
     return {
       view: view.name,
       clean: findings === 0,
-      checked: Number(total?.checked ?? 0),
+      checked,
       findings,
-      byKind: rows
-        .filter((row) => row.all_currencies === 1 && row.all_findings === 0 && row.finding !== null)
-        .map((row) => ({ kind: row.finding!, count: Number(row.checked) }))
+      byKind: [...byKind]
+        .map(([kind, count]) => ({ kind, count }))
         .sort((a, b) => (a.kind < b.kind ? -1 : 1)),
-      totals: rows
-        .filter((row) => row.all_currencies === 0 && row.all_findings === 1 && row.currency !== null)
-        .map((row) => ({
-          currency: row.currency!,
-          checkedMinor: Number(row.checked_minor ?? 0),
-          findingsMinor: Number(row.findings_minor ?? 0),
-        }))
-        .sort((a, b) => (a.currency < b.currency ? -1 : 1)),
+      totals: [...totals.values()].sort((a, b) => (a.currency < b.currency ? -1 : 1)),
+    };
+  }
+
+  /**
+   * The view to run. The processor view reads the sandbox rail's tables directly (set-based); a
+   * remote processor's books are first read through the payment port (Stripe: every balance
+   * transaction) and summed per payment, then joined with the journal as parameters.
+   */
+  private async queryOf(name: ViewName): Promise<ViewQuery> {
+    if (name !== 'processor' || this.provider.rail === 'sandbox') return { view: VIEWS[name], params: [] };
+    const payments = new Map<string, { currency: string; captured: number; refunded: number }>();
+    for await (const movement of this.provider.processorMovements()) {
+      const payment = payments.get(movement.paymentId) ?? {
+        currency: movement.currency,
+        captured: 0,
+        refunded: 0,
+      };
+      if (movement.kind === 'capture') payment.captured += movement.amountMinor;
+      else payment.refunded += movement.amountMinor;
+      payments.set(movement.paymentId, payment);
+    }
+    const rows = [...payments];
+    return {
+      view: PROCESSOR_FROM_PORT,
+      params: [
+        rows.map(([paymentId]) => paymentId),
+        rows.map(([, payment]) => payment.currency),
+        rows.map(([, payment]) => payment.captured),
+        rows.map(([, payment]) => payment.refunded),
+      ],
     };
   }
 
@@ -147,7 +200,7 @@ export class ReconciliationService {
     await runner.connect();
     try {
       await runner.startTransaction('REPEATABLE READ');
-      await runner.query('SET TRANSACTION READ ONLY');
+      await runner.query(`SET TRANSACTION READ ONLY; SET LOCAL work_mem = '${VIEW_WORK_MEM}'`);
       return await work(runner.manager);
     } finally {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

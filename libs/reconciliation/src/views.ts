@@ -38,7 +38,8 @@ const PAYABLE_PREFIX = journalAccounts.payable('');
  * Every captured payment ↔ exactly one sale or one refund. A payment counts as captured once the
  * platform accepted its processor's `payment_intent.succeeded` (stored and applied, not ignored as
  * unconfirmed); it is booked by one `sale` entry, or one `payment-to-refund` entry when the
- * edition was no longer for sale. Sales whose order has no payment are listed under the order.
+ * edition was no longer for sale, of the one order that names it (orders.payment_id is unique).
+ * Sales whose order has no payment are listed under the order.
  */
 const payments: ViewDefinition = {
   name: 'payments',
@@ -48,7 +49,7 @@ const payments: ViewDefinition = {
   columns: [
     text('finding', 'finding'),
     text('paymentId', 'payment_id'),
-    text('orderIds', 'order_ids'),
+    text('orderId', 'order_id'),
     text('journalEntries', 'journal_entries'),
     text('currency', 'currency'),
     integer('amountMinor', 'amount_minor'),
@@ -63,8 +64,7 @@ const payments: ViewDefinition = {
       GROUP BY e.payment_id),
     booked AS (
       SELECT coalesce(o.payment_id, 'order:' || o.id) AS payment_id, o.payment_id AS paid_by,
-             string_agg(DISTINCT o.id::text, ' ') AS order_ids,
-             string_agg(j.id || ':' || j.kind, ' ' ORDER BY j.id) AS journal_entries,
+             max(o.id::text) AS order_id, string_agg(j.id || ':' || j.kind, ' ') AS journal_entries,
              count(*) AS bookings, max(o.currency) AS currency, max(o.amount_minor) AS amount
       FROM journal_entries j JOIN orders o ON o.id = j.order_id
       WHERE j.kind IN ${CAPTURE_KINDS}
@@ -73,7 +73,7 @@ const payments: ViewDefinition = {
            CASE WHEN b.payment_id IS NULL THEN 'payment-without-sale'
                 WHEN c.payment_id IS NULL THEN 'sale-without-payment'
                 WHEN b.bookings > 1 THEN 'payment-with-two-sales' END AS finding,
-           coalesce(c.payment_id, b.paid_by) AS payment_id, b.order_ids, b.journal_entries,
+           coalesce(c.payment_id, b.paid_by) AS payment_id, b.order_id, b.journal_entries,
            coalesce(c.currency, b.currency) AS currency, coalesce(c.amount, b.amount) AS amount_minor
     FROM captured c FULL JOIN booked b ON b.payment_id = c.payment_id`,
 };
@@ -178,35 +178,48 @@ const ledger: ViewDefinition = {
     FROM tokens t ${ledgerHeadOf('t.id')}`,
 };
 
+/** The processor's books as rows (payment_id, currency, captured, refunded): the sandbox rail's tables. */
+const SANDBOX_PROCESSOR = `
+  SELECT id AS payment_id, upper(currency) AS currency, amount AS captured, amount_refunded AS refunded
+  FROM sandbox_payment_intents
+  WHERE state IN ('succeeded', 'partially_refunded', 'refunded', 'disputed', 'dispute_won', 'dispute_lost')`;
+
 /**
- * The processor's view ↔ the journal, with the sandbox rail (its own tables stand in for the
- * processor's books): per payment, what it captured and refunded against the processor-clearing
- * lines the journal booked for it. Disputes move money outside refunds and are not compared.
+ * The processor's books as the same rows from parameters $1–$4 (arrays of payment ids, currencies,
+ * captured and refunded amounts): what the payment port read from a remote processor (Stripe's
+ * balance transactions).
  */
-const processor: ViewDefinition = {
-  name: 'processor',
-  describes:
-    'Per payment, what the processor captured and refunded equals the cash the journal booked (sandbox rail: its own tables)',
-  findingKinds: [
-    'captured-not-booked',
-    'booked-not-captured',
-    'captured-amount-differs',
-    'refunded-amount-differs',
-  ],
-  columns: [
-    text('finding', 'finding'),
-    text('paymentId', 'payment_id'),
-    text('currency', 'currency'),
-    integer('capturedMinor', 'amount_minor'),
-    integer('bookedCapturedMinor', 'booked_captured_minor'),
-    integer('refundedMinor', 'refunded_minor'),
-    integer('bookedRefundedMinor', 'booked_refunded_minor'),
-  ],
-  rowsSql: `
-    WITH processor AS (
-      SELECT id AS payment_id, upper(currency) AS currency, amount AS captured, amount_refunded AS refunded
-      FROM sandbox_payment_intents
-      WHERE state IN ('succeeded', 'partially_refunded', 'refunded', 'disputed', 'dispute_won', 'dispute_lost')),
+const PROCESSOR_FROM_PARAMETERS = `
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS p(payment_id, currency, captured, refunded)`;
+
+/**
+ * The processor's view ↔ the journal: per payment, what the processor captured and refunded (rows
+ * of `processorSql`) against the processor-clearing lines the journal booked for it. Disputes move
+ * money outside refunds and are not compared.
+ */
+function processorView(processorSql: string): ViewDefinition {
+  return {
+    name: 'processor',
+    describes:
+      'Per payment, what the processor captured and refunded (sandbox rail: its own tables; Stripe: its ' +
+      'balance transactions) equals the cash the journal booked',
+    findingKinds: [
+      'captured-not-booked',
+      'booked-not-captured',
+      'captured-amount-differs',
+      'refunded-amount-differs',
+    ],
+    columns: [
+      text('finding', 'finding'),
+      text('paymentId', 'payment_id'),
+      text('currency', 'currency'),
+      integer('capturedMinor', 'amount_minor'),
+      integer('bookedCapturedMinor', 'booked_captured_minor'),
+      integer('refundedMinor', 'refunded_minor'),
+      integer('bookedRefundedMinor', 'booked_refunded_minor'),
+    ],
+    rowsSql: `
+    WITH processor AS (${processorSql}),
     booked AS (
       SELECT o.payment_id, max(l.currency) AS currency,
              coalesce(sum(l.amount_minor) FILTER (WHERE j.kind IN ${CAPTURE_KINDS}), 0) AS captured,
@@ -223,6 +236,16 @@ const processor: ViewDefinition = {
            coalesce(p.captured, 0) AS amount_minor, coalesce(b.captured, 0) AS booked_captured_minor,
            coalesce(p.refunded, 0) AS refunded_minor, coalesce(b.refunded, 0) AS booked_refunded_minor
     FROM processor p FULL JOIN booked b ON b.payment_id = p.payment_id`,
-};
+  };
+}
 
-export const VIEWS: Record<ViewName, ViewDefinition> = { payments, journal, payouts, ledger, processor };
+/** The processor view over a remote processor's books, passed as parameters (see PROCESSOR_FROM_PARAMETERS). */
+export const PROCESSOR_FROM_PORT = processorView(PROCESSOR_FROM_PARAMETERS);
+
+export const VIEWS: Record<ViewName, ViewDefinition> = {
+  payments,
+  journal,
+  payouts,
+  ledger,
+  processor: processorView(SANDBOX_PROCESSOR),
+};

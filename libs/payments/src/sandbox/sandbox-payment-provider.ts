@@ -15,6 +15,7 @@ import type {
   CreatePaymentRequest,
   PaymentOutcome,
   PaymentProvider,
+  ProcessorMovement,
   ProviderEvent,
   RefundOutcome,
   RefundRequest,
@@ -37,11 +38,15 @@ import {
   findIntents,
   insertIntents,
   lockIntent,
+  movementsAfter,
   saveChange,
   type NewIntent,
   type StoredIntent,
 } from './sandbox-store.js';
 import { WebhookDelivery, type DeliverWebhook, type WebhookDeliveryOptions } from './webhook-delivery.js';
+
+/** Captures and refunds read per page by `processorMovements`. */
+const MOVEMENTS_PAGE = 1_000;
 
 export interface SandboxPaymentProviderOptions {
   /** The database holding the sandbox's own tables. */
@@ -221,6 +226,25 @@ export class SandboxPaymentProvider implements PaymentProvider {
     if (Date.now() - this.prunedAt >= PRUNE_INTERVAL_MS) {
       this.prunedAt = Date.now();
       await this.delivery.pruneDelivered();
+    }
+  }
+
+  /** The sandbox's captures and refunds, from its own tables, in keyset pages. */
+  async *processorMovements(): AsyncIterable<ProcessorMovement> {
+    let after: { kind: 'capture' | 'refund'; reference: string } | undefined;
+    for (;;) {
+      const rows = await movementsAfter(this.manager, after, MOVEMENTS_PAGE);
+      for (const row of rows) {
+        yield {
+          kind: row.kind,
+          paymentId: row.payment_id,
+          amountMinor: Number(row.amount),
+          currency: row.currency.toUpperCase(),
+          reference: row.reference,
+        };
+      }
+      if (rows.length < MOVEMENTS_PAGE) return;
+      after = rows[rows.length - 1];
     }
   }
 

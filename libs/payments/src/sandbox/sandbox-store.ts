@@ -275,3 +275,44 @@ export async function dueDisputes(manager: EntityManager, limit: number): Promis
   );
   return rows.map((row) => row.id);
 }
+
+/** States of an intent whose payment was captured (whatever happened to it since). */
+export const CAPTURED_STATES: readonly PaymentState[] = [
+  'succeeded',
+  'partially_refunded',
+  'refunded',
+  'disputed',
+  'dispute_won',
+  'dispute_lost',
+];
+
+/** A capture or refund in the sandbox's books, keyed for keyset pages by (`kind`, `reference`). */
+export interface MovementRow {
+  kind: 'capture' | 'refund';
+  payment_id: string;
+  amount: string;
+  currency: string;
+  reference: string;
+}
+
+/**
+ * A page of the sandbox's captures (one per captured intent, `reference` its id) then refunds
+ * (`reference` the refund id), in that order, after (`kind`, `reference`).
+ */
+export function movementsAfter(
+  manager: EntityManager,
+  after: { kind: 'capture' | 'refund'; reference: string } | undefined,
+  limit: number,
+): Promise<MovementRow[]> {
+  return manager.query(
+    `SELECT * FROM (
+       SELECT 'capture' AS kind, id AS payment_id, amount, currency, id AS reference
+       FROM sandbox_payment_intents WHERE state = ANY($1::text[])
+       UNION ALL
+       SELECT 'refund', r.payment_id, r.amount, i.currency, r.refund_id
+       FROM sandbox_refunds r JOIN sandbox_payment_intents i ON i.id = r.payment_id) m
+     WHERE $2::text IS NULL OR (m.kind, m.reference COLLATE "C") > ($2, $3::text COLLATE "C")
+     ORDER BY m.kind, m.reference COLLATE "C" LIMIT $4`,
+    [CAPTURED_STATES, after?.kind ?? null, after?.reference ?? null, limit],
+  );
+}

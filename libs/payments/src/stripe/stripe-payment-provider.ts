@@ -8,6 +8,7 @@ import type {
   CreatePaymentRequest,
   PaymentOutcome,
   PaymentProvider,
+  ProcessorMovement,
   ProviderEvent,
   RefundOutcome,
   RefundRequest,
@@ -180,6 +181,20 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
+  /**
+   * Captures and refunds from Stripe's balance transactions, every page (the SDK's auto-pagination),
+   * each with its source expanded to find the payment it belongs to. Amounts are the charge's or
+   * refund's own, in the payment's currency (a balance transaction's may be converted to the
+   * account's); fees, payouts, disputes and adjustments are not movements of a payment here.
+   */
+  async *processorMovements(): AsyncIterable<ProcessorMovement> {
+    const transactions = this.stripe.balanceTransactions.list({ limit: 100, expand: ['data.source'] });
+    for await (const transaction of transactions) {
+      const movement = movementOf(transaction);
+      if (movement) yield movement;
+    }
+  }
+
   /** Verifies a Stripe webhook with the endpoint secret and normalises it. */
   parseWebhook(rawBody: Buffer | string, signatureHeader: string): ProviderEvent {
     return parseStripeWebhook(rawBody, signatureHeader, {
@@ -207,4 +222,30 @@ export class StripePaymentProvider implements PaymentProvider {
       return event;
     }
   }
+}
+
+/** Balance transaction types that capture a payment, and that give part of one back. */
+const CAPTURE_TYPES = new Set(['charge', 'payment']);
+const REFUND_TYPES = new Set(['refund', 'payment_refund']);
+
+/** A balance transaction as a movement of a payment, if it is a capture or refund of one. */
+function movementOf(transaction: Stripe.BalanceTransaction): ProcessorMovement | undefined {
+  const kind = CAPTURE_TYPES.has(transaction.type)
+    ? 'capture'
+    : REFUND_TYPES.has(transaction.type)
+      ? 'refund'
+      : undefined;
+  const source = transaction.source;
+  if (!kind || source === null || typeof source === 'string') return undefined;
+  if (source.object !== 'charge' && source.object !== 'refund') return undefined;
+  const intent = source.payment_intent;
+  const paymentId = typeof intent === 'string' ? intent : intent?.id;
+  if (!paymentId) return undefined;
+  return {
+    kind,
+    paymentId,
+    amountMinor: source.amount,
+    currency: source.currency.toUpperCase(),
+    reference: transaction.id,
+  };
 }
