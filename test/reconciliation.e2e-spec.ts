@@ -8,6 +8,7 @@ import {
   type PaymentProvider,
   type ProcessorMovement,
 } from '../libs/payments/src/index.js';
+import { ReconciliationService } from '../libs/reconciliation/src/index.js';
 import { RefundService } from '../libs/settlement/src/index.js';
 import { createScratchDatabase, sql, startTestApp, type TestApp } from './support/app.js';
 import { cardCheckout, listToken } from './support/checkout.js';
@@ -529,5 +530,43 @@ describe('reconciliation (e2e, sandbox rail on real PostgreSQL)', () => {
     expectProblem(await reconciliation('/payments', buyer), 403, 'forbidden');
     expectProblem(await reconciliation('/ledger.csv', buyer), 403, 'forbidden');
     expectProblem(await api('GET', '/operator/reconciliation'), 401, 'unauthorized');
+  });
+  it('ends the database cursor when the reader of a CSV stream leaves half way', async () => {
+    const cursorsOpen = async () =>
+      Number(
+        (
+          await sql(
+            testApp.databaseUrl,
+            `SELECT count(*) AS open FROM pg_stat_activity
+             WHERE datname = current_database() AND state LIKE 'idle in transaction%'
+               AND (query LIKE 'FETCH%reconciliation_rows' OR query LIKE 'DECLARE reconciliation_rows%')`,
+          )
+        )[0].open,
+      );
+    // The rows stream as they are read: after the first few, the cursor waits, open, for the reader.
+    const rows = testApp.app.get(ReconciliationService).rows('journal', true);
+    const iterator = rows[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toMatchObject({ entryId: expect.any(Number) });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await cursorsOpen()).toBe(1);
+    // The reader leaves (a client closing its download destroys the stream): the cursor ends with it.
+    rows.destroy();
+    for (let attempt = 0; attempt < 100 && (await cursorsOpen()) > 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await cursorsOpen()).toBe(0);
+
+    // Over HTTP too: a download abandoned after its first bytes leaves the API answering.
+    const leaving = new AbortController();
+    const response = await fetch(`${testApp.url}/operator/reconciliation/journal.csv?rows=all`, {
+      headers: { authorization: `Bearer ${auditor.token}` },
+      signal: leaving.signal,
+    });
+    const first = await response.body!.getReader().read();
+    expect(new TextDecoder().decode(first.value).split('\n')[0]).toBe(
+      'finding,entryId,kind,orderId,currency,debitsMinor,imbalanceMinor,lines',
+    );
+    leaving.abort();
+    expect((await reconciliation('/payouts')).status).toBe(200);
   });
 });
