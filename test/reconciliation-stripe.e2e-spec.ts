@@ -5,7 +5,7 @@ import { RefundService } from '../libs/settlement/src/index.js';
 import { createScratchDatabase, startTestApp, type TestApp } from './support/app.js';
 import { chargeRefunded, listedEdition, postEvent, signedEvent } from './support/checkout.js';
 import { createUser, type TestUser } from './support/factories.js';
-import { client, type Client } from './support/http.js';
+import { client, type Client, expectProblem } from './support/http.js';
 import { startStripeTestServer, type StripeTestServer } from './support/stripe-test-server.js';
 
 const WEBHOOK_SECRET = `whsec_test_${randomUUID().replaceAll('-', '')}`;
@@ -138,6 +138,14 @@ describe('reconciliation with Stripe: balance transactions ↔ the journal (e2e,
     // The platform never accepted that payment: its own books still pair every payment with a sale.
     const payments = await api('GET', '/operator/reconciliation/payments', { token: auditor.token });
     expect(payments.body.summary).toMatchObject({ clean: true, checked: 3 });
+
+    // Stripe out of reach (every attempt fails, retries too): 503, in JSON and before any CSV byte.
+    stripe.failNext(10, 500);
+    expectProblem(await processorView(), 503, 'payment-provider-unavailable');
+    stripe.failNext(10, 500);
+    const unreachable = await api('GET', '/operator/reconciliation/processor.csv', { token: auditor.token });
+    expectProblem(unreachable, 503, 'payment-provider-unavailable');
+    stripe.failNext(0);
 
     // Once the webhook arrives, the sale is booked and the books agree again.
     expect((await succeeded(lost.paymentId)).status).toBe(200);

@@ -544,7 +544,7 @@ describe('reconciliation (e2e, sandbox rail on real PostgreSQL)', () => {
         )[0].open,
       );
     // The rows stream as they are read: after the first few, the cursor waits, open, for the reader.
-    const rows = testApp.app.get(ReconciliationService).rows('journal', true);
+    const rows = await testApp.app.get(ReconciliationService).rows('journal', true);
     const iterator = rows[Symbol.asyncIterator]();
     expect((await iterator.next()).value).toMatchObject({ entryId: expect.any(Number) });
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream';
 import { applyDecorators, Controller, Get, Query, StreamableFile, type Type } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { stringify } from 'csv-stringify';
+import { ApiProblems } from '#http';
 import { Roles } from '#identity';
 import {
   CsvQuery,
@@ -15,6 +16,9 @@ import {
 } from './reconciliation.dto.js';
 import { ReconciliationService } from './reconciliation.service.js';
 import { VIEWS, type ViewName } from './views.js';
+
+/** With Stripe, the processor view first reads Stripe's balance transactions: it may be out of reach. */
+const PROCESSOR_PROBLEMS = { 503: ['payment-provider-unavailable'] };
 
 /** GET …/<view>: the view's summary and a page of its findings. */
 function FindingsRoute(view: ViewName, type: Type) {
@@ -70,6 +74,7 @@ export class ReconciliationController {
       'owners (`ledger`), the processor’s books ↔ the journal (`processor`). `clean` when none has a finding.',
   })
   @ApiOkResponse({ type: ReconciliationOverviewView })
+  @ApiProblems(PROCESSOR_PROBLEMS)
   overview() {
     return this.reconciliation.summaries();
   }
@@ -115,20 +120,22 @@ export class ReconciliationController {
   }
 
   @FindingsRoute('processor', ProcessorReconciliationView)
+  @ApiProblems(PROCESSOR_PROBLEMS)
   processor(@Query() query: FindingsQuery) {
     return this.reconciliation.view('processor', query);
   }
 
   @CsvRoute('processor')
+  @ApiProblems(PROCESSOR_PROBLEMS)
   processorCsv(@Query() query: CsvQuery) {
     return this.csv('processor', query);
   }
 
-  private csv(view: ViewName, query: CsvQuery): StreamableFile {
+  private async csv(view: ViewName, query: CsvQuery): Promise<StreamableFile> {
     const all = query.rows === 'all';
     const csv = stringify({ header: true, columns: this.reconciliation.columns(view) });
     // A failure mid-stream (headers are sent by then) can only cut the download short.
-    const body = pipeline(this.reconciliation.rows(view, all), csv, () => undefined);
+    const body = pipeline(await this.reconciliation.rows(view, all), csv, () => undefined);
     const day = new Date().toISOString().slice(0, 10);
     return new StreamableFile(body, {
       type: 'text/csv; charset=utf-8',

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { PAYMENT_PROVIDER, type PaymentProvider } from '#payments';
+import { DomainError } from '#http';
+import { PAYMENT_PROVIDER, PaymentProviderError, type PaymentProvider } from '#payments';
 import { PROCESSOR_FROM_PORT, VIEW_NAMES, VIEWS, type ViewDefinition, type ViewName } from './views.js';
 
 /** A view's figures: how many rows it checked, how many disagree, and the money involved per currency. */
@@ -96,12 +97,13 @@ export class ReconciliationService {
    * server-side cursor in one read-only snapshot: memory stays flat however many rows there are,
    * and the database reads ahead only as fast as the client takes them.
    */
-  rows(name: ViewName, all: boolean): Readable {
-    return Readable.from(this.cursorRows(name, all), { objectMode: true });
+  async rows(name: ViewName, all: boolean): Promise<Readable> {
+    // Resolved before the stream starts, so that a processor out of reach is a 503, not a cut download.
+    const query = await this.queryOf(name);
+    return Readable.from(this.cursorRows(query, all), { objectMode: true });
   }
 
-  private async *cursorRows(name: ViewName, all: boolean): AsyncGenerator<FindingRow> {
-    const { view, params } = await this.queryOf(name);
+  private async *cursorRows({ view, params }: ViewQuery, all: boolean): AsyncGenerator<FindingRow> {
     const sql = `SELECT ${selectColumns(view)} FROM (${view.rowsSql}) r
       ${all ? '' : 'WHERE r.finding IS NOT NULL'} ORDER BY r.key COLLATE "C"`;
     const runner = this.dataSource.createQueryRunner();
@@ -173,15 +175,25 @@ export class ReconciliationService {
   private async queryOf(name: ViewName): Promise<ViewQuery> {
     if (name !== 'processor' || this.provider.rail === 'sandbox') return { view: VIEWS[name], params: [] };
     const payments = new Map<string, { currency: string; captured: number; refunded: number }>();
-    for await (const movement of this.provider.processorMovements()) {
-      const payment = payments.get(movement.paymentId) ?? {
-        currency: movement.currency,
-        captured: 0,
-        refunded: 0,
-      };
-      if (movement.kind === 'capture') payment.captured += movement.amountMinor;
-      else payment.refunded += movement.amountMinor;
-      payments.set(movement.paymentId, payment);
+    try {
+      for await (const movement of this.provider.processorMovements()) {
+        const payment = payments.get(movement.paymentId) ?? {
+          currency: movement.currency,
+          captured: 0,
+          refunded: 0,
+        };
+        if (movement.kind === 'capture') payment.captured += movement.amountMinor;
+        else payment.refunded += movement.amountMinor;
+        payments.set(movement.paymentId, payment);
+      }
+    } catch (error) {
+      if (!(error instanceof PaymentProviderError)) throw error;
+      throw new DomainError(
+        'payment-provider-unavailable',
+        503,
+        'Service unavailable',
+        'The card processor could not be reached to read its books; try again in a moment',
+      );
     }
     const rows = [...payments];
     return {

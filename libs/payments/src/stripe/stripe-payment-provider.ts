@@ -189,9 +189,13 @@ export class StripePaymentProvider implements PaymentProvider {
    */
   async *processorMovements(): AsyncIterable<ProcessorMovement> {
     const transactions = this.stripe.balanceTransactions.list({ limit: 100, expand: ['data.source'] });
-    for await (const transaction of transactions) {
-      const movement = movementOf(transaction);
-      if (movement) yield movement;
+    try {
+      for await (const transaction of transactions) {
+        const movement = movementOf(transaction);
+        if (movement) yield movement;
+      }
+    } catch (error) {
+      throw portErrorOf(error);
     }
   }
 
