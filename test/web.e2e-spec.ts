@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
@@ -179,7 +179,7 @@ describe('web front (e2e, headless Chromium): a buyer from search to a verified 
       await page.getByRole('combobox', { name: '语言' }).selectOption('en');
       await page.getByText('Sign in to buy this piece.').waitFor();
       expect(await page.getByTestId('price').textContent()).toBe('$1,999.00');
-      expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+      expect(await page.locator('html').getAttribute('lang')).toBe('en');
     } finally {
       await context.close();
     }

@@ -2000,6 +2000,374 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your webhook endpoints
+         * @description Oldest first; secrets are not shown.
+         *
+         *     **Who may call:** any signed-in account, with a session or an API key.
+         */
+        get: operations["WebhooksController_list"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description An endpoint receives the events that concern its account: `order.paid` and `order.refunded` as buyer, seller or creator of the token; `token.transferred` as giver or receiver (sale, gift, reverted sale); `token.frozen` as owner; `drop.drawn` as the drop’s creator or an entrant; `payout.paid` as the payee. Deliveries are POSTs signed per the Standard Webhooks spec (`webhook-id` = the event id, `webhook-timestamp`, `webhook-signature`) with the `secret` answered here, and only here. A delivery not answered with a 2xx within a few seconds is retried with backoff for about 3 days; the same event keeps its id, so deduplicate on `webhook-id`. Retrying with the same `idempotencyKey` answers the same endpoint; the same key with another URL or event types is 409.
+         *
+         *     **Who may call:** any signed-in account, with a session or an API key.
+         */
+        post: operations["WebhooksController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of your webhook endpoints
+         * @description **Who may call:** any signed-in account, with a session or an API key.
+         */
+        get: operations["WebhooksController_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description With its delivery log; nothing more is sent to it. Deleting it again is a no-op.
+         *
+         *     **Who may call:** any signed-in account, with a session or an API key.
+         */
+        delete: operations["WebhooksController_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Its URL, event types, description, or whether it is enabled; what is left out stays.
+         *
+         *     **Who may call:** any signed-in account, with a session or an API key.
+         */
+        patch: operations["WebhooksController_update"];
+        trace?: never;
+    };
+    "/me/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint’s secret
+         * @description Answers a new secret, shown only now. For 24 hours deliveries carry a signature with the previous secret too (space-separated in `webhook-signature`), so your receiver can switch over.
+         *
+         *     **Who may call:** any signed-in account, with a session or an API key.
+         */
+        post: operations["WebhooksController_rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook endpoint’s deliveries
+         * @description Newest first, each with its attempts: when, how long, the status and the start of the body your endpoint answered, or why no answer came. Keyset pages: pass `nextCursor` back as `cursor` with the same `status`.
+         *
+         *     **Who may call:** any signed-in account, with a session or an API key.
+         */
+        get: operations["WebhooksController_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/webhooks/{id}/deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again
+         * @description Queues a new delivery of the same event, with the same event id (`webhook-id`), to this endpoint: for one that failed, or one your system lost. Each call sends it once more.
+         *
+         *     **Who may call:** any signed-in account, with a session or an API key.
+         */
+        post: operations["WebhooksController_replay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation: every view’s summary
+         * @description One summary per view, as of one instant: captured payments ↔ sales and refunds (`payments`), balanced journal entries (`journal`), payouts ≤ earnings (`payouts`), ledger owners = database owners (`ledger`), the processor’s books ↔ the journal (`processor`). `clean` when none has a finding.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["ReconciliationController_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reconciliation/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation: payments
+         * @description Every captured payment is booked as exactly one sale or one refund owed, and every sale has a payment. The summary (rows checked, findings per kind, money per currency) and the findings, each with the rows that show it, ordered by key. Keyset pages: pass `nextCursor` back as `cursor`. Read only, as of one instant.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["ReconciliationController_payments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reconciliation/payments.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation: payments, as CSV
+         * @description The payments view's findings as CSV (UTF-8, a header row, the JSON view's fields as columns), or with `rows=all` every row it checked (`finding` empty where it reconciles). Streamed from the database as it is read, however many rows, as of one instant.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["ReconciliationController_paymentsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reconciliation/journal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation: journal
+         * @description Every journal entry balances: its lines sum to zero in each currency. The summary (rows checked, findings per kind, money per currency) and the findings, each with the rows that show it, ordered by key. Keyset pages: pass `nextCursor` back as `cursor`. Read only, as of one instant.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["ReconciliationController_journal"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reconciliation/journal.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation: journal, as CSV
+         * @description The journal view's findings as CSV (UTF-8, a header row, the JSON view's fields as columns), or with `rows=all` every row it checked (`finding` empty where it reconciles). Streamed from the database as it is read, however many rows, as of one instant.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["ReconciliationController_journalCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reconciliation/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation: payouts
+         * @description Per account and currency, payouts (not failed) never exceed what the journal credited it for sales, and each is booked. The summary (rows checked, findings per kind, money per currency) and the findings, each with the rows that show it, ordered by key. Keyset pages: pass `nextCursor` back as `cursor`. Read only, as of one instant.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["ReconciliationController_payouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reconciliation/payouts.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation: payouts, as CSV
+         * @description The payouts view's findings as CSV (UTF-8, a header row, the JSON view's fields as columns), or with `rows=all` every row it checked (`finding` empty where it reconciles). Streamed from the database as it is read, however many rows, as of one instant.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["ReconciliationController_payoutsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reconciliation/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation: ledger
+         * @description Every token row (owner, status, ledger seq) agrees with what its ledger history says. The summary (rows checked, findings per kind, money per currency) and the findings, each with the rows that show it, ordered by key. Keyset pages: pass `nextCursor` back as `cursor`. Read only, as of one instant.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["ReconciliationController_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reconciliation/ledger.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation: ledger, as CSV
+         * @description The ledger view's findings as CSV (UTF-8, a header row, the JSON view's fields as columns), or with `rows=all` every row it checked (`finding` empty where it reconciles). Streamed from the database as it is read, however many rows, as of one instant.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["ReconciliationController_ledgerCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reconciliation/processor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation: processor
+         * @description Per payment, what the processor captured and refunded (sandbox rail: its own tables; Stripe: its balance transactions) equals the cash the journal booked. The summary (rows checked, findings per kind, money per currency) and the findings, each with the rows that show it, ordered by key. Keyset pages: pass `nextCursor` back as `cursor`. Read only, as of one instant.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["ReconciliationController_processor"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/operator/reconciliation/processor.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reconciliation: processor, as CSV
+         * @description The processor view's findings as CSV (UTF-8, a header row, the JSON view's fields as columns), or with `rows=all` every row it checked (`finding` empty where it reconciles). Streamed from the database as it is read, however many rows, as of one instant.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["ReconciliationController_processorCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/media": {
         parameters: {
             query?: never;
@@ -3752,6 +4120,21 @@ export interface components {
             /** Format: date-time */
             settledAt: string | null;
         };
+        ExportedWebhookEndpointView: {
+            /** Format: uuid */
+            endpointId: string;
+            url: string;
+            description: string | null;
+            /**
+             * @example [
+             *       "order.paid"
+             *     ]
+             */
+            eventTypes: string[];
+            enabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
         DataExportView: {
             /** Format: date-time */
             exportedAt: string;
@@ -3777,6 +4160,8 @@ export interface components {
             notifications: components["schemas"]["ExportedNotificationView"][];
             /** @description Payouts of your earnings */
             payouts: components["schemas"]["ExportedPayoutView"][];
+            /** @description Never their signing secrets */
+            webhookEndpoints: components["schemas"]["ExportedWebhookEndpointView"][];
         };
         DeleteAccountDto: {
             /**
@@ -3924,6 +4309,253 @@ export interface components {
             runKey: string;
             /** @description Every payout of this run so far */
             payouts: components["schemas"]["PayoutView"][];
+        };
+        CreateWebhookEndpointDto: {
+            /**
+             * @description Where events are POSTed: an https:// URL of a public host. In development (or with WEBHOOK_ALLOW_LOCAL_URLS=true) also http(s)://127.0.0.1, [::1] or localhost; private and reserved addresses never.
+             * @example https://example.com/heirloom
+             */
+            url: string;
+            /** @description The event types to receive */
+            eventTypes: ("order.paid" | "order.refunded" | "token.transferred" | "token.frozen" | "drop.drawn" | "payout.paid")[];
+            /** @description Your own note on what this endpoint is for */
+            description?: string;
+            /** @description Operators only: receive the chosen events of every account, not only your own */
+            platformWide?: boolean;
+            /** @description Client-chosen key: a retry with it answers the same endpoint */
+            idempotencyKey: string;
+        };
+        WebhookEndpointWithSecretView: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string | null;
+            eventTypes: ("order.paid" | "order.refunded" | "token.transferred" | "token.frozen" | "drop.drawn" | "payout.paid")[];
+            /** @description Receives the chosen events of every account (operators’ endpoints) */
+            platformWide: boolean;
+            enabled: boolean;
+            /**
+             * Format: date-time
+             * @description After a rotation: until then deliveries are signed with the previous secret too
+             */
+            previousSecretValidUntil: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /**
+             * @description Verifies the `webhook-signature` of deliveries (Standard Webhooks). Shown only now: keep it safe; rotate it if it leaks
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        WebhookEndpointView: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            description: string | null;
+            eventTypes: ("order.paid" | "order.refunded" | "token.transferred" | "token.frozen" | "drop.drawn" | "payout.paid")[];
+            /** @description Receives the chosen events of every account (operators’ endpoints) */
+            platformWide: boolean;
+            enabled: boolean;
+            /**
+             * Format: date-time
+             * @description After a rotation: until then deliveries are signed with the previous secret too
+             */
+            previousSecretValidUntil: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        WebhookEndpointsView: {
+            items: components["schemas"]["WebhookEndpointView"][];
+        };
+        UpdateWebhookEndpointDto: {
+            /** @description Where events are POSTed: an https:// URL of a public host. In development (or with WEBHOOK_ALLOW_LOCAL_URLS=true) also http(s)://127.0.0.1, [::1] or localhost; private and reserved addresses never. */
+            url?: string;
+            eventTypes?: ("order.paid" | "order.refunded" | "token.transferred" | "token.frozen" | "drop.drawn" | "payout.paid")[];
+            /** @description A disabled endpoint receives nothing; its due deliveries wait */
+            enabled?: boolean;
+            /** @description null clears it */
+            description?: string | null;
+        };
+        WebhookAttemptView: {
+            /** @description The attempt’s number, from 1 */
+            attempt: number;
+            /** Format: date-time */
+            startedAt: string;
+            durationMs: number;
+            /** @description The HTTP status the endpoint answered */
+            responseStatus: number | null;
+            /** @description The start of the answer’s body (1 KiB at most) */
+            responseExcerpt: string | null;
+            /** @description Why no answer came (timeout, refused, …) */
+            error: string | null;
+        };
+        WebhookDeliveryView: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description Also sent as `webhook-id`
+             * @example evt_2b8f0c6e4f9a4d7e8c1b2a3d4e5f6a7b
+             */
+            eventId: string;
+            /** @enum {string} */
+            eventType: "order.paid" | "order.refunded" | "token.transferred" | "token.frozen" | "drop.drawn" | "payout.paid";
+            /**
+             * @description `failed` once every retry of the schedule (about 3 days) failed; replay it when ready
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            attemptCount: number;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /**
+             * Format: uuid
+             * @description The delivery this replays
+             */
+            replayOf: string | null;
+            attempts: components["schemas"]["WebhookAttemptView"][];
+        };
+        WebhookDeliveriesPageView: {
+            items: components["schemas"]["WebhookDeliveryView"][];
+            /** @description Pass as `cursor` for the next page */
+            nextCursor: string | null;
+        };
+        FindingCountView: {
+            /** @example payment-without-sale */
+            kind: string;
+            count: number;
+        };
+        CurrencyTotalView: {
+            /** @example USD */
+            currency: string;
+            /** @description Total over every row checked, integer minor units */
+            checkedMinor: number;
+            /** @description Total over the rows with a finding, integer minor units */
+            findingsMinor: number;
+        };
+        ReconciliationSummaryView: {
+            /** @enum {string} */
+            view: "payments" | "journal" | "payouts" | "ledger" | "processor";
+            /** @description No finding: every row checked reconciles */
+            clean: boolean;
+            /** @description Rows checked */
+            checked: number;
+            /** @description Rows that disagree */
+            findings: number;
+            /** @description Findings per kind */
+            byKind: components["schemas"]["FindingCountView"][];
+            /** @description Money per currency (none for the ledger view): what the view sums is in its description */
+            totals: components["schemas"]["CurrencyTotalView"][];
+        };
+        ReconciliationOverviewView: {
+            /** @description Every view is clean */
+            clean: boolean;
+            /** @description One summary per view, as of one instant */
+            views: components["schemas"]["ReconciliationSummaryView"][];
+        };
+        PaymentFindingView: {
+            /** @enum {string} */
+            finding: "payment-without-sale" | "payment-with-two-sales" | "sale-without-payment";
+            /** @description The processor’s payment id */
+            paymentId: string | null;
+            /** @description The order it paid for, as booked */
+            orderId: string | null;
+            /** @description Its journal entries as `id:kind`, space separated */
+            journalEntries: string | null;
+            currency: string | null;
+            /** @description Captured amount */
+            amountMinor: number | null;
+        };
+        PaymentsReconciliationView: {
+            summary: components["schemas"]["ReconciliationSummaryView"];
+            findings: components["schemas"]["PaymentFindingView"][];
+            /** @description Pass as `cursor` for the next page of findings */
+            nextCursor: string | null;
+        };
+        JournalFindingView: {
+            /** @enum {string} */
+            finding: "unbalanced" | "entry-without-lines";
+            entryId: number;
+            /** @example sale */
+            kind: string;
+            orderId: string | null;
+            currency: string | null;
+            /** @description Sum of its debit lines */
+            debitsMinor: number;
+            /** @description Sum of all its lines: 0 when it balances */
+            imbalanceMinor: number;
+            lines: number;
+        };
+        JournalReconciliationView: {
+            summary: components["schemas"]["ReconciliationSummaryView"];
+            findings: components["schemas"]["JournalFindingView"][];
+            /** @description Pass as `cursor` for the next page of findings */
+            nextCursor: string | null;
+        };
+        PayoutFindingView: {
+            /** @enum {string} */
+            finding: "payouts-above-earnings" | "payouts-not-booked";
+            accountId: string;
+            currency: string;
+            /** @description Payouts not failed, from the payouts table */
+            paidOutMinor: number;
+            /** @description What the journal credited the account for sales */
+            creditedMinor: number;
+            /** @description Payouts as the journal booked them (net of failed ones) */
+            bookedPayoutsMinor: number;
+            payouts: number;
+        };
+        PayoutsReconciliationView: {
+            summary: components["schemas"]["ReconciliationSummaryView"];
+            findings: components["schemas"]["PayoutFindingView"][];
+            /** @description Pass as `cursor` for the next page of findings */
+            nextCursor: string | null;
+        };
+        LedgerFindingView: {
+            /** @enum {string} */
+            finding: "no-ledger-entry" | "owner-mismatch" | "status-mismatch" | "seq-mismatch";
+            tokenId: string;
+            /** @description Owner in the token row */
+            rowOwner: string | null;
+            /** @description Owner after the last ledger entry */
+            ledgerOwner: string | null;
+            rowStatus: string;
+            ledgerStatus: string | null;
+            rowSeq: number;
+            ledgerSeq: number | null;
+        };
+        LedgerReconciliationView: {
+            summary: components["schemas"]["ReconciliationSummaryView"];
+            findings: components["schemas"]["LedgerFindingView"][];
+            /** @description Pass as `cursor` for the next page of findings */
+            nextCursor: string | null;
+        };
+        ProcessorFindingView: {
+            /** @enum {string} */
+            finding: "captured-not-booked" | "booked-not-captured" | "captured-amount-differs" | "refunded-amount-differs";
+            paymentId: string;
+            currency: string | null;
+            /** @description What the processor captured */
+            capturedMinor: number;
+            /** @description What the journal booked as captured */
+            bookedCapturedMinor: number;
+            /** @description What the processor refunded */
+            refundedMinor: number;
+            /** @description What the journal booked as refunded */
+            bookedRefundedMinor: number;
+        };
+        ProcessorReconciliationView: {
+            summary: components["schemas"]["ReconciliationSummaryView"];
+            findings: components["schemas"]["ProcessorFindingView"][];
+            /** @description Pass as `cursor` for the next page of findings */
+            nextCursor: string | null;
         };
         MediaView: {
             /** @example bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku */
@@ -10516,6 +11148,1229 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    WebhooksController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointsView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    WebhooksController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpointDto"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecretView"];
+                };
+            };
+            /** @description Bad Request: `invalid-webhook-url`, `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden`, `account-frozen` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Conflict: `idempotency-key-reused` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Payload Too Large: `payload-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported-media-type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unprocessable Entity: `too-many-webhook-endpoints` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    WebhooksController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Not Found: `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    WebhooksController_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `account-frozen` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    WebhooksController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointDto"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointView"];
+                };
+            };
+            /** @description Bad Request: `invalid-webhook-url`, `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `account-frozen` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Not Found: `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Payload Too Large: `payload-too-large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported-media-type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    WebhooksController_rotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecretView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `account-frozen` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Not Found: `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    WebhooksController_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page, unchanged */
+                cursor?: string;
+                /** @description Only deliveries in this status */
+                status?: "pending" | "delivered" | "failed";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveriesPageView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Not Found: `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    WebhooksController_replay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new delivery, pending */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `account-frozen` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Not Found: `not-found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ReconciliationController_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationOverviewView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `payment-provider-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ReconciliationController_payments: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentsReconciliationView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ReconciliationController_paymentsCsv: {
+        parameters: {
+            query?: {
+                /** @description `findings`: the rows that disagree (as the JSON view lists them); `all`: every row checked */
+                rows?: "findings" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file (an attachment) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ReconciliationController_journal: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JournalReconciliationView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ReconciliationController_journalCsv: {
+        parameters: {
+            query?: {
+                /** @description `findings`: the rows that disagree (as the JSON view lists them); `all`: every row checked */
+                rows?: "findings" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file (an attachment) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ReconciliationController_payouts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutsReconciliationView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ReconciliationController_payoutsCsv: {
+        parameters: {
+            query?: {
+                /** @description `findings`: the rows that disagree (as the JSON view lists them); `all`: every row checked */
+                rows?: "findings" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file (an attachment) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ReconciliationController_ledger: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerReconciliationView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ReconciliationController_ledgerCsv: {
+        parameters: {
+            query?: {
+                /** @description `findings`: the rows that disagree (as the JSON view lists them); `all`: every row checked */
+                rows?: "findings" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file (an attachment) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ReconciliationController_processor: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page, unchanged */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessorReconciliationView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `payment-provider-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    ReconciliationController_processorCsv: {
+        parameters: {
+            query?: {
+                /** @description `findings`: the rows that disagree (as the JSON view lists them); `all`: every row checked */
+                rows?: "findings" | "all";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file (an attachment) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `payment-provider-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
