@@ -1,18 +1,54 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
+import { checkPage, launchBrowser, signUpInBrowser } from './support/browser.js';
 import { listToken } from './support/checkout.js';
 import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 import { settleCheckpoint } from './support/ledger.js';
 
-/** Debian's chromium (.ci/run installs it); never a downloaded browser build. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** What the journey reads and clicks, per browser language. */
+const WORDS = {
+  en: {
+    search: 'Search',
+    cardNumber: 'Card number',
+    expiry: 'Expiry (MM/YY)',
+    cvc: 'Security code',
+    pay: /^Pay /,
+    paid: 'Paid. This piece is yours',
+    declined: 'This card was declined. Try another card',
+    confirm: 'Confirm payment',
+    collection: 'My collection',
+    certificate: 'Download the ownership certificate',
+    certificateFile: 'Certificate file (.json)',
+    publishedKeys: 'Use the keys this platform publishes',
+    verify: 'Verify',
+    valid: 'Valid:',
+    invalid: 'Not valid',
+  },
+  'zh-CN': {
+    search: '搜索',
+    cardNumber: '卡号',
+    expiry: '有效期（MM/YY）',
+    cvc: '安全码',
+    pay: /^支付 /,
+    paid: '支付成功，这件藏品已归你所有',
+    declined: '银行卡被拒。请换一张卡',
+    confirm: '确认支付',
+    collection: '我的藏品',
+    certificate: '下载藏品权属证书',
+    certificateFile: '证书文件（.json）',
+    publishedKeys: '使用本平台公布的公钥',
+    verify: '验证',
+    valid: '有效：',
+    invalid: '无效',
+  },
+};
+type Words = (typeof WORDS)['en'] | (typeof WORDS)['zh-CN'];
 
 describe('web front (e2e, headless Chromium): a buyer from search to a verified certificate', () => {
   let testApp: TestApp;
@@ -31,35 +67,23 @@ describe('web front (e2e, headless Chromium): a buyer from search to a verified 
     return tokenIds[0];
   };
 
-  /** A new browser session of a buyer who signed up through the page. */
-  const buyerSession = async (locale = 'en-US'): Promise<{ context: BrowserContext; page: Page }> => {
-    const context = await browser.newContext({ locale, acceptDownloads: true });
-    const page = await context.newPage();
-    await page.goto(`${testApp.url}/signup?next=/browse`);
-    await page.getByLabel('Email').fill(`buyer-${randomUUID()}@example.com`);
-    await page.getByLabel('Handle').fill(`buyer_${randomUUID().slice(0, 8)}`);
-    await page.getByLabel('Password').fill('correct horse battery staple');
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL((url) => url.pathname === '/browse');
-    await page.getByRole('button', { name: 'Sign out' }).waitFor();
-    return { context, page };
-  };
+  const buyerSession = (language: 'en' | 'zh-CN' = 'en') =>
+    signUpInBrowser(browser, testApp.url, { language });
 
   /** Fills the checkout with a card and pays. */
-  const payWith = async (page: Page, number: string) => {
-    await page.getByLabel('Card number').fill(number);
-    await page.getByLabel('Expiry (MM/YY)').fill('12/40');
-    await page.getByLabel('Security code').fill('123');
-    await page.getByRole('button', { name: /^Pay / }).click();
+  const payWith = async (page: Page, words: Words, number: string) => {
+    await page.getByLabel(words.cardNumber).fill(number);
+    await page.getByLabel(words.expiry).fill('12/40');
+    await page.getByLabel(words.cvc).fill('123');
+    await page.getByRole('button', { name: words.pay }).click();
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
     testApp = await startTestApp();
     api = client(testApp.url);
     creator = await createUser(testApp, api, ['creator']);
     operator = await createUser(testApp, api, ['operator']);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchBrowser();
     downloads = mkdtempSync(join(tmpdir(), 'heirloom-web-'));
   });
   afterAll(async () => {
@@ -81,90 +105,100 @@ describe('web front (e2e, headless Chromium): a buyer from search to a verified 
     expect(apiRoute.headers.get('content-type')).toContain('application/json');
   });
 
-  it('a buyer finds a piece by search, pays with 4242…, owns it, and verifies its certificate offline', async () => {
-    const name = `Paper crane ${run}`;
-    const tokenId = await listedPiece(name);
-    const { context, page } = await buyerSession();
-    try {
-      await page.getByRole('searchbox').fill(name);
-      await page.getByRole('button', { name: 'Search' }).click();
-      await page.getByRole('link', { name }).click();
-      await expect.poll(() => page.url()).toContain(`/item/${tokenId}`);
-      await payWith(page, '4242 4242 4242 4242');
-      await page.getByText('Paid. This piece is yours').waitFor();
+  describe.each(['en', 'zh-CN'] as const)('in %s', (language) => {
+    const words = WORDS[language];
+    const shot = (name: string) => `storefront-${language}-${name}`;
 
-      await page.getByRole('link', { name: 'My collection' }).first().click();
-      await page.getByRole('heading', { name }).waitFor();
+    it('a buyer finds a piece by search, pays with 4242…, owns it, and verifies its certificate offline', async () => {
+      const name = `Paper crane ${language} ${run}`;
+      const tokenId = await listedPiece(name);
+      const { context, page } = await buyerSession(language);
+      try {
+        await checkPage(page, shot('browse'));
+        await page.getByRole('searchbox').fill(name);
+        await page.getByRole('button', { name: words.search }).click();
+        await page.getByRole('link', { name }).click();
+        await expect.poll(() => page.url()).toContain(`/item/${tokenId}`);
+        await checkPage(page, shot('item'));
+        await payWith(page, words, '4242 4242 4242 4242');
+        await page.getByText(words.paid).waitFor();
+        await checkPage(page, shot('paid'));
 
-      await settleCheckpoint(testApp);
-      await page.goto(`${testApp.url}/item/${tokenId}`);
-      const [download] = await Promise.all([
-        page.waitForEvent('download'),
-        page.getByRole('link', { name: 'Download the ownership certificate' }).click(),
-      ]);
-      const certificate = join(downloads, 'certificate.json');
-      await download.saveAs(certificate);
+        await page.getByRole('link', { name: words.collection }).first().click();
+        await page.getByRole('heading', { name }).waitFor();
+        await checkPage(page, shot('collection'));
 
-      await page.goto(`${testApp.url}/verify`);
-      await page.getByLabel('Certificate file (.json)').setInputFiles(certificate);
-      await page.getByRole('button', { name: 'Use the keys this platform publishes' }).click();
-      await expect.poll(() => page.getByRole('textbox').inputValue()).toContain('log ');
-      await page.getByRole('button', { name: 'Verify', exact: true }).click();
-      const verdict = page.getByTestId('verdict');
-      await expect.poll(() => verdict.textContent()).toContain(`Valid:`);
-      expect(await verdict.textContent()).toContain(tokenId);
+        await settleCheckpoint(testApp);
+        await page.goto(`${testApp.url}/item/${tokenId}`);
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByRole('link', { name: words.certificate }).click(),
+        ]);
+        const certificate = join(downloads, `certificate-${language}.json`);
+        await download.saveAs(certificate);
 
-      // The same file with a byte changed is refused.
-      await page.getByLabel('Certificate file (.json)').setInputFiles({
-        name: 'tampered.json',
-        mimeType: 'application/json',
-        buffer: Buffer.from(
-          JSON.stringify({
-            ...(await import(certificate, { with: { type: 'json' } })).default,
-            token: 'tok_other',
-          }),
-        ),
-      });
-      await page.getByRole('button', { name: 'Verify', exact: true }).click();
-      await expect.poll(() => verdict.textContent()).toContain('Not valid');
-    } finally {
-      await context.close();
-    }
-  });
+        await page.goto(`${testApp.url}/verify`);
+        await page.getByLabel(words.certificateFile).setInputFiles(certificate);
+        await page.getByRole('button', { name: words.publishedKeys }).click();
+        await expect.poll(() => page.getByRole('textbox').inputValue()).toContain('log ');
+        await page.getByRole('button', { name: words.verify, exact: true }).click();
+        const verdict = page.getByTestId('verdict');
+        await expect.poll(() => verdict.textContent()).toContain(words.valid);
+        expect(await verdict.textContent()).toContain(tokenId);
+        await checkPage(page, shot('verify'));
 
-  it('a declined card says so and the piece stays on sale; a 3-D Secure card completes', async () => {
-    const tokenId = await listedPiece(`Lantern ${run}`);
-    const { context, page } = await buyerSession();
-    try {
-      await page.goto(`${testApp.url}/item/${tokenId}`);
-      await payWith(page, '4000 0000 0000 0002');
-      await page.getByText('This card was declined. Try another card').waitFor();
-      const offer = (await api('GET', `/catalogue/tokens/${tokenId}`)).body.offer;
-      expect(offer).toMatchObject({ available: true });
-
-      await payWith(page, '4000 0025 0000 3155');
-      await page.getByRole('button', { name: 'Confirm payment' }).click();
-      await page.getByText('Paid. This piece is yours').waitFor();
-    } finally {
-      await context.close();
-    }
-  });
-
-  it('a frozen piece shows as frozen and cannot be bought', async () => {
-    const tokenId = await listedPiece(`Inkstone ${run}`);
-    const frozen = await api('POST', `/operator/tokens/${tokenId}/freeze`, {
-      token: operator.token,
-      body: { reason: 'Reported as copied artwork' },
+        // The same certificate naming another token is refused.
+        const original = JSON.parse(readFileSync(certificate, 'utf8'));
+        await page.getByLabel(words.certificateFile).setInputFiles({
+          name: 'tampered.json',
+          mimeType: 'application/json',
+          buffer: Buffer.from(JSON.stringify({ ...original, token: 'tok_other' })),
+        });
+        await page.getByRole('button', { name: words.verify, exact: true }).click();
+        await expect.poll(() => verdict.textContent()).toContain(words.invalid);
+      } finally {
+        await context.close();
+      }
     });
-    expect(frozen.status).toBe(200);
-    const { context, page } = await buyerSession();
-    try {
-      await page.goto(`${testApp.url}/item/${tokenId}`);
-      await page.getByTestId('frozen').waitFor();
-      expect(await page.getByRole('button', { name: /^Pay / }).count()).toBe(0);
-    } finally {
-      await context.close();
-    }
+
+    it('a declined card says so and the piece stays on sale; a 3-D Secure card completes', async () => {
+      const tokenId = await listedPiece(`Lantern ${language} ${run}`);
+      const { context, page } = await buyerSession(language);
+      try {
+        await page.goto(`${testApp.url}/item/${tokenId}`);
+        await payWith(page, words, '4000 0000 0000 0002');
+        await page.getByText(words.declined).waitFor();
+        await checkPage(page, shot('declined'));
+        const offer = (await api('GET', `/catalogue/tokens/${tokenId}`)).body.offer;
+        expect(offer).toMatchObject({ available: true });
+
+        await payWith(page, words, '4000 0025 0000 3155');
+        await page.getByRole('button', { name: words.confirm }).waitFor();
+        await checkPage(page, shot('3ds'));
+        await page.getByRole('button', { name: words.confirm }).click();
+        await page.getByText(words.paid).waitFor();
+      } finally {
+        await context.close();
+      }
+    });
+
+    it('a frozen piece shows as frozen and cannot be bought', async () => {
+      const tokenId = await listedPiece(`Inkstone ${language} ${run}`);
+      const frozen = await api('POST', `/operator/tokens/${tokenId}/freeze`, {
+        token: operator.token,
+        body: { reason: 'Reported as copied artwork' },
+      });
+      expect(frozen.status).toBe(200);
+      const { context, page } = await buyerSession(language);
+      try {
+        await page.goto(`${testApp.url}/item/${tokenId}`);
+        await page.getByTestId('frozen').waitFor();
+        expect(await page.getByRole('button', { name: words.pay }).count()).toBe(0);
+        await checkPage(page, shot('frozen'));
+      } finally {
+        await context.close();
+      }
+    });
   });
 
   it('speaks Simplified Chinese to a zh-CN browser, and formats money per locale', async () => {
@@ -185,21 +219,29 @@ describe('web front (e2e, headless Chromium): a buyer from search to a verified 
     }
   });
 
-  it('has no serious accessibility violations on the home, browse and token pages', async () => {
-    const tokenId = await listedPiece(`Scroll ${run}`);
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
-      for (const path of ['/', '/browse', `/item/${tokenId}`, '/verify', '/login']) {
-        await page.goto(`${testApp.url}${path}`);
-        await page.getByRole('main').waitFor();
-        await page.waitForLoadState('networkidle');
-        const { violations } = await new AxeBuilder({ page }).analyze();
-        const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-        expect(serious.map((v) => `${path}: ${v.id} ${v.help}`)).toEqual([]);
+  it('has no serious accessibility violations on the signed-out pages, at desktop and phone width', async () => {
+    await listedPiece(`Scroll ${run}`);
+    for (const [device, viewport] of [
+      ['desktop', { width: 1280, height: 800 }],
+      ['phone', { width: 360, height: 740 }],
+    ] as const) {
+      const context = await browser.newContext({ viewport });
+      try {
+        const page = await context.newPage();
+        for (const [name, path] of [
+          ['home', '/'],
+          ['browse', '/browse'],
+          ['verify', '/verify'],
+          ['login', '/login'],
+          ['signup', '/signup'],
+        ]) {
+          await page.goto(`${testApp.url}${path}`);
+          await page.getByRole('main').waitFor();
+          await checkPage(page, `storefront-${device}-${name}`);
+        }
+      } finally {
+        await context.close();
       }
-    } finally {
-      await context.close();
     }
   });
 });
