@@ -1,8 +1,8 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
 import { api, unwrap } from '../api/client';
+import { cursorParam, usePages } from '../api/pages';
 import { SeriesCard } from '../components/Cards';
 import { Empty, Loading, ProblemNote } from '../components/Problem';
 
@@ -13,24 +13,18 @@ export function Browse() {
   const q = params.get('q') ?? '';
   const sort = params.get('sort') === 'oldest' ? 'oldest' : 'newest';
   const [draft, setDraft] = useState(q);
-  const results = useInfiniteQuery({
-    queryKey: ['series', q, sort],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET('/catalogue/series', {
-          params: {
-            query: { ...(q ? { q } : {}), sort, limit: 24, ...(pageParam ? { cursor: pageParam } : {}) },
-          },
-        }),
-      ),
-    initialPageParam: '',
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-  });
+  const results = usePages(['series', q, sort], (cursor) =>
+    unwrap(
+      api.GET('/catalogue/series', {
+        params: { query: { ...(q ? { q } : {}), sort, limit: 24, ...cursorParam(cursor) } },
+      }),
+    ),
+  );
   const search = (event: FormEvent) => {
     event.preventDefault();
     setParams(draft.trim() ? { q: draft.trim(), sort } : { sort });
   };
-  const items = results.data?.pages.flatMap((page) => page.items) ?? [];
+  const items = results.items;
   return (
     <>
       <h1>{t('browse.title')}</h1>

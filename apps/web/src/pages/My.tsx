@@ -1,8 +1,9 @@
 import type { ReactNode } from 'react';
-import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate, useLocation } from 'react-router';
 import { api, unwrap } from '../api/client';
+import { cursorParam, usePages } from '../api/pages';
 import { useAccount } from '../auth';
 import { EditionLabel } from '../components/Cards';
 import { Empty, Loading, ProblemNote } from '../components/Problem';
@@ -21,21 +22,13 @@ function SignedIn({ children }: { children: ReactNode }) {
 function Holdings() {
   const { t } = useTranslation();
   const format = useFormat();
-  const holdings = useInfiniteQuery({
-    queryKey: ['holdings'],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET('/me/holdings', {
-          params: { query: { limit: 48, ...(pageParam ? { cursor: pageParam } : {}) } },
-        }),
-      ),
-    initialPageParam: '',
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-  });
+  const holdings = usePages(['holdings'], (cursor) =>
+    unwrap(api.GET('/me/holdings', { params: { query: { limit: 48, ...cursorParam(cursor) } } })),
+  );
   const archive = useMutation({ mutationFn: () => fetchAndOpen('/me/archive', 'heirloom-archive.zip') });
   if (holdings.isPending) return <Loading />;
   if (holdings.isError) return <ProblemNote error={holdings.error} onRetry={() => void holdings.refetch()} />;
-  const items = holdings.data.pages.flatMap((page) => page.items);
+  const items = holdings.items;
   return (
     <>
       <h1>{t('my.collection')}</h1>
@@ -89,23 +82,15 @@ function Holdings() {
 function Orders() {
   const { t } = useTranslation();
   const format = useFormat();
-  const orders = useInfiniteQuery({
-    queryKey: ['orders'],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET('/me/orders', {
-          params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) } },
-        }),
-      ),
-    initialPageParam: '',
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-  });
+  const orders = usePages(['orders'], (cursor) =>
+    unwrap(api.GET('/me/orders', { params: { query: { limit: 50, ...cursorParam(cursor) } } })),
+  );
   const receipt = useMutation({
     mutationFn: (orderId: string) => fetchAndOpen(`/orders/${orderId}/receipt.html`, null),
   });
   if (orders.isPending) return <Loading />;
   if (orders.isError) return <ProblemNote error={orders.error} onRetry={() => void orders.refetch()} />;
-  const items = orders.data.pages.flatMap((page) => page.items);
+  const items = orders.items;
   return (
     <>
       <h1>{t('my.orders')}</h1>
