@@ -1,7 +1,7 @@
 import { useTranslation } from 'react-i18next';
 
 /** Digits after the decimal point of `currency` (JPY 0, USD 2), as Intl knows them. */
-function minorDigits(currency: string): number {
+export function minorDigits(currency: string): number {
   return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
     .maximumFractionDigits!;
 }

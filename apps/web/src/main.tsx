@@ -14,6 +14,8 @@ import './styles.css';
 
 // The verifier carries the ledger core: loaded only by those who open it.
 const Verify = lazy(() => import('./pages/Verify').then((module) => ({ default: module.Verify })));
+// The operator and auditor console: its own route tree and chunk.
+const Console = lazy(() => import('./console/Console'));
 
 const router = createBrowserRouter([
   {
@@ -28,6 +30,7 @@ const router = createBrowserRouter([
       { path: '/my', element: <MyCollection /> },
       { path: '/my/orders', element: <MyOrders /> },
       { path: '/verify', element: <Verify /> },
+      { path: '/console/*', element: <Console /> },
     ],
   },
 ]);

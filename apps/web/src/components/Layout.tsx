@@ -24,6 +24,9 @@ export function Layout() {
           {account && <NavLink to="/my">{t('nav.collection')}</NavLink>}
           {account && <NavLink to="/my/orders">{t('nav.orders')}</NavLink>}
           <NavLink to="/verify">{t('nav.verify')}</NavLink>
+          {account?.roles.some((role) => role === 'operator' || role === 'auditor') && (
+            <NavLink to="/console">{t('nav.console')}</NavLink>
+          )}
         </nav>
         <div className="account">
           <label>

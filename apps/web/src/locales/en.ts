@@ -11,6 +11,7 @@ export const en = {
     signUp: 'Create account',
     signOut: 'Sign out',
     language: 'Language',
+    console: 'Console',
     skip: 'Skip to content',
   },
   common: {

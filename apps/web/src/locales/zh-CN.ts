@@ -13,6 +13,7 @@ export const zhCN: Words = {
     signUp: '注册',
     signOut: '退出登录',
     language: '语言',
+    console: '运营控制台',
     skip: '跳到正文',
   },
   common: {
