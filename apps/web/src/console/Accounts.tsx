@@ -5,7 +5,16 @@ import { api, unwrap, type Schemas } from '../api/client';
 import { EditionLabel } from '../components/Cards';
 import { Empty, Loading, ProblemNote } from '../components/Problem';
 import { useFormat } from '../format';
-import { DoneNote, Facts, MoreButton, ReasonActions, StatusBadge, usePages, useWords } from './common';
+import {
+  DoneNote,
+  Facts,
+  MoreButton,
+  ReasonActions,
+  StatusBadge,
+  useCanAct,
+  usePages,
+  useWords,
+} from './common';
 import { ActionList } from './Trail';
 
 type Role = Schemas['AccountView']['roles'][number];
@@ -18,6 +27,7 @@ function Roles({ roles }: { roles: Role[] }) {
 /** Find an account by the start of its handle or its exact email. */
 export function AccountSearch() {
   const { t } = useWords();
+  const canSearch = useCanAct();
   const [params, setParams] = useSearchParams();
   const q = params.get('q') ?? '';
   const [text, setText] = useState(q);
@@ -27,8 +37,16 @@ export function AccountSearch() {
       unwrap(
         api.GET('/operator/accounts', { params: { query: { q, limit: 50, ...(cursor && { cursor }) } } }),
       ),
-    q.length >= 2,
+    canSearch && q.length >= 2,
   );
+  // Emails are personal data: auditors reach an account from the trail or a piece instead.
+  if (!canSearch)
+    return (
+      <>
+        <h1>{t('accounts.title')}</h1>
+        <p className="notice">{t('accounts.auditorsCannotSearch')}</p>
+      </>
+    );
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     setParams(text.trim() ? { q: text.trim() } : {});

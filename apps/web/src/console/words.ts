@@ -48,6 +48,8 @@ export const en = {
     title: 'Accounts',
     search: 'Handle or email',
     searchHelp: 'Type the start of a handle, or a whole email address.',
+    auditorsCannotSearch:
+      'Auditors do not search accounts, because emails are personal data. Open an account from the action trail, the creator queue or a payout instead.',
     none: 'No account matches “{{q}}”. Check the spelling, or try the email address.',
     email: 'Email',
     deleted: 'Account deleted',
@@ -414,6 +416,8 @@ export const zhCN: Shape<typeof en> = {
     title: '账号',
     search: '昵称或邮箱',
     searchHelp: '输入昵称的开头，或完整的邮箱地址。',
+    auditorsCannotSearch:
+      '邮箱属于个人信息，审计方不能搜索账号。请从操作记录、创作者申请或提现记录中打开账号。',
     none: '没有与“{{q}}”匹配的账号。请检查拼写，或改用邮箱搜索。',
     email: '邮箱',
     deleted: '账号已注销',
