@@ -137,8 +137,8 @@ describe('web console (e2e, headless Chromium): operators act with a reason, aud
       expect(await page.getByRole('button', { name: /^Pay / }).count()).toBe(0);
       expect(await page.getByLabel('Card number').count()).toBe(0);
 
-      // Unfreeze it, again with a reason.
-      await page.goBack();
+      // Back through the token page's console link; unfreeze it, again with a reason.
+      await page.getByRole('link', { name: 'Open in the console' }).click();
       await page.getByRole('heading', { name }).waitFor();
       await act.getByLabel(/^Reason/).fill('The artist showed the original sketches');
       await act.getByRole('button', { name: 'Unfreeze' }).click();

@@ -1,10 +1,9 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link } from 'react-router';
 import { api, unwrap, type Schemas } from '../api/client';
 import { Empty, Loading, ProblemNote } from '../components/Problem';
 import { useFormat } from '../format';
-import { DoneNote, MoreButton, ReasonActions, StatusBadge, usePages, useWords } from './common';
+import { AccountName, DoneNote, MoreButton, ReasonActions, StatusBadge, usePages, useWords } from './common';
 
 type PayoutStatus = Schemas['PayoutView']['status'];
 
@@ -67,7 +66,7 @@ export function Payouts() {
           {items.map((payout) => (
             <li key={payout.id}>
               <strong>{format.money(payout.amountMinor, payout.currency)}</strong> ·{' '}
-              <Link to={`/console/accounts/${payout.accountId}`}>{t('payouts.creator')}</Link> ·{' '}
+              <AccountName accountId={payout.accountId} /> ·{' '}
               <StatusBadge
                 tone={payout.status === 'failed' ? 'bad' : payout.status === 'paid' ? 'ok' : 'plain'}
               >

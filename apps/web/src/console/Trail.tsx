@@ -1,9 +1,8 @@
 import { useState } from 'react';
-import { Link } from 'react-router';
 import { api, unwrap, type Schemas } from '../api/client';
 import { Empty, Loading, ProblemNote } from '../components/Problem';
 import { useFormat } from '../format';
-import { MoreButton, TokenName, usePages, useWords } from './common';
+import { AccountName, MoreButton, TokenName, usePages, useWords } from './common';
 
 type Action = Schemas['OperatorActionView'];
 type ActionKind = Action['action'];
@@ -29,7 +28,7 @@ function Subject({ action }: { action: Action }) {
     case 'token':
       return <TokenName tokenId={action.subjectId} />;
     case 'account':
-      return <Link to={`/console/accounts/${action.subjectId}`}>{t('trail.anAccount')}</Link>;
+      return <AccountName accountId={action.subjectId} />;
     case 'order':
       return <>{t('trail.anOrder')}</>;
     default:

@@ -114,7 +114,14 @@ export function ReasonActions({
       ) : (
         <div className="buttons">
           {actions.map((action, index) => (
-            <button key={action.label} type="submit" value={index} disabled={mutation.isPending}>
+            <button
+              key={action.label}
+              type="submit"
+              value={index}
+              // What asks before it acts stands apart from the everyday action beside it.
+              className={action.confirm && actions.length > 1 ? 'secondary' : undefined}
+              disabled={mutation.isPending}
+            >
               {action.label}
             </button>
           ))}
@@ -157,6 +164,21 @@ export function TokenName({ tokenId }: { tokenId: string }) {
       ) : (
         t('tokens.aPiece')
       )}
+    </Link>
+  );
+}
+
+/** An account by its handle (the id stays in the link), linking to its console page. */
+export function AccountName({ accountId }: { accountId: string }) {
+  const { t } = useWords();
+  const account = useQuery({
+    queryKey: ['console', 'account', accountId],
+    queryFn: () => unwrap(api.GET('/operator/accounts/{id}', { params: { path: { id: accountId } } })),
+    staleTime: 60_000,
+  });
+  return (
+    <Link to={`/console/accounts/${accountId}`}>
+      {account.data ? `@${account.data.handle}` : t('trail.anAccount')}
     </Link>
   );
 }

@@ -52,6 +52,7 @@ export const en = {
     from: 'from {{price}}',
   },
   item: {
+    inConsole: 'Open in the console',
     owner: 'Owned by {{handle}}',
     noOwner: 'No owner (burned)',
     creator: 'Created by {{handle}}',

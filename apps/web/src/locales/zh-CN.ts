@@ -54,6 +54,7 @@ export const zhCN: Words = {
     from: '{{price}} 起',
   },
   item: {
+    inConsole: '在运营控制台中打开',
     owner: '藏家：{{handle}}',
     noOwner: '无藏家（已销毁）',
     creator: '创作者：{{handle}}',

@@ -1,7 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
-import { useParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { api, unwrap } from '../api/client';
+import { useAccount } from '../auth';
 import { EditionLabel } from '../components/Cards';
 import { Loading, ProblemNote } from '../components/Problem';
 import { useFormat } from '../format';
@@ -17,6 +18,7 @@ export function Item() {
   const { t } = useTranslation();
   const format = useFormat();
   const { '*': tokenId = '' } = useParams();
+  const staff = useAccount().data?.roles.some((role) => role === 'operator' || role === 'auditor');
   const token = useQuery({
     queryKey: ['token', tokenId],
     queryFn: () => unwrap(api.GET('/catalogue/tokens/{id}', { params: { path: { id: tokenId } } })),
@@ -37,6 +39,11 @@ export function Item() {
           {item.collection.name} · <EditionLabel number={item.edition.number} total={item.edition.total} />
         </p>
         <p>{t('item.creator', { handle: item.creatorHandle })}</p>
+        {staff && (
+          <p>
+            <Link to={`/console/tokens/${encodeURIComponent(item.id)}`}>{t('item.inConsole')}</Link>
+          </p>
+        )}
         <p data-testid="owner">
           {item.ownerHandle ? t('item.owner', { handle: item.ownerHandle }) : t('item.noOwner')}
         </p>
