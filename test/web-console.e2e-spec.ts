@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
 import { checkPage, launchBrowser } from './support/browser.js';
-import { listToken } from './support/checkout.js';
+import { cardCheckout, listToken } from './support/checkout.js';
 import { createCollection, createUser, mintEditions, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 import { settleCheckpoint } from './support/ledger.js';
@@ -196,6 +196,58 @@ describe('web console (e2e, headless Chromium): operators act with a reason, aud
         await checkPage(page, shot);
         expect(await page.locator('.problem').count()).toBe(0);
       }
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('an operator refunds part of a sale and burns a piece after asking once', async () => {
+    const name = `Lacquer box ${run}`;
+    const tokenId = await listedPiece(name);
+    const buyer = await createUser(testApp, api);
+    const paid = await api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ tokenId }) });
+    expect(paid.body.status).toBe('paid');
+    const { context, page } = await signIn(operator);
+    try {
+      await consoleNav(page).getByRole('link', { name: 'Refunds and disputes' }).click();
+      await page
+        .getByLabel('Order number or receipt link')
+        .fill(`${testApp.url}/orders/${paid.body.orderId}/receipt.html`);
+      await page.getByRole('button', { name: 'Look up' }).click();
+      await page.getByRole('link', { name: `${name} (1 of 1)` }).waitFor();
+      await page.getByLabel(/^Amount to give back/).fill('30');
+      await page.getByText('Enter an amount above zero and at most $25.00.').waitFor();
+      await page.getByLabel(/^Amount to give back/).fill('5.50');
+      const refund = page.getByRole('form', { name: 'Refund a sale' });
+      await refund.getByLabel(/^Reason/).fill('Goodwill: the image arrived late');
+      await refund.getByRole('button', { name: 'Refund $5.50' }).click();
+      await page.getByText('The buyer gets this amount back and keeps the piece.').waitFor();
+      await checkPage(page, 'console-refund-confirm');
+      await refund.getByRole('button', { name: 'Yes, Refund $5.50' }).click();
+      await page.getByText('The refund is on its way').waitFor();
+      const trail = await api('GET', `/operator/actions?subject=${paid.body.orderId}`, {
+        token: operator.token,
+      });
+      expect(trail.body.items[0]).toMatchObject({
+        action: 'order.refund',
+        reason: 'Goodwill: the image arrived late',
+      });
+
+      // Burning asks once, plainly; cancelling leaves the piece as it was.
+      await page.goto(`${testApp.url}/console/tokens/${tokenId}`);
+      const act = page.getByRole('form', { name: `Act on ${name}` });
+      await act.getByLabel(/^Reason/).fill('Court order 2026-118');
+      await act.getByRole('button', { name: 'Burn' }).click();
+      await act.getByText(`Burning ${name} is for good`).waitFor();
+      await act.getByRole('button', { name: 'Cancel' }).click();
+      expect((await api('GET', `/catalogue/tokens/${tokenId}`)).body.status).toBe('active');
+      await act.getByRole('button', { name: 'Burn' }).click();
+      await act.getByRole('button', { name: 'Yes, Burn' }).click();
+      await page.getByText(`${name} is burned.`).waitFor();
+      expect((await api('GET', `/catalogue/tokens/${tokenId}`)).body).toMatchObject({
+        status: 'burned',
+        ownerHandle: null,
+      });
     } finally {
       await context.close();
     }
