@@ -59,7 +59,8 @@ function sharedProblems(access: RouteAccess, hasBody: boolean, method: string): 
   ];
   if (forbidden.length) shared.push([403, forbidden]);
   if (hasBody) shared.push([413, ['payload-too-large']], [415, ['unsupported-media-type']]);
-  shared.push([500, ['internal']]);
+  // Any route, while the database does not answer (e.g. during a failover): retry it.
+  shared.push([500, ['internal']], [503, ['database-unavailable']]);
   return shared;
 }
 

@@ -18,6 +18,7 @@ import {
   registerRequestGuards,
   strictValidationPipe,
 } from '#http';
+import { databaseUnavailableAsProblem } from '#health';
 import { registerWebFront } from '#web-front';
 import { completeApiDocument } from './api-docs.js';
 import { AppModule } from './app.module.js';
@@ -65,7 +66,7 @@ export async function createApp(
   // limits and hashes them); any other body is a 415 problem.
   registerBodyParsers(app, { binaryRoutes: ['POST /media'], bodyLimit: config.maxJsonBodyBytes });
   registerRequestGuards(app.getHttpAdapter().getInstance());
-  app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalFilters(new ProblemFilter(databaseUnavailableAsProblem));
   app.useGlobalPipes(strictValidationPipe());
   app.enableShutdownHooks();
 

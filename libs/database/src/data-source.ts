@@ -1,9 +1,23 @@
+import pg from 'pg';
 import { DataSource, DataSourceOptions, MixedList } from 'typeorm';
 
 export interface DatabaseSchema {
   // TypeORM's own types for these lists; classes, not globs, so sources and dist share one config.
   entities: MixedList<Function>; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function>; // eslint-disable-line @typescript-eslint/no-unsafe-function-type
+}
+
+/**
+ * The pool's connections. When a connection breaks, the pool (idle) or TypeORM (checked out) drops
+ * it and stops listening to it, yet the server's "terminating connection" message may still arrive
+ * afterwards; an 'error' event nobody listens to would end the process. Errors that matter reach
+ * the query that was running, so a late one is dropped here.
+ */
+class PoolClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', () => undefined);
+  }
 }
 
 /** TypeORM options for PostgreSQL; schema changes come only from migrations. */
@@ -17,7 +31,7 @@ export function dataSourceOptions(url: string, schema: DatabaseSchema): DataSour
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: false, // expected failures (unique violations) are handled; others reach the problem filter
-    extra: { max: Number(process.env.DATABASE_POOL_SIZE ?? 20) },
+    extra: { max: Number(process.env.DATABASE_POOL_SIZE ?? 20), Client: PoolClient },
   };
 }
 

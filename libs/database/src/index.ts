@@ -6,6 +6,7 @@ export {
   type RunningPostgres,
 } from './embedded-postgres.js';
 export { EmbeddedPostgresError } from './embedded-postgres.exception.js';
+export { isDatabaseUnavailable } from './unavailable.js';
 export { preparedQuery } from './prepared-query.js';
 export {
   inLockedTransaction,

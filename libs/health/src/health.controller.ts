@@ -1,8 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { ApiProblems, DomainError } from '#http';
+import { ApiProblems } from '#http';
 import { Public } from '#identity';
+import { databaseUnavailable } from './database-unavailable.js';
 import { HealthView, ReadyView } from './health.dto.js';
 import { ReadinessChecks } from './readiness.js';
 
@@ -37,12 +38,7 @@ export class HealthController {
     try {
       await this.dataSource.query('SELECT 1');
     } catch {
-      throw new DomainError(
-        'database-unavailable',
-        503,
-        'Service unavailable',
-        'The database does not answer',
-      );
+      throw databaseUnavailable();
     }
     return { status: 'ready', database: 'ok', checks: await this.checks.run() };
   }

@@ -4,7 +4,7 @@ export { problemClientErrorHandler } from './client-error.js';
 export { invalidCharacters, MAX_JSON_DEPTH, scanJson } from './json-body.js';
 export { createLogger, PinoNestLogger } from './logger.js';
 export { DomainError, PROBLEM_BASE, problems, type ProblemDetails } from './problem.js';
-export { ProblemFilter, sendProblem, toProblem } from './problem.filter.js';
+export { ProblemFilter, sendProblem, toProblem, type ErrorTranslator } from './problem.filter.js';
 export {
   frameworkErrorProblem,
   MAX_URL_LENGTH,

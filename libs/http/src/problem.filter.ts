@@ -87,10 +87,18 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
 }
 
-/** The one exception filter of the app. */
+/**
+ * Turns an error from below the HTTP layer into the problem it stands for (e.g. a lost database
+ * connection into a 503), or returns it unchanged.
+ */
+export type ErrorTranslator = (error: unknown) => unknown;
+
+/** The one exception filter of the app; `translate` runs first on every error. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemFilter.name);
+
+  constructor(private readonly translate: ErrorTranslator = (error) => error) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -100,6 +108,6 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.error(error);
       return;
     }
-    sendProblem(reply, request, error);
+    sendProblem(reply, request, this.translate(error));
   }
 }

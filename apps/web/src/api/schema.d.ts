@@ -4677,6 +4677,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     AuthController_signIn: {
@@ -4755,6 +4764,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     AuthController_signOut: {
@@ -4793,6 +4811,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4840,6 +4867,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4896,6 +4932,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4968,6 +5013,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     MeController_apiKeys: {
@@ -5017,6 +5071,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5102,6 +5165,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     MeController_revokeApiKey: {
@@ -5167,6 +5239,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     MeController_applyAsCreator: {
@@ -5216,6 +5297,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5319,6 +5409,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorAccountsController_grantRole: {
@@ -5408,6 +5507,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorAccountsController_revokeRole: {
@@ -5475,6 +5583,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     HealthController_health: {
@@ -5506,6 +5623,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5610,6 +5736,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     LedgerController_keys: {
@@ -5641,6 +5776,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5686,6 +5830,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     LedgerController_entries: {
@@ -5721,6 +5874,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5781,6 +5943,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     LedgerController_consistency: {
@@ -5815,6 +5986,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5864,6 +6044,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5929,7 +6118,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `ledger-integrity` */
+            /** @description Service Unavailable: `ledger-integrity`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6018,6 +6207,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     IntegrityAlertsController_list: {
@@ -6077,6 +6275,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     TilesController_checkpoint: {
@@ -6117,6 +6324,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6174,7 +6390,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `tile-unavailable` */
+            /** @description Service Unavailable: `tile-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6235,7 +6451,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `tile-unavailable` */
+            /** @description Service Unavailable: `tile-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6293,6 +6509,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6380,6 +6605,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6483,6 +6717,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     WitnessOperatorController_setQuorum: {
@@ -6570,6 +6813,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     WitnessOperatorController_changes: {
@@ -6626,6 +6878,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     WitnessOperatorController_push: {
@@ -6675,6 +6936,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6760,6 +7030,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CollectionsController_get: {
@@ -6802,6 +7081,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6925,7 +7213,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `content-store-unavailable` */
+            /** @description Service Unavailable: `content-store-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6992,6 +7280,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CatalogueController_seriesList: {
@@ -7038,6 +7335,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7094,6 +7400,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CatalogueController_collections: {
@@ -7134,6 +7449,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7190,6 +7514,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7293,7 +7626,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `payment-provider-unavailable` */
+            /** @description Service Unavailable: `payment-provider-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7400,7 +7733,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `payment-provider-unavailable` */
+            /** @description Service Unavailable: `payment-provider-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7467,6 +7800,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CheckoutController_myOrders: {
@@ -7513,6 +7855,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7587,6 +7938,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CheckoutController_receiptPage: {
@@ -7650,6 +8010,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7762,6 +8131,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CheckoutController_withdrawListing: {
@@ -7831,6 +8209,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7945,6 +8332,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CheckoutController_drops: {
@@ -7981,6 +8377,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8093,6 +8498,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CheckoutController_drop: {
@@ -8135,6 +8549,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8218,6 +8641,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CheckoutController_draw: {
@@ -8294,6 +8726,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     WebhookController_receive: {
@@ -8348,6 +8789,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8426,6 +8876,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorRefundsController_list: {
@@ -8485,6 +8944,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorPaymentCancelsController_list: {
@@ -8534,6 +9002,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8648,6 +9125,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorSalesController_disputes: {
@@ -8697,6 +9183,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8764,6 +9259,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8847,6 +9351,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorTrailController_list: {
@@ -8910,6 +9423,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     NotificationsController_list: {
@@ -8956,6 +9478,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9032,6 +9563,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     PoliciesController_current: {
@@ -9063,6 +9603,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9148,6 +9697,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CustodyController_holdingsOf: {
@@ -9194,6 +9752,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9308,6 +9875,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CustodyController_appeal: {
@@ -9406,6 +9982,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     CustodyController_myAppeals: {
@@ -9450,6 +10035,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9555,6 +10149,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorCustodyController_unfreeze: {
@@ -9646,6 +10249,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9751,6 +10363,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorCustodyController_listAppeals: {
@@ -9805,6 +10426,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9910,6 +10540,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorAccountsConsoleController_creatorApplications: {
@@ -9963,6 +10602,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10069,6 +10717,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorAccountsConsoleController_reject: {
@@ -10168,6 +10825,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorAccountsConsoleController_search: {
@@ -10223,6 +10889,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10290,6 +10965,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10395,6 +11079,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     OperatorAccountsConsoleController_unfreeze: {
@@ -10493,6 +11186,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     DataRightsController_archive: {
@@ -10540,6 +11242,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     DataRightsController_dataExport: {
@@ -10580,6 +11291,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10692,6 +11412,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     PayoutsController_myEarnings: {
@@ -10736,6 +11465,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10789,6 +11527,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10892,6 +11639,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     PayoutsController_onboarding: {
@@ -10939,7 +11695,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `payout-rail-unavailable` */
+            /** @description Service Unavailable: `payout-rail-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11004,7 +11760,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `payout-rail-unavailable` */
+            /** @description Service Unavailable: `payout-rail-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11070,6 +11826,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11155,6 +11920,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     WebhooksController_list: {
@@ -11195,6 +11969,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11298,6 +12081,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     WebhooksController_get: {
@@ -11356,6 +12148,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     WebhooksController_delete: {
@@ -11405,6 +12206,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11501,6 +12311,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     WebhooksController_rotateSecret: {
@@ -11568,6 +12387,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     WebhooksController_deliveries: {
@@ -11625,6 +12453,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11700,6 +12537,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     ReconciliationController_overview: {
@@ -11756,7 +12602,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `payment-provider-unavailable` */
+            /** @description Service Unavailable: `payment-provider-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -11825,6 +12671,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     ReconciliationController_paymentsCsv: {
@@ -11877,6 +12732,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11944,6 +12808,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     ReconciliationController_journalCsv: {
@@ -11996,6 +12869,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12063,6 +12945,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     ReconciliationController_payoutsCsv: {
@@ -12115,6 +13006,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12182,6 +13082,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     ReconciliationController_ledgerCsv: {
@@ -12234,6 +13143,15 @@ export interface operations {
             };
             /** @description Internal Server Error: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12301,7 +13219,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `payment-provider-unavailable` */
+            /** @description Service Unavailable: `payment-provider-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12369,7 +13287,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `payment-provider-unavailable` */
+            /** @description Service Unavailable: `payment-provider-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12487,7 +13405,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `content-store-unavailable` */
+            /** @description Service Unavailable: `content-store-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12558,7 +13476,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `content-store-unavailable` */
+            /** @description Service Unavailable: `content-store-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12623,6 +13541,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
         };
     };
     MediaOperatorController_check: {
@@ -12679,7 +13606,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetailsDto"];
                 };
             };
-            /** @description Service Unavailable: `content-store-unavailable` */
+            /** @description Service Unavailable: `content-store-unavailable`, `database-unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
