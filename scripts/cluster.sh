@@ -245,6 +245,15 @@ write_port_settled() {
   [[ $(awk -F, '$1 == "postgres_write" && $2 ~ /^pg/ && $18 == "UP"' <<<"$csv" | wc -l) == 1 ]]
 }
 
+# The write port reaches a leader `times` times in a row (not a node that is still starting).
+leader_behind_write_port() {
+  local times=$1 k
+  for ((k = 0; k < times; k++)); do
+    [[ $(psql_write -d postgres -tAc 'SELECT NOT pg_is_in_recovery()' 2>/dev/null) == t ]] || return 1
+    sleep 0.2
+  done
+}
+
 psql_write() {
   PGPASSWORD=$SUPERUSER_PASSWORD "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$WRITE_PORT" -U postgres "$@"
 }
@@ -272,10 +281,10 @@ up() {
   write_haproxy_config
   start haproxy "haproxy" haproxy -db -f "$FOLDER/haproxy.cfg"
   wait_for "HAProxy's write port" 30 write_port_settled
-  wait_for "the database behind HAProxy's write port" 30 psql_write -d postgres -c 'SELECT 1'
-  if [[ $(psql_write -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'heirloom'") != 1 ]]; then
-    psql_write -d postgres -c 'CREATE DATABASE heirloom'
-  fi
+  wait_for "the leader behind HAProxy's write port" 60 leader_behind_write_port 10
+  local exists
+  exists=$(psql_write -d postgres -tAc "SELECT count(*) FROM pg_database WHERE datname = 'heirloom'")
+  if [[ $exists == 0 ]]; then psql_write -d postgres -c 'CREATE DATABASE heirloom'; fi
 
   for ((i = 1; i <= API_PROCESSES; i++)); do
     start "api$i" "main.js" env PORT="$(api_port "$i")" HOST=127.0.0.1 \
@@ -290,7 +299,26 @@ up() {
     wait_for "api$i" 60 curl -fsS "http://127.0.0.1:$(api_port "$i")/ready"
   done
   wait_for "the API through HAProxy" 30 curl -fsS "http://127.0.0.1:$HTTP_PORT/ready"
+  write_description
   urls
+}
+
+# Where everything is, for tools such as scripts/failover-drill.mjs.
+write_description() {
+  local nodes=() node
+  for node in "${NODES[@]}"; do
+    nodes+=("{\"name\": \"pg$node\", \"rest\": \"http://127.0.0.1:$(rest_port "$node")\", \"dataDir\": \"$FOLDER/pg$node/data\"}")
+  done
+  local IFS=,
+  cat >"$FOLDER/cluster.json" <<EOF
+{
+  "apiUrl": "http://127.0.0.1:$HTTP_PORT",
+  "databaseUrl": "$DATABASE_URL",
+  "databaseReadUrl": "$DATABASE_READ_URL",
+  "haproxyStatsUrl": "http://127.0.0.1:$STATS_PORT/",
+  "nodes": [${nodes[*]}]
+}
+EOF
 }
 
 urls() {
