@@ -213,6 +213,7 @@ async function main() {
     };
     for (let attempt = 1; attempt <= 60; attempt++) {
       let response;
+      const sentAt = Date.now();
       try {
         response = await api('POST', '/checkout', { token: buyer.token, body });
       } catch (error) {
@@ -221,7 +222,8 @@ async function main() {
       answers.push({ at: Date.now(), response });
       if (response.status === 201 && response.body.status === 'paid') {
         acknowledged.add(response.body.orderId);
-        if (killedAt && !firstPaidAfterKill) firstPaidAfterKill = Date.now();
+        // Sent after the kill: answered by the new leader, not finishing on the old one.
+        if (killedAt && sentAt > killedAt && !firstPaidAfterKill) firstPaidAfterKill = Date.now();
       }
       if (response.status !== 503 && response.status !== 0) return;
       await sleep(500);
@@ -274,7 +276,7 @@ async function main() {
   console.log(`
 leader before ${before.name}, after ${after?.name ?? 'none'}
 failover time (kill → write port takes writes)   ${((writesBackAt - killedAt) / 1000).toFixed(1)} s
-kill → first paid checkout through HAProxy       ${firstPaidAfterKill ? ((firstPaidAfterKill - killedAt) / 1000).toFixed(1) + ' s' : 'none'}
+kill → first paid checkout sent after it        ${firstPaidAfterKill ? ((firstPaidAfterKill - killedAt) / 1000).toFixed(1) + ' s' : 'none'}
 requests ${answers.length} (checkouts ${next}), by outcome ${JSON.stringify(byOutcome)}
 failed requests by status ${JSON.stringify(failedByStatus)}
 acknowledged paid orders ${acknowledged.size}, lost ${lost.length}
