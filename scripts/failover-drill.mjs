@@ -11,6 +11,7 @@
 // (default 3000), DRILL_AFTER_RECOVERY_MS (stream kept up after recovery, default 8000).
 /* global Buffer, setTimeout, fetch, AbortSignal -- Node 20 globals */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -262,6 +263,22 @@ async function main() {
     `SELECT currency, sum(amount_minor) AS total FROM journal_lines GROUP BY currency HAVING sum(amount_minor) <> 0`,
   );
 
+  // The ledger replayed from its journal matches the tables (the operator CLI's audit).
+  let auditClean = true;
+  try {
+    execFileSync(process.execPath, [`${REPO}/dist/apps/api/src/cli.js`, 'audit'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: cluster.databaseUrl,
+        HEIRLOOM_DATA_DIR: `${folder}/api`,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } catch {
+    auditClean = false;
+  }
+
   const byOutcome = {};
   for (const { response } of answers) byOutcome[outcome(response)] = (byOutcome[outcome(response)] ?? 0) + 1;
   const failures = answers.filter(({ response }) => response.status !== 201 && response.status !== 409);
@@ -281,12 +298,14 @@ requests ${answers.length} (checkouts ${next}), by outcome ${JSON.stringify(byOu
 failed requests by status ${JSON.stringify(failedByStatus)}
 acknowledged paid orders ${acknowledged.size}, lost ${lost.length}
 paid orders ${paid.length} of ${EDITIONS} editions, oversold ${oversold}
-journal imbalance ${JSON.stringify(imbalance)}`);
+journal imbalance ${JSON.stringify(imbalance)}
+audit replay ${auditClean ? 'clean' : 'FAILED'}`);
   const problems = [
     ...(after && after.name !== before.name ? [] : ['Patroni did not promote the standby']),
     ...(lost.length ? [`${lost.length} acknowledged paid orders lost`] : []),
     ...(oversold ? ['oversold'] : []),
     ...(imbalance.length ? ['journal unbalanced'] : []),
+    ...(auditClean ? [] : ['the audit replay failed']),
     ...(unclean.length ? [`${unclean.length} failed requests were not a 503 problem`] : []),
     ...(firstPaidAfterKill ? [] : ['no checkout was paid after the failover']),
   ];
