@@ -16,6 +16,8 @@ import './styles.css';
 const Verify = lazy(() => import('./pages/Verify').then((module) => ({ default: module.Verify })));
 // The operator and auditor console: its own route tree and chunk.
 const Console = lazy(() => import('./console/Console'));
+// The creator studio is its own route tree and chunk: buyers never download it.
+const Studio = lazy(() => import('./studio/Studio'));
 
 const router = createBrowserRouter([
   {
@@ -31,6 +33,7 @@ const router = createBrowserRouter([
       { path: '/my/orders', element: <MyOrders /> },
       { path: '/verify', element: <Verify /> },
       { path: '/console/*', element: <Console /> },
+      { path: '/studio/*', element: <Studio /> },
     ],
   },
 ]);

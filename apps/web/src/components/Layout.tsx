@@ -23,6 +23,11 @@ export function Layout() {
           <NavLink to="/browse">{t('nav.browse')}</NavLink>
           {account && <NavLink to="/my">{t('nav.collection')}</NavLink>}
           {account && <NavLink to="/my/orders">{t('nav.orders')}</NavLink>}
+          {account && (
+            <NavLink to={account.roles.includes('creator') ? '/studio' : '/studio/apply'}>
+              {account.roles.includes('creator') ? t('nav.studio') : t('nav.becomeCreator')}
+            </NavLink>
+          )}
           <NavLink to="/verify">{t('nav.verify')}</NavLink>
           {account?.roles.some((role) => role === 'operator' || role === 'auditor') && (
             <NavLink to="/console">{t('nav.console')}</NavLink>

@@ -7,6 +7,8 @@ export const en = {
     collection: 'My collection',
     orders: 'My orders',
     verify: 'Verify a certificate',
+    studio: 'Studio',
+    becomeCreator: 'Become a creator',
     signIn: 'Sign in',
     signUp: 'Create account',
     signOut: 'Sign out',

@@ -9,6 +9,8 @@ export const zhCN: Words = {
     collection: '我的藏品',
     orders: '我的订单',
     verify: '验证权属证书',
+    studio: '创作者工作室',
+    becomeCreator: '成为创作者',
     signIn: '登录',
     signUp: '注册',
     signOut: '退出登录',
