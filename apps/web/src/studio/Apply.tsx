@@ -17,11 +17,12 @@ export function Apply() {
   });
   const status = account.data?.creatorStatus;
   // While an operator decides, look again now and then so the answer shows without a reload.
+  const { refetch } = account;
   useEffect(() => {
     if (status !== 'pending') return;
-    const timer = setInterval(() => void account.refetch(), 15_000);
+    const timer = setInterval(() => void refetch(), 15_000);
     return () => clearInterval(timer);
-  }, [status, account]);
+  }, [status, refetch]);
   if (account.isPending || !account.data) return <Loading />;
   const me = account.data;
   const approved = me.roles.includes('creator');

@@ -4,7 +4,7 @@ import type { Schemas } from '../api/client';
 import { ProblemNote } from '../components/Problem';
 import { byteSize } from './money';
 import { useStudioWords } from './register';
-import { MAX_UPLOAD_BYTES, MEDIA_TYPES, kindOf, uploadMedia, type MediaKind } from './upload';
+import { MAX_UPLOAD_BYTES, MEDIA_TYPES, NO_CLAIM, kindOf, uploadMedia, type MediaKind } from './upload';
 
 /** A file input that previews the chosen file, uploads it at once with progress, and reports the result. */
 export function MediaField({
@@ -37,7 +37,7 @@ export function MediaField({
     if (!chosen) return;
     const kind = kindOf(chosen);
     // The API reads the type from the bytes; this only spares a pointless upload of a known mismatch.
-    if (chosen.type && (kind === undefined || !kinds.includes(kind))) {
+    if (!NO_CLAIM.has(chosen.type) && (kind === undefined || !kinds.includes(kind))) {
       setRefused(
         t('mint.badType', { types: accepted.map((type) => type.split('/')[1].toUpperCase()).join(', ') }),
       );

@@ -122,7 +122,10 @@ export function MintPage() {
       <section>
         <h1>{t('mint.title', { collection: c.name })}</h1>
         <p className="success" role="status">
-          {t('mint.done', { count: minted.length, name: name.trim() })}
+          {t(minted.length === 1 ? 'mint.doneUnique' : 'mint.done', {
+            count: minted.length,
+            name: name.trim(),
+          })}
         </p>
         <ul className="minted">
           {minted.map((tokenId, index) => (
@@ -245,12 +248,15 @@ export function MintPage() {
       {mint.isError && <ProblemNote error={mint.error} />}
       {mint.isPending ? (
         <p role="status" className="notice">
-          <progress aria-label={t('mint.minting', { count, name: name.trim() })} />{' '}
-          {t('mint.minting', { count, name: name.trim() })} {t('mint.seconds', { count: elapsed })}
+          <progress
+            aria-label={t(count === 1 ? 'mint.mintingUnique' : 'mint.minting', { count, name: name.trim() })}
+          />{' '}
+          {t(count === 1 ? 'mint.mintingUnique' : 'mint.minting', { count, name: name.trim() })}{' '}
+          {t('mint.seconds', { count: elapsed })}
         </p>
       ) : confirming ? (
         <div className="confirm" role="group" aria-label={t('mint.mint')}>
-          <p>{t('mint.confirm', { count, name: name.trim() })}</p>
+          <p>{t(count === 1 ? 'mint.confirmUnique' : 'mint.confirm', { count, name: name.trim() })}</p>
           <button type="button" onClick={() => mint.mutate(item())}>
             {t('mint.yes')}
           </button>{' '}

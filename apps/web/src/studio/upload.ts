@@ -13,6 +13,9 @@ export const MEDIA_TYPES: Record<MediaKind, readonly string[]> = {
 /** The API's default upload limit (MAX_UPLOAD_BYTES); a smaller configured one answers 413. */
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
+/** Types a browser reports when it does not know: the API's sniffing decides. */
+export const NO_CLAIM = new Set(['', 'application/octet-stream']);
+
 /** The kind of a file by the type the browser reports; undefined when it reports none we know. */
 export function kindOf(file: File): MediaKind | undefined {
   const type = file.type.toLowerCase();
