@@ -109,6 +109,7 @@ describe('creator studio (e2e, headless Chromium): apply, mint, price, drop, ear
       await page.getByRole('button', { name: 'Check again' }).click();
       await page.getByText('You are a creator.').waitFor();
       await page.getByRole('link', { name: 'Studio', exact: true }).waitFor();
+      await checkPage(page, 'studio-apply-approved');
       await page.getByRole('link', { name: 'Open your studio' }).click();
       await page.getByText('You have no collection yet').waitFor();
       await checkPage(page, 'studio-home-empty');
@@ -194,6 +195,11 @@ describe('creator studio (e2e, headless Chromium): apply, mint, price, drop, ear
       await page.getByRole('button', { name: 'Create collection' }).click();
       await page.getByRole('heading', { name: dropName }).waitFor();
       const dropCollectionId = page.url().split('/studio/collections/')[1];
+      await page.getByRole('link', { name: 'Collections', exact: true }).click();
+      await page.getByRole('link', { name: dropName }).waitFor();
+      await page.getByRole('link', { name: collectionName }).waitFor();
+      await page.getByText('3 of 100 minted').waitFor();
+      await checkPage(page, 'studio-home');
       await mintEditions(
         api,
         { ...account, email, password, handle: '' },
@@ -209,7 +215,7 @@ describe('creator studio (e2e, headless Chromium): apply, mint, price, drop, ear
       const mobile = await phone.newPage();
       await mobile.goto(`${testApp.url}/studio/collections/${dropCollectionId}`);
       await mobile.getByRole('link', { name: 'Schedule a drop' }).click();
-      await mobile.getByText('Times are in your time zone (America/New_York).').waitFor();
+      await mobile.getByText('Times are in your time zone: Eastern Time (New York).').waitFor();
       await mobile.getByLabel('Price per edition').fill('12');
       await mobile.getByLabel('Starts').fill('2031-05-01T20:00');
       await mobile.getByLabel('Lottery draw').check();

@@ -14,6 +14,16 @@ function localInputValue(date: Date): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
+/** The person's time zone as their language names it, with its place: "Eastern Time (New York)". */
+function zoneName(locale: string): string {
+  const id = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const name = new Intl.DateTimeFormat(locale, { timeZoneName: 'longGeneric' })
+    .formatToParts(new Date())
+    .find((part) => part.type === 'timeZoneName')?.value;
+  const place = id.split('/').pop()!.replaceAll('_', ' ');
+  return name && name !== place ? `${name} (${place})` : place;
+}
+
 /** The next full hour from now plus `hours`. */
 function fullHourAhead(hours: number): Date {
   const date = new Date();
@@ -43,7 +53,7 @@ export function ScheduleDrop() {
   if (collection.isError)
     return <ProblemNote error={collection.error} onRetry={() => void collection.refetch()} />;
   const c = collection.data;
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zone = zoneName(i18n.language);
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
