@@ -10,6 +10,7 @@ import { cardCheckout } from './support/checkout.js';
 import { createUser, mintEditions, type TestUser } from './support/factories.js';
 import { client, type Client } from './support/http.js';
 import { uniquePng } from './support/media.js';
+import { startStripeTestServer } from './support/stripe-test-server.js';
 
 const SESSION_KEY = 'heirloom.session';
 const WEB = join(process.cwd(), 'dist', 'web');
@@ -62,6 +63,26 @@ describe('creator studio (e2e, headless Chromium): apply, mint, price, drop, ear
     const context = await browser.newContext(options);
     await signedInAs(context, token);
     return context;
+  };
+
+  /** A new creator whose one piece sold at 50.00 USD (sandbox card rail). */
+  const soldOnce = async (name: string) => {
+    const creator = await createUser(testApp, api, ['creator']);
+    const collection = (
+      await api('POST', '/collections', { token: creator.token, body: { name, royaltyBps: 0 } })
+    ).body;
+    const { tokenIds } = await mintEditions(api, creator, collection.id, 1);
+    const listed = await api('POST', '/listings', {
+      token: creator.token,
+      body: { tokenId: tokenIds[0], priceMinor: 5000, currency: 'USD' },
+    });
+    const buyer = await createUser(testApp, api);
+    const paid = await api('POST', '/checkout', {
+      token: buyer.token,
+      body: cardCheckout({ listingId: listed.body.listingId }),
+    });
+    expect(paid.body.status, JSON.stringify(paid.body)).toBe('paid');
+    return creator;
   };
 
   const tokenIdOf = async (page: Page, linkName: string | RegExp) => {
@@ -272,24 +293,7 @@ describe('creator studio (e2e, headless Chromium): apply, mint, price, drop, ear
   it('pays available earnings out once, confirmed, and lists the payout', async () => {
     // The same database read with no refund window, so the sale is available at once.
     const noWindow = await startTestApp({ EARNINGS_HOLD_DAYS: '0' }, testApp.databaseUrl, { jobs: false });
-    const creator = await createUser(testApp, api, ['creator']);
-    const collection = (
-      await api('POST', '/collections', {
-        token: creator.token,
-        body: { name: `Payout ${run}`, royaltyBps: 0 },
-      })
-    ).body;
-    const { tokenIds } = await mintEditions(api, creator, collection.id, 1);
-    const listed = await api('POST', '/listings', {
-      token: creator.token,
-      body: { tokenId: tokenIds[0], priceMinor: 5000, currency: 'USD' },
-    });
-    const buyer = await createUser(testApp, api);
-    const paid = await api('POST', '/checkout', {
-      token: buyer.token,
-      body: cardCheckout({ listingId: listed.body.listingId }),
-    });
-    expect(paid.body.status).toBe('paid');
+    const creator = await soldOnce(`Payout ${run}`);
     const context = await browser.newContext({ locale: 'en-US' });
     try {
       await signedInAs(context, creator.token);
@@ -318,6 +322,46 @@ describe('creator studio (e2e, headless Chromium): apply, mint, price, drop, ear
     } finally {
       await context.close();
       await noWindow.close();
+    }
+  });
+
+  it('with Stripe, asks the creator to set payouts up and opens Stripe’s hosted onboarding', async () => {
+    const stripe = await startStripeTestServer();
+    // Stripe mode on the same database: the sale below is the sandbox app's, its payout Stripe's.
+    const stripeApp = await startTestApp(
+      {
+        EARNINGS_HOLD_DAYS: '0',
+        STRIPE_SECRET_KEY: 'sk_test_heirloom_studio',
+        STRIPE_WEBHOOK_SECRET: `whsec_test_${randomUUID().replaceAll('-', '')}`,
+        STRIPE_API_HOST: stripe.url,
+      },
+      testApp.databaseUrl,
+      { jobs: false },
+    );
+    const creator = await soldOnce(`Stripe ${run}`);
+    const context = await browser.newContext({ locale: 'en-US' });
+    try {
+      await signedInAs(context, creator.token);
+      const page = await context.newPage();
+      // Stripe's hosted page is out of this test's reach: answer for it.
+      await page.route('https://connect.stripe.com/**', (route) =>
+        route.fulfill({ contentType: 'text/html', body: '<title>Stripe onboarding</title>' }),
+      );
+      await page.goto(`${stripeApp.url}/studio/earnings`);
+      await page
+        .getByText('Before the first payout, tell the card processor where to send your money.')
+        .waitFor();
+      // Asking before the set-up says what to do.
+      await page.getByRole('button', { name: /^Pay out / }).click();
+      await page.getByRole('button', { name: 'Yes, pay out' }).click();
+      await page.getByText('Set up payouts first, then request the payout again.').waitFor();
+      await checkPage(page, 'studio-payout-setup');
+      await page.getByRole('button', { name: 'Set up payouts' }).click();
+      await page.waitForURL(/^https:\/\/connect\.stripe\.com\/setup\/e\/acct_/);
+    } finally {
+      await context.close();
+      await stripeApp.close();
+      await stripe.close();
     }
   });
 
