@@ -430,6 +430,32 @@ describe('creator studio (e2e, headless Chromium): apply, mint, price, drop, ear
     }
   });
 
+  it('shows a rejected application with the operator’s reason, and takes it again', async () => {
+    const { context, page, email, password } = await signUpInBrowser(browser, testApp.url, {
+      next: '/studio/apply',
+    });
+    try {
+      await page.getByRole('button', { name: 'Apply to become a creator' }).click();
+      await page.getByText('Your application is waiting for an operator').waitFor();
+      const { id } = await signInThroughApi(email, password);
+      const rejected = await api('POST', `/operator/creator-applications/${id}/reject`, {
+        token: operator.token,
+        body: { reason: 'Please link a portfolio' },
+      });
+      expect(rejected.status, JSON.stringify(rejected.body)).toBe(200);
+      await page.getByRole('button', { name: 'Check again' }).click();
+      await page.getByText('The operator wrote: “Please link a portfolio”').waitFor();
+      await checkPage(page, 'studio-apply-rejected');
+      await page.getByRole('button', { name: 'Apply again' }).click();
+      await page.getByText('Your application is waiting for an operator').waitFor();
+      // Not a creator yet: the studio's pages lead back to the application.
+      await page.goto(`${testApp.url}/studio/earnings`);
+      await page.waitForURL((url) => url.pathname === '/studio/apply');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('shows a problem in the person’s words when an upload is refused', async () => {
     const { context, page, email, password } = await signUpInBrowser(browser, testApp.url);
     try {

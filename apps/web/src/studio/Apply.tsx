@@ -50,7 +50,7 @@ export function Apply() {
       ) : (
         <>
           {me.creatorStatus === 'rejected' && (
-            <div className="problem" data-testid="application-status">
+            <div className="problem" role="status" data-testid="application-status">
               <p>
                 {me.creatorRejectionReason
                   ? t('apply.rejected', { reason: me.creatorRejectionReason })
