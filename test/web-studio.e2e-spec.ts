@@ -456,6 +456,40 @@ describe('creator studio (e2e, headless Chromium): apply, mint, price, drop, ear
     }
   });
 
+  it('shows a large upload’s progress', async () => {
+    const { context, page, email, password } = await signUpInBrowser(browser, testApp.url);
+    try {
+      const account = await signInThroughApi(email, password);
+      await api('POST', '/me/creator-application', { token: account.token });
+      await approve(account.id);
+      await page.goto(`${testApp.url}/studio/collections/new`);
+      await page.getByLabel('Name', { exact: true }).fill(`Large ${run}`);
+      await page.getByRole('button', { name: 'Create collection' }).click();
+      await page.getByRole('link', { name: 'Mint pieces' }).click();
+      // A slow uplink (about 1 MB/s), so that sending 3 MB takes a few seconds.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 20,
+        downloadThroughput: -1,
+        uploadThroughput: 1024 * 1024,
+      });
+      await page.getByLabel('Image (PNG, JPEG, GIF, WebP or AVIF)').setInputFiles({
+        name: 'large.png',
+        mimeType: 'image/png',
+        buffer: Buffer.concat([uniquePng(), Buffer.alloc(3 * 1024 * 1024, 7)]),
+      });
+      const progress = page.getByRole('progressbar');
+      await progress.waitFor();
+      await expect
+        .poll(async () => Number(await progress.getAttribute('value')), { timeout: 20_000 })
+        .toBeGreaterThan(0);
+      await page.getByText('Uploaded', { exact: true }).waitFor({ timeout: 30_000 });
+    } finally {
+      await context.close();
+    }
+  });
+
   it('shows a problem in the person’s words when an upload is refused', async () => {
     const { context, page, email, password } = await signUpInBrowser(browser, testApp.url);
     try {
