@@ -57,6 +57,25 @@ describe('creator studio (e2e, headless Chromium): apply, mint, price, drop, ear
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
   };
 
+  /** The operator approves `handle` in the console's creator queue, in a browser of their own. */
+  const approveInConsole = async (handle: string) => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${testApp.url}/login?next=/console`);
+      await page.getByLabel('Email').fill(operator.email);
+      await page.getByLabel('Password').fill(operator.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL((url) => url.pathname === '/console/creators');
+      const decision = page.getByRole('form', { name: `Decide on @${handle}` });
+      await decision.getByLabel(/^Reason/).fill('Portfolio checked');
+      await decision.getByRole('button', { name: 'Approve' }).click();
+      await page.getByText(`@${handle} is now a creator.`).waitFor();
+    } finally {
+      await context.close();
+    }
+  };
+
   /** Another browser of the same signed-in person (its own zone and screen), e.g. their phone. */
   const sameSessionElsewhere = async (from: Page, options: Parameters<Browser['newContext']>[0]) => {
     const token = (await from.evaluate(`localStorage.getItem(${JSON.stringify(SESSION_KEY)})`)) as string;
@@ -113,8 +132,8 @@ describe('creator studio (e2e, headless Chromium): apply, mint, price, drop, ear
     expect(initial.some((bytes) => bytes.includes('Royalty on resales'))).toBe(false);
   });
 
-  it('a collector applies, is approved, mints 3 editions, prices one, schedules a drop, and sees the sale', async () => {
-    const { context, page, email, password } = await signUpInBrowser(browser, testApp.url);
+  it('a collector applies, is approved in the console, mints 3 editions, prices one, schedules a drop, and sees the sale', async () => {
+    const { context, page, email, password, handle } = await signUpInBrowser(browser, testApp.url);
     let phone: BrowserContext | undefined;
     try {
       // Apply.
@@ -126,7 +145,7 @@ describe('creator studio (e2e, headless Chromium): apply, mint, price, drop, ear
       await checkPage(page, 'studio-apply-pending');
 
       const account = await signInThroughApi(email, password);
-      await approve(account.id);
+      await approveInConsole(handle);
       await page.getByRole('button', { name: 'Check again' }).click();
       await page.getByText('You are a creator.').waitFor();
       await page.getByRole('link', { name: 'Studio', exact: true }).waitFor();
