@@ -23,6 +23,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { HeirloomConfig } from '#config';
+import { paymentRailOf } from '#payments';
 import { ApiProblems, problems } from '#http';
 import { CurrentPrincipal, OptionalPrincipal, type Principal, Public, Roles } from '#identity';
 import {
@@ -38,6 +40,7 @@ import { CheckoutDto, MyOrdersQuery, PayDto, ReceiptPageQuery, SandboxChallengeD
 import { receiptHtml, receiptLanguage } from './receipt-html.js';
 import { CheckoutService } from './checkout.service.js';
 import {
+  CheckoutConfigView,
   DropDetailView,
   DropsPageView,
   DropView,
@@ -63,7 +66,26 @@ export class CheckoutController {
     private readonly listings: ListingService,
     private readonly lotteries: LotteryService,
     private readonly history: OrderHistoryService,
+    private readonly config: HeirloomConfig,
   ) {}
+
+  /** How a client takes a card on this installation: the rail, and Stripe's publishable key. */
+  @Public()
+  @Get('checkout/config')
+  @ApiOperation({
+    summary: 'How to pay by card here',
+    description:
+      'The card rail in use. On `sandbox`, POST /checkout takes `card` (the test cards); on `stripe`, a ' +
+      "browser collects the card with Stripe's Payment Element (Stripe.js and `stripePublishableKey`) and " +
+      'sends only its `paymentMethodId`, so card numbers never reach this API.',
+  })
+  @ApiOkResponse({ type: CheckoutConfigView })
+  checkoutConfig(): CheckoutConfigView {
+    return {
+      rail: paymentRailOf(this.config),
+      stripePublishableKey: this.config.stripePublishableKey ?? null,
+    };
+  }
 
   /** Reserves an edition and pays for it; answers with the order (and a 3-D Secure step if needed). */
   @Post('checkout')

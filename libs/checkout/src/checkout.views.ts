@@ -355,3 +355,17 @@ export class ReceiptView implements ReceiptShape {
   @ApiProperty({ type: () => ReceiptLedgerView, description: 'The sale’s entry in the ownership ledger' })
   ledger!: ReceiptLedgerView;
 }
+
+export class CheckoutConfigView {
+  @ApiProperty({
+    enum: ['sandbox', 'stripe'],
+    description: '`sandbox`: pay with `card` (test cards); `stripe`: collect the card with Stripe.js and pay with `paymentMethodId`',
+  })
+  rail!: 'sandbox' | 'stripe';
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "Stripe only: the publishable key to load Stripe's Payment Element with; null when not configured",
+  })
+  stripePublishableKey!: string | null;
+}

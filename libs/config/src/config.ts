@@ -64,6 +64,11 @@ export class HeirloomConfig {
     readonly stripeConnectWebhookSecret: string | undefined,
     /** How integrators' webhooks are delivered and which URLs they may name. */
     readonly webhooks: WebhookSettings,
+    /**
+     * STRIPE_PUBLISHABLE_KEY (pk_…): what the web front loads Stripe's Payment Element with, so card
+     * numbers go to Stripe, never to us. Without it, a Stripe installation's storefront cannot take cards.
+     */
+    readonly stripePublishableKey: string | undefined,
   ) {}
 
   get embedded(): boolean {
@@ -155,6 +160,10 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
     problems.push('STRIPE_SECRET_KEY must look like sk_test_… or sk_live_…');
   }
   const stripeWebhookSecret = reader.optional('STRIPE_WEBHOOK_SECRET');
+  const stripePublishableKey = reader.optional('STRIPE_PUBLISHABLE_KEY');
+  if (stripePublishableKey !== undefined && !/^pk_(test|live)_\w+$/.test(stripePublishableKey)) {
+    problems.push('STRIPE_PUBLISHABLE_KEY must look like pk_test_… or pk_live_…');
+  }
   if (stripeSecretKey !== undefined && stripeWebhookSecret === undefined) {
     problems.push('STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set');
   }
@@ -220,6 +229,7 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
         7 * 86_400_000,
       ),
     },
+    stripePublishableKey,
   );
   if (!isAbsolute(config.dataDir)) problems.push('HEIRLOOM_DATA_DIR must resolve to an absolute path');
   if ((config.operatorSeedEmail === undefined) !== (config.operatorSeedPassword === undefined)) {

@@ -880,6 +880,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/checkout/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How to pay by card here
+         * @description The card rail in use. On `sandbox`, POST /checkout takes `card` (the test cards); on `stripe`, a browser collects the card with Stripe's Payment Element (Stripe.js and `stripePublishableKey`) and sends only its `paymentMethodId`, so card numbers never reach this API.
+         *
+         *     **Who may call:** anyone; no credentials needed.
+         */
+        get: operations["CheckoutController_checkoutConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/checkout": {
         parameters: {
             query?: never;
@@ -3144,6 +3166,15 @@ export interface components {
             root: string;
             mismatches: components["schemas"]["MismatchView"][];
             durationMs: number;
+        };
+        CheckoutConfigView: {
+            /**
+             * @description `sandbox`: pay with `card` (test cards); `stripe`: collect the card with Stripe.js and pay with `paymentMethodId`
+             * @enum {string}
+             */
+            rail: "sandbox" | "stripe";
+            /** @description Stripe only: the publishable key to load Stripe's Payment Element with; null when not configured */
+            stripePublishableKey: string | null;
         };
         CardDto: {
             /** @example 4242 4242 4242 4242 */
@@ -7505,6 +7536,53 @@ export interface operations {
             };
             /** @description Forbidden: `forbidden`, `account-frozen` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    CheckoutController_checkoutConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutConfigView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

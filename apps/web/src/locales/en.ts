@@ -105,6 +105,10 @@ export const en = {
     reject: 'Cancel',
     expired: 'The reservation lapsed before payment. The edition is on sale again.',
     badExpiry: 'Enter the expiry as MM/YY.',
+    cardsUnavailable:
+      'Card payments are not set up on this site yet (no Stripe publishable key). Please try again later.',
+    stripeUnavailable:
+      "Stripe's secure card form could not be loaded. Check your connection (and any content blocker) and reload the page.",
     signInFirst: 'Sign in to buy this piece.',
   },
   decline: {

@@ -106,6 +106,8 @@ export const zhCN: Words = {
     reject: '取消',
     expired: '锁定已过期，未完成支付，该藏品已重新开售。',
     badExpiry: '请按 MM/YY 填写有效期。',
+    cardsUnavailable: '本站尚未开通银行卡支付（缺少 Stripe 可公开密钥），请稍后再试。',
+    stripeUnavailable: '无法加载 Stripe 的安全银行卡表单。请检查网络（以及广告拦截等插件）后刷新页面。',
     signInFirst: '登录后即可购买。',
   },
   decline: {

@@ -1,13 +1,17 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { lazy, Suspense, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from 'react-router';
 import { api, idempotencyKey, unwrap, type Schemas } from '../api/client';
 import { useAccount } from '../auth';
-import { ProblemNote } from '../components/Problem';
+import { Loading, ProblemNote } from '../components/Problem';
 import { useFormat } from '../format';
 
-type Order = Schemas['OrderView'];
+export type Order = Schemas['OrderView'];
+export type CheckoutTarget = { tokenId: string } | { dropId: string };
+
+// Stripe's Payment Element (and its loader) only for installations that take cards through Stripe.
+const StripeCheckout = lazy(() => import('./StripeCheckout'));
 
 /** The sandbox rail's test cards (PRODUCT.md): what each does when paid with. */
 const TEST_CARDS = [
@@ -27,7 +31,7 @@ const SETTLED = new Set<Order['status']>([
 ]);
 
 /** Reads the order until it leaves "reserved" / "requires_action" (the webhook settles it). */
-async function settledOrder(orderId: string): Promise<Order> {
+export async function settledOrder(orderId: string): Promise<Order> {
   for (let attempt = 0; ; attempt++) {
     const order = await unwrap(api.GET('/orders/{id}', { params: { path: { id: orderId } } }));
     if (SETTLED.has(order.status) || attempt >= 60) return order;
@@ -44,19 +48,85 @@ function parseExpiry(text: string): { expMonth: number; expYear: number } | unde
   return { expMonth, expYear: year < 100 ? 2000 + year : year };
 }
 
-/** Card checkout on the sandbox rail, with its 3-D Secure step: one token, or any edition of a drop. */
-export function Checkout({
-  target,
-  price,
-}: {
-  target: { tokenId: string } | { dropId: string };
-  price: Schemas['PriceView'];
-}) {
+/**
+ * Refreshes what a paid order changed, except the page it was bought from: that page would refetch,
+ * see the piece sold and drop the checkout showing the result.
+ */
+export function useAfterPayment() {
+  const queries = useQueryClient();
+  return async (order: Order) => {
+    if (order.status === 'paid') {
+      await queries.invalidateQueries({
+        predicate: (query) => !['token', 'drop'].includes(String(query.queryKey[0])),
+      });
+    }
+    return order;
+  };
+}
+
+/** The outcome of a settled order that did not pay: why, and what to do. */
+export function UnpaidNote({ order }: { order: Order }) {
   const { t } = useTranslation();
-  const format = useFormat();
+  return (
+    <p role="alert" className="problem">
+      {order.status === 'expired'
+        ? t('checkout.expired')
+        : t(`decline.${order.declineCode ?? 'other'}`, { defaultValue: t('decline.other') })}
+    </p>
+  );
+}
+
+export function PaidNote() {
+  const { t } = useTranslation();
+  return (
+    <p role="status" className="success">
+      {t('checkout.paid')} <Link to="/my">{t('nav.collection')}</Link>
+    </p>
+  );
+}
+
+/**
+ * Card checkout for one token, or any edition of a drop: the sandbox's card form, or Stripe's
+ * Payment Element when the installation takes cards through Stripe (GET /checkout/config).
+ */
+export function Checkout({ target, price }: { target: CheckoutTarget; price: Schemas['PriceView'] }) {
+  const { t } = useTranslation();
   const location = useLocation();
   const account = useAccount();
-  const queries = useQueryClient();
+  const config = useQuery({
+    queryKey: ['checkout-config'],
+    queryFn: () => unwrap(api.GET('/checkout/config')),
+    staleTime: Infinity,
+  });
+  if (!account.data) {
+    return (
+      <p>
+        <Link to={`/login?next=${encodeURIComponent(location.pathname)}`}>{t('checkout.signInFirst')}</Link>
+      </p>
+    );
+  }
+  if (config.isPending) return <Loading />;
+  if (config.isError) return <ProblemNote error={config.error} onRetry={() => void config.refetch()} />;
+  if (config.data.rail === 'sandbox') return <SandboxCheckout target={target} price={price} />;
+  if (!config.data.stripePublishableKey) {
+    return (
+      <p role="alert" className="problem">
+        {t('checkout.cardsUnavailable')}
+      </p>
+    );
+  }
+  return (
+    <Suspense fallback={<Loading />}>
+      <StripeCheckout target={target} price={price} publishableKey={config.data.stripePublishableKey} />
+    </Suspense>
+  );
+}
+
+/** The sandbox rail's card form (test cards), with its 3-D Secure step. */
+function SandboxCheckout({ target, price }: { target: CheckoutTarget; price: Schemas['PriceView'] }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const afterPayment = useAfterPayment();
   const [number, setNumber] = useState('');
   const [expiry, setExpiry] = useState('');
   const [cvc, setCvc] = useState('');
@@ -65,13 +135,7 @@ export function Checkout({
 
   const finish = async (order: Order) => {
     setChallenge(order.status === 'requires_action' ? order : undefined);
-    // Not the page being bought from: it would refetch, see the piece sold and drop this form.
-    if (order.status === 'paid') {
-      await queries.invalidateQueries({
-        predicate: (query) => !['token', 'drop'].includes(String(query.queryKey[0])),
-      });
-    }
-    return order;
+    return afterPayment(order);
   };
   const pay = useMutation({
     mutationFn: async () => {
@@ -100,21 +164,8 @@ export function Checkout({
     },
   });
 
-  if (!account.data) {
-    return (
-      <p>
-        <Link to={`/login?next=${encodeURIComponent(location.pathname)}`}>{t('checkout.signInFirst')}</Link>
-      </p>
-    );
-  }
   const order = confirm.data ?? pay.data;
-  if (order?.status === 'paid') {
-    return (
-      <p role="status" className="success">
-        {t('checkout.paid')} <Link to="/my">{t('nav.collection')}</Link>
-      </p>
-    );
-  }
+  if (order?.status === 'paid') return <PaidNote />;
   if (challenge) {
     return (
       <section className="challenge" aria-labelledby="challenge-title">
@@ -141,7 +192,6 @@ export function Checkout({
     setFormError(undefined);
     pay.mutate();
   };
-  const declined = order;
   return (
     <form className="checkout" onSubmit={submit} aria-labelledby="checkout-title">
       <h3 id="checkout-title">{t('checkout.title')}</h3>
@@ -206,13 +256,7 @@ export function Checkout({
           {formError}
         </p>
       )}
-      {declined && (
-        <p role="alert" className="problem">
-          {declined.status === 'expired'
-            ? t('checkout.expired')
-            : t(`decline.${declined.declineCode ?? 'other'}`, { defaultValue: t('decline.other') })}
-        </p>
-      )}
+      {order && <UnpaidNote order={order} />}
       {pay.isError && <ProblemNote error={pay.error} />}
       <button type="submit" disabled={pay.isPending}>
         {pay.isPending
