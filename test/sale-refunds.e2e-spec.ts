@@ -166,6 +166,33 @@ describe('refunds and disputes from the operator console (e2e, sandbox rail)', (
     expect(await tokenRow(tokenId)).toEqual({ owner_id: buyer.id, status: 'active' });
   });
 
+  it("lets operators and auditors find a buyer's or a token's orders, and nobody else", async () => {
+    const { orderId, tokenId, buyer } = await sale();
+    const expected = {
+      orderId,
+      token: expect.objectContaining({ tokenId }),
+      buyerHandle: buyer.handle,
+      sellerHandle: creator.handle,
+      amountMinor: PRICE,
+      currency: 'USD',
+      status: 'paid',
+    };
+    for (const as of [operator, auditor]) {
+      const byBuyer = await api('GET', `/operator/orders?buyer=${buyer.handle}`, { token: as.token });
+      expect(byBuyer.status).toBe(200);
+      expect(byBuyer.body.items).toEqual([expect.objectContaining(expected)]);
+      const byToken = await api('GET', `/operator/orders?tokenId=${tokenId}&status=paid`, {
+        token: as.token,
+      });
+      expect(byToken.body.items).toEqual([expect.objectContaining(expected)]);
+    }
+    const none = await api('GET', `/operator/orders?tokenId=${tokenId}&status=refunded`, {
+      token: operator.token,
+    });
+    expect(none.body).toEqual({ items: [], nextCursor: null });
+    expectProblem(await api('GET', '/operator/orders', { token: buyer.token }), 403, 'forbidden');
+  });
+
   it('refuses a refund of an unknown or unpaid order', async () => {
     expectProblem(await refund('00000000-0000-4000-8000-000000000000', { reason: 'none' }), 404, 'not-found');
     const { listingId } = await listedEdition(api, creator, PRICE);

@@ -210,6 +210,12 @@ describe('web console (e2e, headless Chromium): operators act with a reason, aud
     const { context, page } = await signIn(operator);
     try {
       await consoleNav(page).getByRole('link', { name: 'Refunds and disputes' }).click();
+      // Found by the buyer's handle, no order number needed.
+      await page.getByLabel('Buyer’s handle').fill(`@${buyer.handle}`);
+      await page.getByRole('button', { name: 'Find orders' }).click();
+      await page.getByRole('button', { name: 'Choose' }).click();
+      await page.getByRole('link', { name: `${name} (1 of 1)` }).waitFor();
+      // A pasted receipt link finds it too.
       await page
         .getByLabel('Order number or receipt link')
         .fill(`${testApp.url}/orders/${paid.body.orderId}/receipt.html`);

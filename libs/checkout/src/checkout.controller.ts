@@ -36,7 +36,14 @@ import {
   RepriceListingDto,
 } from '#market';
 import { PaymentEventsService } from '#settlement';
-import { CheckoutDto, MyOrdersQuery, PayDto, ReceiptPageQuery, SandboxChallengeDto } from './checkout.dto.js';
+import {
+  CheckoutDto,
+  MyOrdersQuery,
+  OperatorOrdersQuery,
+  PayDto,
+  ReceiptPageQuery,
+  SandboxChallengeDto,
+} from './checkout.dto.js';
 import { receiptHtml, receiptLanguage } from './receipt-html.js';
 import { CheckoutService } from './checkout.service.js';
 import {
@@ -48,6 +55,7 @@ import {
   ListingStateView,
   ListingView,
   MyOrdersPageView,
+  OperatorOrdersPageView,
   OrderView,
   ReceiptView,
   WebhookReceiptView,
@@ -186,6 +194,19 @@ export class CheckoutController {
   @ApiOkResponse({ type: MyOrdersPageView })
   myOrders(@CurrentPrincipal() principal: Principal, @Query() query: MyOrdersQuery) {
     return this.history.listMine(principal, query);
+  }
+
+  @Get('operator/orders')
+  @Roles('operator', 'auditor')
+  @ApiOperation({
+    summary: 'Find orders (operators and auditors)',
+    description:
+      "Orders newest first: a buyer's (`buyer`: their handle), a token's (`tokenId`), or all; `status` " +
+      'narrows them. How an operator finds the order to refund with POST /operator/orders/{id}/refund.',
+  })
+  @ApiOkResponse({ type: OperatorOrdersPageView })
+  operatorOrders(@Query() query: OperatorOrdersQuery) {
+    return this.history.listForOperators(query);
   }
 
   @Get('orders/:id/receipt')

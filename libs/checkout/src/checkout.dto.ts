@@ -8,6 +8,7 @@ import {
   IsIn,
   IsOptional,
   IsInt,
+  IsString,
   IsUrl,
   IsUUID,
   Matches,
@@ -106,4 +107,18 @@ export class MyOrdersQuery {
   @IsOptional()
   @IsIn(Object.keys(ORDER_TRANSITIONS))
   status?: OrderStatus;
+}
+
+export class OperatorOrdersQuery extends MyOrdersQuery {
+  @ApiPropertyOptional({ description: "The buyer's public handle" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  buyer?: string;
+
+  @ApiPropertyOptional({ description: 'Only orders of this token' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  tokenId?: string;
 }

@@ -291,6 +291,25 @@ export class MyOrdersPageView {
   nextCursor!: string | null;
 }
 
+export class OperatorOrderView {
+  @ApiProperty({ format: 'uuid' }) orderId!: string;
+  @ApiProperty({ type: () => OrderTokenView }) token!: OrderTokenView;
+  @ApiProperty() buyerHandle!: string;
+  @ApiProperty() sellerHandle!: string;
+  @ApiProperty({ type: 'integer', description: 'Integer minor units' }) amountMinor!: number;
+  @ApiProperty({ enum: CURRENCIES }) currency!: string;
+  @ApiProperty({ enum: Object.keys(ORDER_TRANSITIONS) }) status!: MyOrderShape['status'];
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'null: never paid' })
+  paidAt!: string | null;
+}
+
+export class OperatorOrdersPageView {
+  @ApiProperty({ type: () => [OperatorOrderView] }) items!: OperatorOrderView[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
+  nextCursor!: string | null;
+}
+
 export class ReceiptBreakdownView implements ReceiptBreakdownShape {
   @ApiProperty({ type: 'integer', description: 'The platform’s fee, integer minor units' })
   platformFeeMinor!: number;
@@ -359,13 +378,15 @@ export class ReceiptView implements ReceiptShape {
 export class CheckoutConfigView {
   @ApiProperty({
     enum: ['sandbox', 'stripe'],
-    description: '`sandbox`: pay with `card` (test cards); `stripe`: collect the card with Stripe.js and pay with `paymentMethodId`',
+    description:
+      '`sandbox`: pay with `card` (test cards); `stripe`: collect the card with Stripe.js and pay with `paymentMethodId`',
   })
   rail!: 'sandbox' | 'stripe';
   @ApiProperty({
     type: String,
     nullable: true,
-    description: "Stripe only: the publishable key to load Stripe's Payment Element with; null when not configured",
+    description:
+      "Stripe only: the publishable key to load Stripe's Payment Element with; null when not configured",
   })
   stripePublishableKey!: string | null;
 }

@@ -96,6 +96,51 @@ export class OrderHistoryService {
   }
 
   /**
+   * Orders for operators and auditors, newest first in keyset pages: a buyer's (by handle), a
+   * token's, or all, optionally in one status. How an operator finds the order to refund.
+   */
+  async listForOperators(query: {
+    buyer?: string;
+    tokenId?: string;
+    status?: OrderStatus;
+    limit?: number;
+    cursor?: string;
+  }) {
+    const limit = query.limit ?? 20;
+    const [afterUs, afterId] = parseTimeIdCursor(query.cursor);
+    const rows: (MyOrderRow & { buyer_handle: string; seller_handle: string })[] =
+      await this.dataSource.query(
+        `SELECT o.id, o.token_id, o.status, o.amount_minor, o.currency, o.payment_id, o.reserved_until,
+              o.created_at, o.paid_at, t.name, t.edition_number, t.edition_total,
+              b.handle AS buyer_handle, s.handle AS seller_handle,
+              ${microsSql('o.created_at')} AS created_us
+       FROM orders o JOIN tokens t ON t.id = o.token_id
+         JOIN accounts b ON b.id = o.buyer_id JOIN accounts s ON s.id = o.seller_id
+       WHERE ($1::text IS NULL OR b.handle = $1) AND ($2::text IS NULL OR o.token_id = $2)
+         AND ($3::text IS NULL OR o.status = $3)
+         AND ($4::bigint IS NULL OR (o.created_at, o.id) < (${timeOfMicrosSql('$4')}, $5::uuid))
+       ORDER BY o.created_at DESC, o.id DESC LIMIT $6`,
+        [query.buyer ?? null, query.tokenId ?? null, query.status ?? null, afterUs, afterId, limit + 1],
+      );
+    return keysetPage(
+      rows,
+      limit,
+      (row) => ({
+        orderId: row.id,
+        token: tokenRef(row),
+        buyerHandle: row.buyer_handle,
+        sellerHandle: row.seller_handle,
+        amountMinor: Number(row.amount_minor),
+        currency: row.currency,
+        status: row.status,
+        createdAt: new Date(row.created_at).toISOString(),
+        paidAt: row.paid_at ? new Date(row.paid_at).toISOString() : null,
+      }),
+      (last) => timeIdCursor(last.created_us, last.id),
+    );
+  }
+
+  /**
    * The receipt of a paid order: who sold what to whom, the sale's split as the journal booked it,
    * the card, refunds so far and where the sale stands in the ledger. The buyer's, or any for
    * operators and auditors; others get 404, as for GET /orders/{id}.

@@ -992,6 +992,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/operator/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find orders (operators and auditors)
+         * @description Orders newest first: a buyer's (`buyer`: their handle), a token's (`tokenId`), or all; `status` narrows them. How an operator finds the order to refund with POST /operator/orders/{id}/refund.
+         *
+         *     **Who may call:** accounts with the role operator or auditor, with a session or an API key.
+         */
+        get: operations["CheckoutController_operatorOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/orders/{id}/receipt": {
         parameters: {
             query?: never;
@@ -3313,6 +3335,31 @@ export interface components {
         };
         MyOrdersPageView: {
             items: components["schemas"]["MyOrderView"][];
+            /** @description Pass as `cursor` for the next page */
+            nextCursor: string | null;
+        };
+        OperatorOrderView: {
+            /** Format: uuid */
+            orderId: string;
+            token: components["schemas"]["OrderTokenView"];
+            buyerHandle: string;
+            sellerHandle: string;
+            /** @description Integer minor units */
+            amountMinor: number;
+            /** @enum {string} */
+            currency: "CNY" | "EUR" | "GBP" | "USD" | "HKD" | "SGD" | "CHF" | "JPY" | "KRW";
+            /** @enum {string} */
+            status: "reserved" | "requires_action" | "expired" | "failed" | "paid" | "disputed" | "refund_pending" | "refunded";
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description null: never paid
+             */
+            paidAt: string | null;
+        };
+        OperatorOrdersPageView: {
+            items: components["schemas"]["OperatorOrderView"][];
             /** @description Pass as `cursor` for the next page */
             nextCursor: string | null;
         };
@@ -7924,6 +7971,81 @@ export interface operations {
             };
             /** @description Unauthorized: `unauthorized` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Internal Server Error: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Service Unavailable: `database-unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+        };
+    };
+    CheckoutController_operatorOrders: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page, unchanged */
+                cursor?: string;
+                /** @description Only orders in this status */
+                status?: "reserved" | "requires_action" | "expired" | "failed" | "paid" | "disputed" | "refund_pending" | "refunded";
+                /** @description The buyer's public handle */
+                buyer?: string;
+                /** @description Only orders of this token */
+                tokenId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OperatorOrdersPageView"];
+                };
+            };
+            /** @description Bad Request: `validation-failed`, `bad-request`, `invalid-characters` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Unauthorized: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetailsDto"];
+                };
+            };
+            /** @description Forbidden: `forbidden` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -33,6 +33,15 @@ function RefundSale() {
       orderText.trim();
     lookup.mutate(id);
   };
+  const [buyer, setBuyer] = useState('');
+  const buyerOrders = useMutation({
+    mutationFn: (handle: string) =>
+      unwrap(api.GET('/operator/orders', { params: { query: { buyer: handle, limit: 20 } } })),
+  });
+  const onFind = (event: FormEvent) => {
+    event.preventDefault();
+    buyerOrders.mutate(buyer.trim().replace(/^@/, ''));
+  };
   const order = lookup.data;
   const partMinor = order && part.trim() ? toMinor(part, order.currency) : null;
   const badPart =
@@ -42,6 +51,32 @@ function RefundSale() {
       <h2 id="refund-sale">{t('refunds.refundSale')}</h2>
       <p className="muted">{t('refunds.refundHelp')}</p>
       <DoneNote message={done} />
+      <form className="search" onSubmit={onFind}>
+        <label>
+          {t('refunds.buyer')}
+          <input required value={buyer} onChange={(e) => setBuyer(e.target.value)} />
+        </label>
+        <button type="submit" className="secondary" disabled={buyerOrders.isPending}>
+          {t('refunds.findOrders')}
+        </button>
+      </form>
+      {buyerOrders.isError && <ProblemNote error={buyerOrders.error} />}
+      {buyerOrders.data &&
+        (buyerOrders.data.items.length === 0 ? (
+          <Empty>{t('refunds.noOrders', { handle: buyerOrders.variables })}</Empty>
+        ) : (
+          <ul className="orders">
+            {buyerOrders.data.items.map((found) => (
+              <li key={found.orderId}>
+                {found.token.name} · {format.money(found.amountMinor, found.currency)} ·{' '}
+                {t(`refunds.orderStatus.${found.status}`)} · {format.date(found.createdAt)}{' '}
+                <button type="button" className="link" onClick={() => lookup.mutate(found.orderId)}>
+                  {t('refunds.choose')}
+                </button>
+              </li>
+            ))}
+          </ul>
+        ))}
       <form className="search" onSubmit={onLookup}>
         <label>
           {t('refunds.order')}

@@ -117,9 +117,13 @@ export const en = {
     title: 'Refunds and disputes',
     refundSale: 'Refund a sale',
     refundHelp:
-      'Paste the order number from the buyer’s receipt. A full refund returns the piece to its seller; a partial one leaves it with the buyer.',
+      'Find the order by the buyer’s handle, or paste the order number from their receipt. A full refund returns the piece to its seller; a partial one leaves it with the buyer.',
     order: 'Order number or receipt link',
     lookUp: 'Look up',
+    buyer: 'Buyer’s handle',
+    findOrders: 'Find orders',
+    noOrders: 'No orders of @{{handle}}.',
+    choose: 'Choose',
     orderStatus: {
       reserved: 'Reserved, not paid',
       requires_action: 'Waiting for the buyer’s bank',
@@ -477,9 +481,14 @@ export const zhCN: Shape<typeof en> = {
   refunds: {
     title: '退款与争议',
     refundSale: '为订单退款',
-    refundHelp: '粘贴买家收据上的订单号。全额退款会把藏品退回卖家；部分退款时藏品仍归买家。',
+    refundHelp:
+      '按买家昵称查找订单，或粘贴买家收据上的订单号。全额退款会把藏品退回卖家；部分退款时藏品仍归买家。',
     order: '订单号或收据链接',
     lookUp: '查询',
+    buyer: '买家昵称',
+    findOrders: '查找订单',
+    noOrders: '@{{handle}} 没有订单。',
+    choose: '选择',
     orderStatus: {
       reserved: '已锁定，未支付',
       requires_action: '等待买家银行确认',
