@@ -27,6 +27,7 @@ import { GroupEditionsIntoSeries1764002800000 } from './1764002800000-GroupEditi
 import { TypeLedgerEntryColumns1764002900000 } from './1764002900000-TypeLedgerEntryColumns.js';
 import { ConnectPayoutAccounts1764003200000 } from './1764003200000-ConnectPayoutAccounts.js';
 import { AddWebhooks1764003100000 } from './1764003100000-AddWebhooks.js';
+import { AddReadFences1764003300000 } from './1764003300000-AddReadFences.js';
 
 /** Every migration, in order; listed as classes so sources and dist share one config. */
 export const migrations = [
@@ -59,4 +60,5 @@ export const migrations = [
   TypeLedgerEntryColumns1764002900000,
   ConnectPayoutAccounts1764003200000,
   AddWebhooks1764003100000,
+  AddReadFences1764003300000,
 ];

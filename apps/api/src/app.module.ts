@@ -28,7 +28,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot(databaseUrl, schema),
+        DatabaseModule.forRoot(databaseUrl, schema, config.readReplica),
         IdentityModule,
         HealthModule,
         LedgerModule,

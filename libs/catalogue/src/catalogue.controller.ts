@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '#http';
-import { Public } from '#identity';
+import { OptionalPrincipal, type Principal, Public } from '#identity';
 import {
   CollectionListView,
   CollectionSearchQuery,
@@ -15,7 +15,10 @@ import { SeriesListView, SeriesSearchQuery } from './series.dto.js';
 import { SeriesService } from './series.service.js';
 import { TokenPageService } from './token-page.service.js';
 
-/** Public storefront reads: no login. */
+/**
+ * Public storefront reads: no login. They may be served by a read replica a little behind the
+ * primary; a signed-in reader's own writes are always included (their read fence, see ReadRouter).
+ */
 @ApiTags('catalogue')
 @Public()
 @Controller('catalogue')
@@ -40,8 +43,8 @@ export class CatalogueController {
   })
   @ApiOkResponse({ type: TokenListView })
   @ApiProblems({ 400: ['invalid-cursor', 'currency-required', 'bad-price-range', 'bad-attribute-filter'] })
-  tokens(@Query() query: TokenSearchQuery) {
-    return this.catalogue.searchTokens(query);
+  tokens(@Query() query: TokenSearchQuery, @OptionalPrincipal() reader?: Principal) {
+    return this.catalogue.searchTokens(query, reader?.readFence);
   }
 
   /** One row per piece (its editions grouped), with availability and the cheapest edition to buy. */
@@ -59,8 +62,8 @@ export class CatalogueController {
   })
   @ApiOkResponse({ type: SeriesListView })
   @ApiProblems({ 400: ['invalid-cursor', 'bad-attribute-filter'] })
-  seriesList(@Query() query: SeriesSearchQuery) {
-    return this.series.searchSeries(query);
+  seriesList(@Query() query: SeriesSearchQuery, @OptionalPrincipal() reader?: Principal) {
+    return this.series.searchSeries(query, reader?.readFence);
   }
 
   /** A token's page: metadata, media, owner handle, price and ledger provenance. */
@@ -68,8 +71,8 @@ export class CatalogueController {
   @ApiOperation({ summary: "Get a token's page: metadata, media, owner, price and provenance" })
   @ApiOkResponse({ type: TokenPageView })
   @ApiProblems({ 404: ['not-found'] })
-  token(@Param() params: TokenIdParam) {
-    return this.tokenPages.tokenPage(params.id);
+  token(@Param() params: TokenIdParam, @OptionalPrincipal() reader?: Principal) {
+    return this.tokenPages.tokenPage(params.id, reader?.readFence);
   }
 
   /** Collections by text and creator; keyset pages. */
@@ -82,7 +85,7 @@ export class CatalogueController {
   })
   @ApiOkResponse({ type: CollectionListView })
   @ApiProblems({ 400: ['invalid-cursor'] })
-  collections(@Query() query: CollectionSearchQuery) {
-    return this.catalogue.searchCollections(query);
+  collections(@Query() query: CollectionSearchQuery, @OptionalPrincipal() reader?: Principal) {
+    return this.catalogue.searchCollections(query, reader?.readFence);
   }
 }

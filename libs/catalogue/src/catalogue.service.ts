@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { ReadRouter } from '#database';
 import { keysetPage } from '#http';
 import { tokenOffers } from '#market';
 import {
@@ -32,10 +32,11 @@ interface CollectionRow {
 /** Public, read-only listings of tokens and collections: text search, filters, keyset pages. */
 @Injectable()
 export class CatalogueService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly reads: ReadRouter) {}
 
   /** Searches tokens; `cursor` continues the listing with exactly the same filters and sort. */
-  async searchTokens(query: TokenSearchQuery): Promise<Page<TokenSummaryView>> {
+  async searchTokens(query: TokenSearchQuery, readFence?: string | null): Promise<Page<TokenSummaryView>> {
+    const db = await this.reads.source(readFence);
     const search: TokenSearch = {
       q: query.q,
       collectionId: query.collection?.toLowerCase(),
@@ -52,14 +53,14 @@ export class CatalogueService {
     const scope = listingScope({ listing: 'tokens', creator: query.creator, ...identity });
     if (query.cursor) search.after = decodeCursor(query.cursor, scope, sortKeyLength(search.sort));
     if (query.creator) {
-      const creatorId = await resolveCreator(this.dataSource, query.creator);
+      const creatorId = await resolveCreator(db, query.creator);
       if (!creatorId) return { items: [], nextCursor: null };
       search.creatorId = creatorId;
     }
-    const rows = await runTokenSearch(this.dataSource, search);
+    const rows = await runTokenSearch(db, search);
     // The page's offers in one query (the extra row that only proves a next page needs none).
     const offers = await tokenOffers(
-      this.dataSource.manager,
+      db.manager,
       rows.slice(0, search.limit).map((row) => row.id),
     );
     return keysetPage(
@@ -71,7 +72,11 @@ export class CatalogueService {
   }
 
   /** Searches collections by text and creator, newest or oldest first. */
-  async searchCollections(query: CollectionSearchQuery): Promise<Page<CollectionSummaryView>> {
+  async searchCollections(
+    query: CollectionSearchQuery,
+    readFence?: string | null,
+  ): Promise<Page<CollectionSummaryView>> {
+    const db = await this.reads.source(readFence);
     const sort = query.sort ?? 'newest';
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const scope = listingScope({ listing: 'collections', q: query.q, creator: query.creator, sort });
@@ -90,7 +95,7 @@ export class CatalogueService {
       where.push(`c.search @@ websearch_to_tsquery('simple', $${params.length})`);
     }
     if (query.creator) {
-      const creatorId = await resolveCreator(this.dataSource, query.creator);
+      const creatorId = await resolveCreator(db, query.creator);
       if (!creatorId) return { items: [], nextCursor: null };
       params.push(creatorId);
       where.push(`c.creator_id = $${params.length}::uuid`);
@@ -101,7 +106,7 @@ export class CatalogueService {
     }
     params.push(limit + 1);
     const order = sort === 'newest' ? 'c.seq DESC' : 'c.seq ASC';
-    const rows: CollectionRow[] = await this.dataSource.query(
+    const rows: CollectionRow[] = await db.query(
       `SELECT c.id, c.seq, c.name, c.description, a.handle AS creator_handle, c.royalty_bps, c.supply_cap,
          c.minted, c.created_at
        FROM (

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { ReadRouter } from '#database';
 import { keysetPage } from '#http';
 import { tokenOffers, unavailableOfferTokensSql } from '#market';
 import { DEFAULT_PAGE_SIZE, type Page } from './catalogue.dto.js';
@@ -31,10 +32,11 @@ const SAME_SERIES = `t.collection_id = h.collection_id AND t.metadata_cid = h.me
  */
 @Injectable()
 export class SeriesService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly reads: ReadRouter) {}
 
   /** Searches series; `cursor` continues the listing with exactly the same filters and sort. */
-  async searchSeries(query: SeriesSearchQuery): Promise<Page<SeriesSummaryView>> {
+  async searchSeries(query: SeriesSearchQuery, readFence?: string | null): Promise<Page<SeriesSummaryView>> {
+    const db = await this.reads.source(readFence);
     const search: TokenSearch = {
       q: query.q,
       collectionId: query.collection?.toLowerCase(),
@@ -53,11 +55,11 @@ export class SeriesService {
     });
     if (query.cursor) search.after = decodeCursor(query.cursor, scope, sortKeyLength(search.sort));
     if (query.creator) {
-      search.creatorId = await resolveCreator(this.dataSource, query.creator);
+      search.creatorId = await resolveCreator(db, query.creator);
       if (!search.creatorId) return { items: [], nextCursor: null };
     }
-    const rows = await runTokenSearch(this.dataSource, search);
-    const offers = await this.seriesOffers(rows.slice(0, search.limit), query.currency);
+    const rows = await runTokenSearch(db, search);
+    const offers = await this.seriesOffers(db, rows.slice(0, search.limit), query.currency);
     return keysetPage(
       rows,
       search.limit,
@@ -67,12 +69,12 @@ export class SeriesService {
   }
 
   /** Counts and cheapest available edition of the page's series: two queries for the whole page. */
-  private async seriesOffers(heads: TokenRow[], currency: string | undefined) {
+  private async seriesOffers(db: DataSource, heads: TokenRow[], currency: string | undefined) {
     const result = new Map<string, SeriesAvailability>();
     if (heads.length === 0) return result;
     const collections = [...new Set(heads.map((head) => head.collection_id))];
     const unavailable = unavailableOfferTokensSql('$2::uuid[]');
-    const rows: SeriesOfferRow[] = await this.dataSource.query(
+    const rows: SeriesOfferRow[] = await db.query(
       `SELECT h.id AS head_id, a.available, b.id AS token_id, b.edition_number, b.price_minor, b.currency
        FROM tokens h
        CROSS JOIN LATERAL (
@@ -85,7 +87,7 @@ export class SeriesService {
       [heads.map((head) => head.id), collections, currency ?? null],
     );
     const cheapest = rows.filter((row) => row.token_id !== null).map((row) => row.token_id!);
-    const offers = await tokenOffers(this.dataSource.manager, cheapest);
+    const offers = await tokenOffers(db.manager, cheapest);
     for (const row of rows) {
       const offer = row.token_id ? offers.get(row.token_id) : undefined;
       result.set(row.head_id, {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { CONTENT_STORE, type ContentStore } from '#content';
+import { ReadRouter } from '#database';
 import { problems } from '#http';
 import { type LedgerEntry, ProofService } from '#ledger';
 import { tokenOffer } from '#market';
@@ -22,13 +23,18 @@ export class TokenPageService {
   private readonly logger = new Logger(TokenPageService.name);
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly reads: ReadRouter,
     private readonly proofs: ProofService,
     @Inject(CONTENT_STORE) private readonly content: ContentStore,
   ) {}
 
-  async tokenPage(tokenId: string): Promise<TokenPageView> {
-    const [row]: TokenPageRow[] = await this.dataSource.query(
+  /** Read where the ReadRouter says: a replica within the lag bound that has the reader's own writes. */
+  tokenPage(tokenId: string, readFence?: string | null): Promise<TokenPageView> {
+    return this.reads.read((db) => this.tokenPageOn(db, tokenId), readFence);
+  }
+
+  private async tokenPageOn(db: DataSource, tokenId: string): Promise<TokenPageView> {
+    const [row]: TokenPageRow[] = await db.query(
       `SELECT t.id, t.seq, t.name, t.description, t.edition_number, t.edition_total, t.collection_id,
          c.name AS collection_name, c.royalty_bps, cr.handle AS creator_handle, o.handle AS owner_handle,
          t.metadata_cid, t.image_cid, t.status, t.price_minor, t.currency, t.minted_at, t.ledger_seq
@@ -42,10 +48,10 @@ export class TokenPageService {
     if (!row) throw problems.notFound('Token');
     const [metadata, entries, offer] = await Promise.all([
       this.readMetadata(row.metadata_cid),
-      this.proofs.tokenEntries(tokenId),
-      tokenOffer(this.dataSource.manager, tokenId),
+      this.proofs.reading(db).tokenEntries(tokenId),
+      tokenOffer(db.manager, tokenId),
     ]);
-    const history = await this.provenance(entries.map((e) => ({ index: e.index, entry: e.entry })));
+    const history = await this.provenance(db, entries.map((e) => ({ index: e.index, entry: e.entry })));
     return {
       ...toTokenSummary(row, offer),
       description: row.description,
@@ -71,12 +77,14 @@ export class TokenPageService {
   }
 
   /** Ledger entries with the holder after each event shown by public handle, where it still exists. */
-  private async provenance(entries: { index: number; entry: LedgerEntry }[]): Promise<ProvenanceView[]> {
+  private async provenance(
+    db: DataSource,
+    entries: { index: number; entry: LedgerEntry }[]): Promise<ProvenanceView[]> {
     const holders = entries.map(({ entry }) => holderAfter(entry));
     const ids = [...new Set(holders.filter((id): id is string => id !== null && UUID.test(id)))];
     const handles = new Map<string, string>();
     if (ids.length > 0) {
-      const rows: { id: string; handle: string }[] = await this.dataSource.query(
+      const rows: { id: string; handle: string }[] = await db.query(
         `SELECT id, handle FROM accounts WHERE id = ANY($1::uuid[])`,
         [ids],
       );

@@ -69,6 +69,8 @@ export class HeirloomConfig {
      * numbers go to Stripe, never to us. Without it, a Stripe installation's storefront cannot take cards.
      */
     readonly stripePublishableKey: string | undefined,
+    /** Where reads that may be a little stale go, and how stale they may be (see #database ReadRouter). */
+    readonly readReplica: ReadReplicaSettings = { url: undefined, maxLagMs: 2000 },
   ) {}
 
   get embedded(): boolean {
@@ -145,6 +147,13 @@ const WEBHOOK_RETRY_SCHEDULE_MS = [
 ];
 
 type Env = Record<string, string | undefined>;
+
+export interface ReadReplicaSettings {
+  /** DATABASE_READ_URL: a streaming replica (or a load balancer over replicas); unset, reads use the primary. */
+  url: string | undefined;
+  /** DATABASE_READ_MAX_LAG_MS: a replica further behind the primary than this is not read from. */
+  maxLagMs: number;
+}
 
 /** Parses and validates the environment; throws ConfigError naming each bad variable. */
 export function loadConfig(env: Env = process.env): HeirloomConfig {
@@ -230,6 +239,10 @@ export function loadConfig(env: Env = process.env): HeirloomConfig {
       ),
     },
     stripePublishableKey,
+    {
+      url: reader.url('DATABASE_READ_URL', ['postgres:', 'postgresql:']),
+      maxLagMs: reader.int('DATABASE_READ_MAX_LAG_MS', 2000, 0, 3_600_000),
+    },
   );
   if (!isAbsolute(config.dataDir)) problems.push('HEIRLOOM_DATA_DIR must resolve to an absolute path');
   if ((config.operatorSeedEmail === undefined) !== (config.operatorSeedPassword === undefined)) {

@@ -18,6 +18,7 @@ export {
 } from './transaction.js';
 export { backoffWithJitterMs, escalatesAt, type BackoffPolicy } from './backoff.js';
 export { PeriodicJobs } from './periodic-jobs.js';
-export { DatabaseModule } from './database.module.js';
+export { DatabaseModule, type ReadReplicaOptions } from './database.module.js';
+export { ReadRouter, lsnValue } from './read-router.js';
 export { freePort } from './free-port.js';
 export { Batcher, NEXT_BATCH, type BatcherOptions } from './batcher.js';

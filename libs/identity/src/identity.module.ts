@@ -1,10 +1,11 @@
 import { Module, OnModuleInit } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { PeriodicJobs } from '#database';
 import { AuthGuard } from './auth.guard.js';
 import { AuthController, MeController, OperatorAccountsController } from './identity.controller.js';
 import { IdentityService } from './identity.service.js';
 import { Passwords } from './passwords.js';
+import { ReadFenceInterceptor } from './read-fence.interceptor.js';
 import { RateLimiter } from './rate-limiter.js';
 import { IDENTITY_VERIFIER, SandboxIdentityVerifier } from './real-name.js';
 
@@ -16,6 +17,7 @@ import { IDENTITY_VERIFIER, SandboxIdentityVerifier } from './real-name.js';
     RateLimiter,
     { provide: IDENTITY_VERIFIER, useClass: SandboxIdentityVerifier },
     { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_INTERCEPTOR, useClass: ReadFenceInterceptor },
   ],
   exports: [IdentityService],
 })

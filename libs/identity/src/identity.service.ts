@@ -60,6 +60,7 @@ interface PrincipalRow {
   account_id: string;
   roles: Role[];
   frozen: boolean;
+  read_fence: string | null;
 }
 
 /** Escapes LIKE's wildcards (handles may contain `_`), so a prefix matches only itself. */
@@ -159,8 +160,9 @@ export class IdentityService {
       const rows = await preparedQuery<PrincipalRow>(
         this.dataSource.manager,
         'identity:authenticate-api-key',
-        `SELECT k.id, k.account_id, a.roles, a.frozen_at IS NOT NULL AS frozen
+        `SELECT k.id, k.account_id, a.roles, a.frozen_at IS NOT NULL AS frozen, f.lsn::text AS read_fence
          FROM api_keys k JOIN accounts a ON a.id = k.account_id
+         LEFT JOIN read_fences f ON f.account_id = k.account_id
          WHERE k.secret_hash = $1 AND k.revoked_at IS NULL`,
         [tokenHash],
       );
@@ -176,8 +178,9 @@ export class IdentityService {
       this.dataSource.manager,
       'identity:authenticate-sessions',
       `SELECT s.id, encode(s.token_hash, 'hex') AS token_hash, s.account_id, a.roles,
-              a.frozen_at IS NOT NULL AS frozen
+              a.frozen_at IS NOT NULL AS frozen, f.lsn::text AS read_fence
        FROM sessions s JOIN accounts a ON a.id = s.account_id
+       LEFT JOIN read_fences f ON f.account_id = s.account_id
        WHERE s.token_hash = ANY($1::bytea[]) AND s.revoked_at IS NULL AND s.expires_at > now()`,
       [tokenHashes.map((hex) => Buffer.from(hex, 'hex'))],
     );
@@ -526,5 +529,12 @@ export class IdentityService {
 }
 
 function toPrincipal(row: PrincipalRow, via: Principal['via']): Principal {
-  return { accountId: row.account_id, roles: row.roles, via, credentialId: row.id, frozen: row.frozen };
+  return {
+    accountId: row.account_id,
+    roles: row.roles,
+    via,
+    credentialId: row.id,
+    frozen: row.frozen,
+    readFence: row.read_fence,
+  };
 }

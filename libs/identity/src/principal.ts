@@ -12,6 +12,11 @@ export interface Principal {
   credentialId: string;
   /** The account is frozen: it may read and sign out, nothing else (enforced by the auth guard). */
   frozen: boolean;
+  /**
+   * The primary's WAL position after this account's latest write request (pg_lsn), or null: reads
+   * for it may use a replica only once the replica has replayed past it (see ReadRouter).
+   */
+  readFence: string | null;
 }
 
 export const PUBLIC_ROUTE = 'heirloom:public';

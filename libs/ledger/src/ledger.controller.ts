@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ReadRouter } from '#database';
 import { ApiProblems, problems } from '#http';
 import { Public } from '#identity';
 import { fromHex, toBase64, toHex } from './core/index.js';
@@ -34,6 +35,7 @@ export class LedgerController {
     private readonly checkpoints: CheckpointService,
     private readonly proofs: ProofService,
     private readonly certificates: CertificateService,
+    private readonly reads: ReadRouter,
   ) {}
 
   @Get('checkpoint')
@@ -94,7 +96,10 @@ export class LedgerController {
         `end must be above start and at most ${MAX_ENTRIES_PER_CALL} entries`,
       );
     }
-    return (await this.proofs.entries(query.start, query.end)).map(entryView);
+    // Public reads that may lag a little: on a replica when one is fresh enough (see ReadRouter).
+    return this.reads.read(async (db) =>
+      (await this.proofs.reading(db).entries(query.start, query.end)).map(entryView),
+    );
   }
 
   @Get('proof/inclusion')
@@ -111,9 +116,12 @@ export class LedgerController {
     if ((query.index === undefined) === (query.leafHash === undefined)) {
       throw problems.badRequest('bad-query', 'give exactly one of index or leafHash');
     }
-    const index = query.index ?? (await this.proofs.indexOfLeaf(fromHex(query.leafHash!), query.size));
-    const { size, proof } = await this.proofs.inclusionProof(index, query.size);
-    return { index, size, proof: proof.map(toBase64) };
+    return this.reads.read(async (db) => {
+      const proofs = this.proofs.reading(db);
+      const index = query.index ?? (await proofs.indexOfLeaf(fromHex(query.leafHash!), query.size));
+      const { size, proof } = await proofs.inclusionProof(index, query.size);
+      return { index, size, proof: proof.map(toBase64) };
+    });
   }
 
   @Get('proof/consistency')
@@ -124,8 +132,10 @@ export class LedgerController {
   @ApiOkResponse({ type: ConsistencyProofView })
   @ApiProblems({ 400: ['size-out-of-range'] })
   async consistency(@Query() query: ConsistencyQuery): Promise<ConsistencyProofView> {
-    const { from, to, proof } = await this.proofs.consistencyProof(query.from, query.to);
-    return { from, to, proof: proof.map(toBase64) };
+    return this.reads.read(async (db) => {
+      const { from, to, proof } = await this.proofs.reading(db).consistencyProof(query.from, query.to);
+      return { from, to, proof: proof.map(toBase64) };
+    });
   }
 
   @Get('tokens/:tokenId/history')
@@ -135,14 +145,18 @@ export class LedgerController {
   })
   @ApiOkResponse({ type: TokenHistoryView })
   @ApiProblems({ 404: ['not-found'] })
-  async history(@Param('tokenId') tokenId: string): Promise<TokenHistoryView> {
-    const state = await this.proofs.treeState();
-    const entries = await this.proofs.tokenEntries(tokenId);
+  history(@Param('tokenId') tokenId: string): Promise<TokenHistoryView> {
+    return this.reads.read((db) => this.historyOn(this.proofs.reading(db), tokenId));
+  }
+
+  private async historyOn(proofs: ProofService, tokenId: string): Promise<TokenHistoryView> {
+    const state = await proofs.treeState();
+    const entries = await proofs.tokenEntries(tokenId);
     if (entries.length === 0) throw problems.notFound(`Ledger history of token ${tokenId}`);
     const withProofs = await Promise.all(
       entries.map(async (e) => ({
         ...entryView(e),
-        proof: (await this.proofs.inclusionProof(e.index, state.size)).proof.map(toBase64),
+        proof: (await proofs.inclusionProof(e.index, state.size)).proof.map(toBase64),
       })),
     );
     return { tokenId, treeSize: state.size, rootHash: toBase64(state.root), entries: withProofs };

@@ -25,6 +25,11 @@ export interface StoredEntry {
 export class ProofService {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** The same service reading from `dataSource` (a replica, for public reads that may be stale). */
+  reading(dataSource: DataSource): ProofService {
+    return dataSource === this.dataSource ? this : new ProofService(dataSource);
+  }
+
   /** Current integrated tree size and root. */
   treeState(manager: EntityManager = this.dataSource.manager) {
     return loadTreeState(manager);

@@ -2,8 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { HeirloomConfig } from '#config';
+import { ReadRouter } from '#database';
 import { DomainError, problems } from '#http';
 import {
   HASH_SIZE,
@@ -43,7 +44,9 @@ export class TilesService {
   private readonly cacheDir: string;
 
   constructor(
-    private readonly dataSource: DataSource,
+    // Tile reads name the checkpoint they are cut to in the same query, so a lagging replica answers
+    // consistently; a tile its older checkpoint does not cover yet is asked of the primary (ReadRouter.read).
+    private readonly reads: ReadRouter,
     private readonly checkpoints: CheckpointService,
     config: HeirloomConfig,
     keys: LedgerKeys,
@@ -60,7 +63,11 @@ export class TilesService {
   }
 
   /** The tile or entry bundle at `path` ("tile/0/x001/234.p/17"); 404 unless the checkpoint covers it. */
-  async tile(path: string): Promise<ServedTile> {
+  tile(path: string): Promise<ServedTile> {
+    return this.reads.read((db) => this.tileFrom(db, path));
+  }
+
+  private async tileFrom(db: DataSource, path: string): Promise<ServedTile> {
     let tile: TileId;
     try {
       tile = parseTilePath(path);
@@ -74,7 +81,7 @@ export class TilesService {
     const cached = immutable ? await this.readCached(tile) : undefined;
     if (cached) return { bytes: cached, immutable };
     const bytes =
-      tile.level === 'entries' ? await this.loadBundle(tile) : await this.loadHashes(tile, tile.level);
+      tile.level === 'entries' ? await this.loadBundle(db, tile) : await this.loadHashes(db, tile, tile.level);
     if (immutable) await this.writeCached(tile, bytes);
     return { bytes, immutable };
   }
@@ -83,9 +90,9 @@ export class TilesService {
    * Hash tile (L, N) is hashes N·256 … N·256+255 of tree level 8·L: two strips of that level, cut
    * to the tile's width.
    */
-  private async loadHashes(tile: TileId, level: number): Promise<Buffer> {
+  private async loadHashes(db: DataSource, tile: TileId, level: number): Promise<Buffer> {
     const stripsPerTile = TILE_WIDTH / STRIP_WIDTH;
-    const [row]: { size: string | null; hashes: Buffer | null }[] = await this.dataSource.query(
+    const [row]: { size: string | null; hashes: Buffer | null }[] = await db.query(
       `SELECT cp.size, t.hashes FROM ${COVERED_SIZE}
        LEFT JOIN LATERAL (
          SELECT string_agg(hashes, ''::bytea ORDER BY idx) AS hashes FROM ledger_strips
@@ -100,8 +107,8 @@ export class TilesService {
   }
 
   /** Entry bundle N: entries N·256 … N·256+width−1, found through segment N. */
-  private async loadBundle(tile: TileId): Promise<Buffer> {
-    const rows: { size: string | null; entry: Buffer | null }[] = await this.dataSource.query(
+  private async loadBundle(db: DataSource, tile: TileId): Promise<Buffer> {
+    const rows: { size: string | null; entry: Buffer | null }[] = await db.query(
       `SELECT cp.size, e.entry FROM ${COVERED_SIZE}
        LEFT JOIN LATERAL (${ENTRIES_FROM_INDEX}) e ON true`,
       [String(BigInt(tile.index) * BigInt(TILE_WIDTH)), tile.width],
