@@ -66,7 +66,9 @@ describe('read replicas (e2e): stale-tolerant reads on a streaming replica, own 
       token: reader?.token,
     });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
-    return (response.body.items as { id: string; offer: unknown }[]).filter((item) => item.offer).map((i) => i.id);
+    return (response.body.items as { id: string; offer: unknown }[])
+      .filter((item) => item.offer)
+      .map((i) => i.id);
   };
 
   it('serves anonymous catalogue reads from the paused replica, and a buyer their own purchase from the primary', async () => {
@@ -82,7 +84,10 @@ describe('read replicas (e2e): stale-tolerant reads on a streaming replica, own 
     expect((await page(tokenId, creator)).offer).toMatchObject({ listingId });
     expect(await listed(creator)).toEqual([tokenId]);
 
-    const checkout = await api('POST', '/checkout', { token: buyer.token, body: cardCheckout({ listingId }) });
+    const checkout = await api('POST', '/checkout', {
+      token: buyer.token,
+      body: cardCheckout({ listingId }),
+    });
     expect(checkout.status, JSON.stringify(checkout.body)).toBe(201);
     expect(checkout.body.status).toBe('paid');
     // The buyer sees the purchase at once; anyone else still gets the replica's older page.

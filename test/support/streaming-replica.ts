@@ -38,16 +38,41 @@ export async function startStreamingPair(): Promise<StreamingPair> {
     await rm(folder, { recursive: true, force: true });
   };
   try {
-    await runAsUser(runAs, `${BIN}/initdb`, ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C']);
+    await runAsUser(runAs, `${BIN}/initdb`, [
+      '-D',
+      primaryDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C',
+    ]);
     const common = ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'];
     servers.push(
-      startServer(runAs, primaryDir, primaryPort, [...common, '-c', 'wal_level=replica', '-c', 'max_wal_senders=4']),
+      startServer(runAs, primaryDir, primaryPort, [
+        ...common,
+        '-c',
+        'wal_level=replica',
+        '-c',
+        'max_wal_senders=4',
+      ]),
     );
     const primaryUrl = `postgres://postgres@127.0.0.1:${primaryPort}/postgres`;
     await waitForServer(primaryUrl);
     // initdb's pg_hba.conf already lets 127.0.0.1 replicate with trust.
     await runAsUser(runAs, `${BIN}/pg_basebackup`, [
-      '-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', replicaDir, '-R', '-X', 'stream',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(primaryPort),
+      '-U',
+      'postgres',
+      '-D',
+      replicaDir,
+      '-R',
+      '-X',
+      'stream',
     ]);
     servers.push(startServer(runAs, replicaDir, replicaPort, [...common, '-c', 'hot_standby=on']));
     const replicaUrl = `postgres://postgres@127.0.0.1:${replicaPort}/postgres`;
@@ -76,7 +101,12 @@ export async function startStreamingPair(): Promise<StreamingPair> {
   }
 }
 
-function startServer(runAs: OsUser | undefined, dataDir: string, port: number, settings: string[]): ChildProcess {
+function startServer(
+  runAs: OsUser | undefined,
+  dataDir: string,
+  port: number,
+  settings: string[],
+): ChildProcess {
   return spawn(`${BIN}/postgres`, ['-D', dataDir, '-p', String(port), ...settings], {
     uid: runAs?.uid,
     gid: runAs?.gid,

@@ -51,7 +51,10 @@ export class TokenPageService {
       this.proofs.reading(db).tokenEntries(tokenId),
       tokenOffer(db.manager, tokenId),
     ]);
-    const history = await this.provenance(db, entries.map((e) => ({ index: e.index, entry: e.entry })));
+    const history = await this.provenance(
+      db,
+      entries.map((e) => ({ index: e.index, entry: e.entry })),
+    );
     return {
       ...toTokenSummary(row, offer),
       description: row.description,
@@ -79,7 +82,8 @@ export class TokenPageService {
   /** Ledger entries with the holder after each event shown by public handle, where it still exists. */
   private async provenance(
     db: DataSource,
-    entries: { index: number; entry: LedgerEntry }[]): Promise<ProvenanceView[]> {
+    entries: { index: number; entry: LedgerEntry }[],
+  ): Promise<ProvenanceView[]> {
     const holders = entries.map(({ entry }) => holderAfter(entry));
     const ids = [...new Set(holders.filter((id): id is string => id !== null && UUID.test(id)))];
     const handles = new Map<string, string>();

@@ -33,7 +33,9 @@ export class ReadFenceInterceptor implements NestInterceptor {
         await this.fence(request.principal);
         return value;
       }),
-      catchError((error: unknown) => from(this.fence(request.principal)).pipe(mergeMap(() => throwError(() => error)))),
+      catchError((error: unknown) =>
+        from(this.fence(request.principal)).pipe(mergeMap(() => throwError(() => error))),
+      ),
     );
   }
 

@@ -81,7 +81,9 @@ export class TilesService {
     const cached = immutable ? await this.readCached(tile) : undefined;
     if (cached) return { bytes: cached, immutable };
     const bytes =
-      tile.level === 'entries' ? await this.loadBundle(db, tile) : await this.loadHashes(db, tile, tile.level);
+      tile.level === 'entries'
+        ? await this.loadBundle(db, tile)
+        : await this.loadHashes(db, tile, tile.level);
     if (immutable) await this.writeCached(tile, bytes);
     return { bytes, immutable };
   }
