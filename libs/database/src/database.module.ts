@@ -35,7 +35,9 @@ export class DatabaseModule {
               url: read.url,
               extra: { ...options.extra, max: Number(process.env.DATABASE_READ_POOL_SIZE ?? 10) },
             } as typeof options);
-            await replica.initialize();
+            // A replica that cannot be reached at start-up must not stop the API: the ReadRouter
+            // connects it later, and reads use the primary meanwhile.
+            await replica.initialize().catch(() => undefined);
             return { dataSource: replica, maxLagMs: read.maxLagMs };
           },
         },

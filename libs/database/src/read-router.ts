@@ -115,9 +115,11 @@ export class ReadRouter implements OnModuleDestroy {
 
   private async measure(): Promise<ReplicaPosition> {
     const measuredAt = Date.now();
+    const replica = this.replica.dataSource!;
     try {
+      if (!replica.isInitialized) await replica.initialize();
       const [row]: { in_recovery: boolean; replay_lsn: string | null; lag_ms: number }[] =
-        await this.replica.dataSource!.query(POSITION);
+        await replica.query(POSITION);
       return {
         measuredAt,
         reachable: true,
