@@ -6,7 +6,7 @@
  * /proc (utime + stime), so the database must run on this machine (the embedded one, or a local
  * DATABASE_URL). Baseline in the same run: GET /health, which touches neither domain code nor the
  * database. Figures: requests/s, API ms/request, PostgreSQL ms/request, and total CPU ms/request
- * with its ratio to the baseline's.
+ * with its ratio to the baseline's. HOT_PATH_READ_ROUTING=1 turns read routing on (see below).
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -51,7 +51,14 @@ async function run(databaseUrl: string): Promise<void> {
   const creator = await signUpCreator(setup.app, setup.url);
   await setup.app.close();
 
-  const processes = await startApiProcesses(databaseUrl, 1);
+  // HOT_PATH_READ_ROUTING=1: the API reads through a ReadRouter whose "replica" is the primary itself
+  // (always current), so the figures show what routing and read fences cost on each path.
+  const routing = process.env.HOT_PATH_READ_ROUTING === '1';
+  const processes = await startApiProcesses(
+    databaseUrl,
+    1,
+    routing ? { DATABASE_READ_URL: databaseUrl } : {},
+  );
   const url = processes.urls[0];
   const apiPid = processes.pids[0];
   const monitor = new pg.Client({ connectionString: databaseUrl });
@@ -132,7 +139,10 @@ async function run(databaseUrl: string): Promise<void> {
     await mint(1);
   });
 
-  console.log(`${CLIENTS} clients, one API process; CPU per request (ms): API process | PostgreSQL`);
+  console.log(
+    `${CLIENTS} clients, one API process${routing ? ', read routing on (replica = the primary)' : ''}; ` +
+      'CPU per request (ms): API process | PostgreSQL',
+  );
   for (const phase of phases) {
     console.log(
       `${phase.name}: ${phase.perSecond.toFixed(0)} req/s | API ${phase.apiMs.toFixed(2)} ms | ` +
