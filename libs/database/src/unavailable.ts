@@ -1,4 +1,4 @@
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 
 // SQLSTATEs of a database that cannot serve right now, though it may in a moment: the connection
 // was cut (class 08), the server is shutting down or crashed (57P01–57P03, e.g. a killed leader or
@@ -28,6 +28,8 @@ const UNAVAILABLE_MESSAGES = [
  * The pool has already dropped the broken connection; the next request gets a fresh one.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  // TypeORM's word for a transaction whose connection the pool already dropped (it died mid-way).
+  if (error instanceof QueryRunnerProviderAlreadyReleasedError) return true;
   const cause = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
   if (!(cause instanceof Error)) return false;
   const code = (cause as { code?: unknown }).code;
