@@ -7,12 +7,14 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 export function usePages<T>(
   queryKey: readonly unknown[],
   page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string | null }>,
+  enabled = true,
 ) {
   const query = useInfiniteQuery({
     queryKey,
     queryFn: ({ pageParam }) => page(pageParam || undefined),
     initialPageParam: '',
     getNextPageParam: (last) => last.nextCursor ?? undefined,
+    enabled,
   });
   return { ...query, items: query.data?.pages.flatMap((p) => p.items) ?? [] };
 }

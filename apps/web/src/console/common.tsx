@@ -1,7 +1,8 @@
-import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { usePages as useKeysetPages } from '../api/pages';
 import { api, unwrap } from '../api/client';
 import { useAccount } from '../auth';
 import { EditionLabel } from '../components/Cards';
@@ -17,19 +18,14 @@ export function useCanAct(): boolean {
 }
 
 /** Keyset pages of a list route (`items` + `nextCursor`), flattened, with a "show more". */
+/** A keyset-paged list of the console (its queries share the `console` key prefix). */
 export function usePages<T>(
   key: unknown[],
   page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
   enabled = true,
 ) {
-  const query = useInfiniteQuery({
-    queryKey: ['console', ...key],
-    queryFn: ({ pageParam }) => page(pageParam || undefined),
-    initialPageParam: '',
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    enabled,
-  });
-  return { query, items: query.data?.pages.flatMap((p) => p.items) ?? [] };
+  const query = useKeysetPages(['console', ...key], page, enabled);
+  return { query, items: query.items };
 }
 
 export function MoreButton({ query }: { query: ReturnType<typeof usePages>['query'] }) {

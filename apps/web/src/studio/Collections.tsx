@@ -1,7 +1,8 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, unwrap, type Schemas } from '../api/client';
+import { cursorParam, usePages } from '../api/pages';
 import { useAccount } from '../auth';
 import { Empty, Loading, ProblemNote } from '../components/Problem';
 import { percent } from './money';
@@ -21,21 +22,17 @@ export function useCollection() {
 export function StudioHome() {
   const { t, tc, i18n } = useStudioWords();
   const handle = useAccount().data!.handle;
-  const collections = useInfiniteQuery({
-    queryKey: ['studio', 'collections', handle],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET('/catalogue/collections', {
-          params: { query: { creator: handle, limit: 48, ...(pageParam ? { cursor: pageParam } : {}) } },
-        }),
-      ),
-    initialPageParam: '',
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-  });
+  const collections = usePages(['studio', 'collections', handle], (cursor) =>
+    unwrap(
+      api.GET('/catalogue/collections', {
+        params: { query: { creator: handle, limit: 48, ...cursorParam(cursor) } },
+      }),
+    ),
+  );
   if (collections.isPending) return <Loading />;
   if (collections.isError)
     return <ProblemNote error={collections.error} onRetry={() => void collections.refetch()} />;
-  const items = collections.data.pages.flatMap((page) => page.items);
+  const items = collections.items;
   return (
     <>
       <h1>{t('home.title')}</h1>

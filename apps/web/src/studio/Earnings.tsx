@@ -2,6 +2,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { api, idempotencyKey, unwrap, type Schemas } from '../api/client';
+import { cursorParam, usePages } from '../api/pages';
 import { EditionLabel } from '../components/Cards';
 import { Empty, Loading, ProblemNote } from '../components/Problem';
 import { useFormat } from '../format';
@@ -276,17 +277,9 @@ function PayoutSetup() {
 function Payouts() {
   const { t, tc } = useStudioWords();
   const format = useFormat();
-  const payouts = useInfiniteQuery({
-    queryKey: ['studio', 'payouts'],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET('/me/payouts', {
-          params: { query: { limit: 20, ...(pageParam ? { cursor: pageParam } : {}) } },
-        }),
-      ),
-    initialPageParam: '',
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-  });
+  const payouts = usePages(['studio', 'payouts'], (cursor) =>
+    unwrap(api.GET('/me/payouts', { params: { query: { limit: 20, ...cursorParam(cursor) } } })),
+  );
   return (
     <section aria-labelledby="payouts">
       <h2 id="payouts">{t('earnings.payouts')}</h2>
@@ -294,19 +287,17 @@ function Payouts() {
         <Loading />
       ) : payouts.isError ? (
         <ProblemNote error={payouts.error} onRetry={() => void payouts.refetch()} />
-      ) : payouts.data.pages[0].items.length === 0 ? (
+      ) : payouts.items.length === 0 ? (
         <Empty>{t('earnings.noPayouts')}</Empty>
       ) : (
         <ul className="orders">
-          {payouts.data.pages
-            .flatMap((page) => page.items)
-            .map((payout) => (
-              <li key={payout.id}>
-                {format.money(payout.amountMinor, payout.currency)} ·{' '}
-                <span className={`status ${payout.status}`}>{t(`earnings.status.${payout.status}`)}</span> ·{' '}
-                <time dateTime={payout.requestedAt}>{format.date(payout.requestedAt)}</time>
-              </li>
-            ))}
+          {payouts.items.map((payout) => (
+            <li key={payout.id}>
+              {format.money(payout.amountMinor, payout.currency)} ·{' '}
+              <span className={`status ${payout.status}`}>{t(`earnings.status.${payout.status}`)}</span> ·{' '}
+              <time dateTime={payout.requestedAt}>{format.date(payout.requestedAt)}</time>
+            </li>
+          ))}
         </ul>
       )}
       {payouts.hasNextPage && (

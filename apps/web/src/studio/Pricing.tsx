@@ -1,7 +1,8 @@
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { api, unwrap, type Schemas } from '../api/client';
+import { cursorParam, usePages } from '../api/pages';
 import { EditionLabel } from '../components/Cards';
 import { Empty, Loading, ProblemNote } from '../components/Problem';
 import { useFormat } from '../format';
@@ -11,22 +12,16 @@ import { useStudioWords } from './register';
 /** The pieces of a collection the creator holds, each with its price to set, change or withdraw. */
 export function Pieces({ collectionId }: { collectionId: string }) {
   const { t, tc } = useStudioWords();
-  const pieces = useInfiniteQuery({
-    queryKey: ['studio', 'pieces', collectionId],
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.GET('/me/holdings', {
-          params: {
-            query: { collection: collectionId, limit: 48, ...(pageParam ? { cursor: pageParam } : {}) },
-          },
-        }),
-      ),
-    initialPageParam: '',
-    getNextPageParam: (page) => page.nextCursor ?? undefined,
-  });
+  const pieces = usePages(['studio', 'pieces', collectionId], (cursor) =>
+    unwrap(
+      api.GET('/me/holdings', {
+        params: { query: { collection: collectionId, limit: 48, ...cursorParam(cursor) } },
+      }),
+    ),
+  );
   if (pieces.isPending) return <Loading />;
   if (pieces.isError) return <ProblemNote error={pieces.error} onRetry={() => void pieces.refetch()} />;
-  const items = pieces.data.pages.flatMap((page) => page.items);
+  const items = pieces.items;
   if (items.length === 0) return <Empty>{t('collection.noPieces')}</Empty>;
   return (
     <>
